@@ -1,0 +1,151 @@
+//! Drives an [`Engine`] over a list of capture files, in batches of flow records, so that
+//! callers (CLI writers, the Python iterator) never handle single packets.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use crate::capture::{CaptureError, CaptureReader};
+use crate::engine::{Engine, EngineOptions};
+use crate::record::FlowRecord;
+
+/// An input that could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenError {
+    pub path: PathBuf,
+    pub error: CaptureError,
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error {
+            // I/O messages already name the path.
+            CaptureError::Io(m) => write!(f, "{m}"),
+            e => write!(f, "{}: {e}", self.path.display()),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+pub struct Analysis {
+    engine: Engine,
+    pending: VecDeque<(PathBuf, CaptureReader)>,
+    current: Option<(PathBuf, CaptureReader)>,
+    warnings: Vec<String>,
+    bytes_total: u64,
+    bytes_done_before: u64,
+    flushed: bool,
+}
+
+/// How many packets run between checks of the batch size and progress callback.
+const CHECK_EVERY: u32 = 4096;
+
+impl Analysis {
+    /// Opens every input up front, so a missing file or a non-capture is reported before any
+    /// work is done.
+    pub fn open(paths: &[PathBuf], opts: EngineOptions) -> Result<Analysis, OpenError> {
+        let mut pending = VecDeque::new();
+        let mut bytes_total = 0;
+        for p in paths {
+            let reader = CaptureReader::open(p).map_err(|error| OpenError {
+                path: p.clone(),
+                error,
+            })?;
+            bytes_total += reader.progress().1;
+            pending.push_back((p.clone(), reader));
+        }
+        Ok(Analysis {
+            engine: Engine::new(opts),
+            pending,
+            current: None,
+            warnings: Vec::new(),
+            bytes_total,
+            bytes_done_before: 0,
+            flushed: false,
+        })
+    }
+
+    /// Runs until at least `min_records` records are in `out` or the input is exhausted.
+    /// Returns `false` once everything has been read and flushed. `progress` is called now
+    /// and then with (bytes read, total bytes).
+    pub fn run(
+        &mut self,
+        out: &mut Vec<FlowRecord>,
+        min_records: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> bool {
+        loop {
+            if self.current.is_none() {
+                match self.pending.pop_front() {
+                    Some(next) => self.current = Some(next),
+                    None => {
+                        if !self.flushed {
+                            self.engine.flush(out);
+                            self.flushed = true;
+                            progress(self.bytes_total, self.bytes_total);
+                        }
+                        return false;
+                    }
+                }
+            }
+            let Some((path, reader)) = self.current.as_mut() else {
+                continue;
+            };
+            let mut since_check = 0u32;
+            let finished = loop {
+                match reader.next_packet() {
+                    Ok(Some(pkt)) => {
+                        self.engine.process(&pkt, out);
+                        since_check += 1;
+                        if since_check == CHECK_EVERY {
+                            since_check = 0;
+                            let (done, _) = reader.progress();
+                            progress(self.bytes_done_before + done, self.bytes_total);
+                            if out.len() >= min_records {
+                                break false;
+                            }
+                        }
+                    }
+                    Ok(None) => break true,
+                    Err(e) => {
+                        self.warnings.push(format!(
+                            "{}: {e}; {} packets read before it",
+                            path.display(),
+                            reader.packets_read()
+                        ));
+                        break true;
+                    }
+                }
+            };
+            if finished {
+                self.bytes_done_before += reader.progress().1;
+                self.current = None;
+            }
+            if out.len() >= min_records {
+                return true;
+            }
+        }
+    }
+
+    /// Warnings about damaged inputs (each still read up to the damage).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Every path given, for messages.
+    pub fn describe(paths: &[PathBuf]) -> String {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn is_capture(path: &Path) -> bool {
+        CaptureReader::open(path).is_ok()
+    }
+}

@@ -1,0 +1,93 @@
+//! Classic libpcap files: both byte orders, micro- and nanosecond timestamps, and the
+//! "modified" (Kuznetzov) variant with 24-byte record headers.
+
+use super::{rd_u32, CaptureError, LinkType, RawPacket, MAX_RECORD_LEN};
+
+const MAGIC_US: u32 = 0xa1b2_c3d4;
+const MAGIC_NS: u32 = 0xa1b2_3c4d;
+const MAGIC_MODIFIED: u32 = 0xa1b2_cd34;
+const FILE_HEADER_LEN: usize = 24;
+
+pub struct PcapReader {
+    big_endian: bool,
+    nanos: bool,
+    record_header_len: usize,
+    link_type: LinkType,
+    offset: usize,
+}
+
+impl PcapReader {
+    /// Recognises a pcap file header; `Ok(None)` when the magic is not pcap's.
+    pub fn detect(data: &[u8]) -> Result<Option<PcapReader>, CaptureError> {
+        let Some(magic_le) = rd_u32(data, 0, false) else {
+            return Ok(None);
+        };
+        let magic_be = magic_le.swap_bytes();
+        let (big_endian, magic) = match (magic_le, magic_be) {
+            (m, _) if [MAGIC_US, MAGIC_NS, MAGIC_MODIFIED].contains(&m) => (false, m),
+            (_, m) if [MAGIC_US, MAGIC_NS, MAGIC_MODIFIED].contains(&m) => (true, m),
+            _ => return Ok(None),
+        };
+        if data.len() < FILE_HEADER_LEN {
+            return Err(CaptureError::Truncated {
+                offset: data.len() as u64,
+            });
+        }
+        // The upper bits of the link type field carry FCS information (pcap spec, LinkType).
+        let raw_link = rd_u32(data, 20, big_endian).unwrap_or(0);
+        Ok(Some(PcapReader {
+            big_endian,
+            nanos: magic == MAGIC_NS,
+            record_header_len: if magic == MAGIC_MODIFIED { 24 } else { 16 },
+            link_type: LinkType(raw_link & 0x0fff_ffff),
+            offset: FILE_HEADER_LEN,
+        }))
+    }
+
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    pub fn next<'a>(&mut self, data: &'a [u8]) -> Result<Option<RawPacket<'a>>, CaptureError> {
+        let at = self.offset;
+        if at >= data.len() {
+            return Ok(None);
+        }
+        let truncated = CaptureError::Truncated { offset: at as u64 };
+        if data.len() - at < self.record_header_len {
+            return Err(truncated);
+        }
+        let be = self.big_endian;
+        let (Some(sec), Some(frac), Some(caplen), Some(wire)) = (
+            rd_u32(data, at, be),
+            rd_u32(data, at + 4, be),
+            rd_u32(data, at + 8, be),
+            rd_u32(data, at + 12, be),
+        ) else {
+            return Err(truncated);
+        };
+        let caplen = caplen as usize;
+        if caplen > MAX_RECORD_LEN {
+            return Err(CaptureError::Corrupt {
+                offset: at as u64,
+                reason: "record length beyond 16 MiB",
+            });
+        }
+        let start = at + self.record_header_len;
+        let Some(bytes) = data.get(start..start + caplen) else {
+            return Err(truncated);
+        };
+        self.offset = start + caplen;
+        let frac_ns = if self.nanos {
+            i64::from(frac)
+        } else {
+            i64::from(frac) * 1000
+        };
+        Ok(Some(RawPacket {
+            ts_ns: i64::from(sec) * 1_000_000_000 + frac_ns,
+            link_type: self.link_type,
+            data: bytes,
+            wire_len: wire.max(caplen as u32),
+        }))
+    }
+}

@@ -1,0 +1,400 @@
+//! The engine: frames in, flow records out. One instance owns its flow table and
+//! defragmenter; there is no global state, so instances are independent.
+
+use crate::capture::RawPacket;
+use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
+use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
+use crate::flow::{sender_is_client, Expiration, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
+use crate::record::FlowRecord;
+
+/// Everything a user can set; `Default` gives the documented defaults.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// A flow with no packet for this long ends (milliseconds).
+    pub idle_timeout_ms: u64,
+    /// A flow that has lasted this long ends and the next packet starts a new one (ms).
+    pub active_timeout_ms: u64,
+    /// A TCP connection that has closed (FIN both ways, or RST) ends this long after its
+    /// last packet, which leaves time for the last acknowledgements and retransmissions.
+    pub tcp_closed_timeout_ms: u64,
+    /// Flows held at once; beyond it the least recently seen flow is evicted (and reported).
+    pub max_flows: usize,
+    /// Reassemble IP fragments; when off, first fragments count for their flow and later
+    /// fragments are counted as unassembled.
+    pub defrag: bool,
+    pub defrag_options: DefragOptions,
+    pub decode_tunnels: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            idle_timeout_ms: 600_000,
+            active_timeout_ms: 3_600_000,
+            tcp_closed_timeout_ms: 30_000,
+            max_flows: 4_000_000,
+            defrag: true,
+            defrag_options: DefragOptions::default(),
+            decode_tunnels: true,
+        }
+    }
+}
+
+/// Counters of everything the engine saw, dropped or gave up; nothing is lost silently.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub frames: u64,
+    pub bytes: u64,
+    pub ip_packets: u64,
+    /// Frames cut by the snap length (captured < wire length).
+    pub truncated_frames: u64,
+    pub not_ip: u64,
+    pub not_ip_by_kind: Vec<(&'static str, u64)>,
+    pub malformed: u64,
+    pub malformed_by_reason: Vec<(&'static str, u64)>,
+    pub unsupported_link: u64,
+    pub flows_created: u64,
+    pub flows_expired_idle: u64,
+    pub flows_expired_active: u64,
+    pub flows_ended_tcp: u64,
+    pub flows_evicted: u64,
+    pub flows_at_end_of_input: u64,
+    pub fragments: u64,
+    pub fragments_unassembled: u64,
+    pub datagrams_reassembled: u64,
+    pub datagrams_incomplete: u64,
+    pub datagrams_evicted: u64,
+    pub fragment_overlaps: u64,
+    pub fragments_oversized: u64,
+    pub fragments_lost: u64,
+    pub max_flows_seen: u64,
+}
+
+impl Stats {
+    /// The counters as (name, value) pairs, for reports and the Python API.
+    pub fn counters(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = vec![
+            ("frames".into(), self.frames),
+            ("bytes".into(), self.bytes),
+            ("ip_packets".into(), self.ip_packets),
+            ("truncated_frames".into(), self.truncated_frames),
+            ("not_ip".into(), self.not_ip),
+            ("malformed".into(), self.malformed),
+            ("unsupported_link".into(), self.unsupported_link),
+            ("flows_created".into(), self.flows_created),
+            ("flows_expired_idle".into(), self.flows_expired_idle),
+            ("flows_expired_active".into(), self.flows_expired_active),
+            ("flows_ended_tcp".into(), self.flows_ended_tcp),
+            ("flows_evicted".into(), self.flows_evicted),
+            ("flows_at_end_of_input".into(), self.flows_at_end_of_input),
+            ("max_flows_seen".into(), self.max_flows_seen),
+            ("fragments".into(), self.fragments),
+            ("fragments_unassembled".into(), self.fragments_unassembled),
+            ("datagrams_reassembled".into(), self.datagrams_reassembled),
+            ("datagrams_incomplete".into(), self.datagrams_incomplete),
+            ("datagrams_evicted".into(), self.datagrams_evicted),
+            ("fragment_overlaps".into(), self.fragment_overlaps),
+            ("fragments_oversized".into(), self.fragments_oversized),
+            ("fragments_lost".into(), self.fragments_lost),
+        ];
+        v.extend(
+            self.not_ip_by_kind
+                .iter()
+                .map(|(k, n)| (format!("not_ip.{k}"), *n)),
+        );
+        v.extend(
+            self.malformed_by_reason
+                .iter()
+                .map(|(k, n)| (format!("malformed.{k}"), *n)),
+        );
+        v
+    }
+}
+
+fn bump(list: &mut Vec<(&'static str, u64)>, key: &'static str) {
+    match list.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, n)) => *n += 1,
+        None => list.push((key, 1)),
+    }
+}
+
+pub struct Engine {
+    opts: EngineOptions,
+    decode_opts: DecodeOptions,
+    table: FlowTable,
+    defrag: Defragmenter,
+    stats: Stats,
+    /// The latest timestamp seen; time never runs backwards for expiry.
+    now_ns: i64,
+    /// Scratch list for datagrams given up by the defragmenter.
+    given_up: Vec<Reassembled>,
+}
+
+impl Engine {
+    pub fn new(opts: EngineOptions) -> Engine {
+        Engine {
+            decode_opts: DecodeOptions {
+                decode_tunnels: opts.decode_tunnels,
+            },
+            defrag: Defragmenter::new(opts.defrag_options),
+            table: FlowTable::new(),
+            stats: Stats::default(),
+            now_ns: i64::MIN,
+            given_up: Vec::new(),
+            opts,
+        }
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    /// The counters so far (defragmenter counters included).
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        let d = &self.defrag.stats;
+        s.fragments = d.fragments;
+        s.datagrams_reassembled = d.datagrams_reassembled;
+        s.datagrams_incomplete = d.datagrams_timed_out;
+        s.datagrams_evicted = d.datagrams_evicted;
+        s.fragment_overlaps = d.overlaps;
+        s.fragments_oversized = d.oversized;
+        s
+    }
+
+    /// Flows held now.
+    pub fn active_flows(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Processes one frame; records of flows that ended are appended to `out`.
+    pub fn process(&mut self, pkt: &RawPacket<'_>, out: &mut Vec<FlowRecord>) {
+        self.stats.frames += 1;
+        self.stats.bytes += u64::from(pkt.wire_len);
+        if (pkt.data.len() as u64) < u64::from(pkt.wire_len) {
+            self.stats.truncated_frames += 1;
+        }
+        if pkt.ts_ns > self.now_ns {
+            self.now_ns = pkt.ts_ns;
+            self.expire_idle(out);
+        }
+        match decode::decode(pkt.link_type, pkt.data, pkt.wire_len, self.decode_opts) {
+            Outcome::Packet(p) => {
+                self.stats.ip_packets += 1;
+                self.account(&p, pkt.ts_ns, 1, u64::from(pkt.wire_len), pkt.ts_ns, out);
+            }
+            Outcome::Fragment(f) => {
+                self.stats.ip_packets += 1;
+                if self.opts.defrag {
+                    let done = self
+                        .defrag
+                        .add(&f, pkt.ts_ns, pkt.wire_len, &mut self.given_up);
+                    if let Some(r) = done {
+                        self.account_datagram(&r, out);
+                    }
+                    self.drain_given_up(out);
+                } else if f.offset == 0 {
+                    // The first fragment carries the transport header: it counts for its flow.
+                    let outcome =
+                        decode_l4(f.ctx, f.ip_version, f.src_ip, f.dst_ip, f.protocol, f.data);
+                    if let Outcome::Packet(p) = outcome {
+                        self.account(&p, pkt.ts_ns, 1, u64::from(pkt.wire_len), pkt.ts_ns, out);
+                    } else {
+                        self.stats.fragments_unassembled += 1;
+                    }
+                } else {
+                    self.stats.fragments_unassembled += 1;
+                }
+            }
+            Outcome::NotIp(kind) => {
+                self.stats.not_ip += 1;
+                bump(&mut self.stats.not_ip_by_kind, kind);
+            }
+            Outcome::Malformed(reason) => {
+                self.stats.malformed += 1;
+                bump(&mut self.stats.malformed_by_reason, reason);
+            }
+            Outcome::UnsupportedLink => self.stats.unsupported_link += 1,
+        }
+    }
+
+    /// Ends every flow (end of input); their records are appended to `out` in creation order.
+    pub fn flush(&mut self, out: &mut Vec<FlowRecord>) {
+        self.defrag.drain(&mut self.given_up);
+        self.drain_given_up(out);
+        let flows = self.table.drain();
+        self.stats.flows_at_end_of_input += flows.len() as u64;
+        out.extend(
+            flows
+                .iter()
+                .map(|f| FlowRecord::from_flow(f, Expiration::EndOfInput)),
+        );
+    }
+
+    fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {
+        while let Some(r) = self.given_up.pop() {
+            self.account_datagram(&r, out);
+        }
+    }
+
+    /// Accounts a (possibly partial) reassembled datagram: all its frames go to its flow when
+    /// the transport header arrived; otherwise they are counted as lost.
+    fn account_datagram(&mut self, r: &Reassembled, out: &mut Vec<FlowRecord>) {
+        if !r.has_first {
+            self.stats.fragments_lost += u64::from(r.frames);
+            return;
+        }
+        match decode_l4(
+            r.ctx,
+            r.ip_version,
+            r.src_ip,
+            r.dst_ip,
+            r.protocol,
+            &r.payload,
+        ) {
+            Outcome::Packet(p) => {
+                self.account(
+                    &p,
+                    r.first_ns,
+                    u64::from(r.frames),
+                    r.wire_bytes,
+                    r.last_ns,
+                    out,
+                );
+            }
+            Outcome::NotIp(kind) => {
+                self.stats.not_ip += 1;
+                bump(&mut self.stats.not_ip_by_kind, kind);
+            }
+            Outcome::Fragment(_) | Outcome::Malformed(_) | Outcome::UnsupportedLink => {
+                self.stats.fragments_lost += u64::from(r.frames);
+            }
+        }
+    }
+
+    fn expire_idle(&mut self, out: &mut Vec<FlowRecord>) {
+        let lanes = [
+            (
+                Lane::Open,
+                ms_to_ns(self.opts.idle_timeout_ms),
+                Expiration::Idle,
+            ),
+            (
+                Lane::Closed,
+                ms_to_ns(self.opts.tcp_closed_timeout_ms),
+                Expiration::End,
+            ),
+        ];
+        for (lane, timeout_ns, why) in lanes {
+            while let Some(slot) = self.table.oldest(lane) {
+                if self.table.get(slot).last_seen_ns.saturating_add(timeout_ns) >= self.now_ns {
+                    break;
+                }
+                self.end_flow(slot, why, out);
+            }
+        }
+    }
+
+    fn end_flow(&mut self, slot: u32, why: Expiration, out: &mut Vec<FlowRecord>) {
+        let flow = self.table.remove(slot);
+        match why {
+            Expiration::Idle => self.stats.flows_expired_idle += 1,
+            Expiration::Active => self.stats.flows_expired_active += 1,
+            Expiration::End => self.stats.flows_ended_tcp += 1,
+            Expiration::Eviction => self.stats.flows_evicted += 1,
+            Expiration::EndOfInput => self.stats.flows_at_end_of_input += 1,
+        }
+        out.push(FlowRecord::from_flow(&flow, why));
+    }
+
+    /// Adds `packets` frames totalling `bytes` to the packet's flow, creating it if needed.
+    fn account(
+        &mut self,
+        p: &Packet<'_>,
+        first_ns: i64,
+        packets: u64,
+        bytes: u64,
+        last_ns: i64,
+        out: &mut Vec<FlowRecord>,
+    ) {
+        let (key, from_lo) = FlowKey::of(p);
+        let slot = match self.table.lookup(&key) {
+            Some(slot) => {
+                let f = self.table.get(slot);
+                let active_over = last_ns.saturating_sub(f.first_seen_ns)
+                    >= ms_to_ns(self.opts.active_timeout_ms);
+                let reopened = p.protocol == 6
+                    && p.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN
+                    && f.tcp_closed()
+                    && f.client_isn != Some(p.tcp_seq);
+                if active_over || reopened {
+                    let client_is_lo = f.client_is_lo;
+                    self.end_flow(
+                        slot,
+                        if reopened {
+                            Expiration::End
+                        } else {
+                            Expiration::Active
+                        },
+                        out,
+                    );
+                    let client_is_lo = if reopened { from_lo } else { client_is_lo };
+                    self.new_flow(key, client_is_lo, first_ns, out)
+                } else {
+                    slot
+                }
+            }
+            None => {
+                let client_is_lo = from_lo == sender_is_client(p);
+                self.new_flow(key, client_is_lo, first_ns, out)
+            }
+        };
+        let is_tcp = p.protocol == 6;
+        let flow = self.table.get_mut(slot);
+        flow.add(
+            from_lo,
+            packets,
+            bytes,
+            first_ns,
+            last_ns,
+            is_tcp.then_some(p.tcp_flags),
+        );
+        if is_tcp && p.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN && flow.client_isn.is_none() {
+            flow.client_isn = Some(p.tcp_seq);
+        }
+        if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
+            self.table.set_lane(slot, Lane::Closed);
+        }
+        self.table.touch(slot);
+    }
+
+    fn new_flow(
+        &mut self,
+        key: FlowKey,
+        client_is_lo: bool,
+        ts_ns: i64,
+        out: &mut Vec<FlowRecord>,
+    ) -> u32 {
+        while self.table.len() >= self.opts.max_flows.max(1) {
+            // Closed connections go first: they have nothing more to say.
+            match self
+                .table
+                .oldest(Lane::Closed)
+                .or_else(|| self.table.oldest(Lane::Open))
+            {
+                Some(oldest) => self.end_flow(oldest, Expiration::Eviction, out),
+                None => break,
+            }
+        }
+        self.stats.flows_created += 1;
+        let slot = self.table.insert(key, client_is_lo, ts_ns);
+        self.stats.max_flows_seen = self.stats.max_flows_seen.max(self.table.len() as u64);
+        slot
+    }
+}
+
+fn ms_to_ns(ms: u64) -> i64 {
+    i64::try_from(ms)
+        .unwrap_or(i64::MAX / 1_000_000)
+        .saturating_mul(1_000_000)
+}

@@ -1,0 +1,319 @@
+//! The flow record: what a flow becomes when it ends. [`FlowRecord::fields`] is the one
+//! place that names and orders the record's fields; JSON, CSV and the Python dict all walk it.
+
+use crate::decode::{format_ip, IpBytes};
+use crate::flow::{Expiration, Flow};
+
+/// A value of an extracted attribute (see `metadata`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum MetaValue {
+    Str(String),
+    Int(i64),
+    List(Vec<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct FlowRecord {
+    pub id: u64,
+    pub expiration: Expiration,
+    pub ip_version: u8,
+    pub src_ip: IpBytes,
+    pub src_port: u16,
+    pub dst_ip: IpBytes,
+    pub dst_port: u16,
+    pub protocol: u8,
+    pub vlan_id: u16,
+    pub tunnel_id: u8,
+    pub first_seen_ns: i64,
+    pub last_seen_ns: i64,
+    pub src2dst_packets: u64,
+    pub src2dst_bytes: u64,
+    pub dst2src_packets: u64,
+    pub dst2src_bytes: u64,
+    pub src2dst_tcp_flags: u8,
+    pub dst2src_tcp_flags: u8,
+    pub application_name: String,
+    pub application_category_name: String,
+    pub application_confidence: &'static str,
+    pub requested_server_name: Option<String>,
+    pub user_agent: Option<String>,
+    pub content_type: Option<String>,
+    pub client_fingerprint: Option<String>,
+    pub server_fingerprint: Option<String>,
+    /// Extracted attributes keyed `protocol.attribute`, in extraction order.
+    pub metadata: Vec<(String, MetaValue)>,
+    pub risks: Vec<String>,
+}
+
+/// One field's value, borrowed from the record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue<'a> {
+    UInt(u64),
+    Int(i64),
+    Str(&'a str),
+    OwnedStr(String),
+    Null,
+    Metadata(&'a [(String, MetaValue)]),
+    List(&'a [String]),
+}
+
+/// The names of the record's fields, in output order.
+pub const FIELD_NAMES: [&str; 32] = [
+    "id",
+    "expiration",
+    "src_ip",
+    "src_port",
+    "dst_ip",
+    "dst_port",
+    "protocol",
+    "ip_version",
+    "vlan_id",
+    "tunnel_id",
+    "bidirectional_first_seen_ms",
+    "bidirectional_last_seen_ms",
+    "bidirectional_duration_ms",
+    "bidirectional_packets",
+    "bidirectional_bytes",
+    "src2dst_packets",
+    "src2dst_bytes",
+    "dst2src_packets",
+    "dst2src_bytes",
+    "src2dst_tcp_flags",
+    "dst2src_tcp_flags",
+    "application_name",
+    "application_category_name",
+    "application_confidence",
+    "requested_server_name",
+    "user_agent",
+    "content_type",
+    "client_fingerprint",
+    "server_fingerprint",
+    "metadata",
+    "risks",
+    "tunnel",
+];
+
+fn ns_to_ms(ns: i64) -> i64 {
+    ns.div_euclid(1_000_000)
+}
+
+/// TCP flags as letters, in the order tcpdump prints them (`S`, `A`, `F`, `R`, `P`, `U`,
+/// `E`, `C`).
+pub fn tcp_flags_text(flags: u8) -> String {
+    const LETTERS: [(u8, char); 8] = [
+        (0x02, 'S'),
+        (0x10, 'A'),
+        (0x01, 'F'),
+        (0x04, 'R'),
+        (0x08, 'P'),
+        (0x20, 'U'),
+        (0x40, 'E'),
+        (0x80, 'C'),
+    ];
+    LETTERS
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+fn opt(s: &Option<String>) -> FieldValue<'_> {
+    s.as_deref().map_or(FieldValue::Null, FieldValue::Str)
+}
+
+impl FlowRecord {
+    /// Builds the record of a flow that ended.
+    pub fn from_flow(flow: &Flow, expiration: Expiration) -> FlowRecord {
+        let k = &flow.key;
+        let (src_ip, src_port, dst_ip, dst_port) = if flow.client_is_lo {
+            (k.lo_ip, k.lo_port, k.hi_ip, k.hi_port)
+        } else {
+            (k.hi_ip, k.hi_port, k.lo_ip, k.lo_port)
+        };
+        FlowRecord {
+            id: flow.id,
+            expiration,
+            ip_version: k.ip_version,
+            src_ip,
+            src_port,
+            dst_ip,
+            dst_port,
+            protocol: k.protocol,
+            vlan_id: k.vlan_id,
+            tunnel_id: k.tunnel.0,
+            first_seen_ns: flow.first_seen_ns,
+            last_seen_ns: flow.last_seen_ns,
+            src2dst_packets: flow.packets[0],
+            src2dst_bytes: flow.bytes[0],
+            dst2src_packets: flow.packets[1],
+            dst2src_bytes: flow.bytes[1],
+            src2dst_tcp_flags: flow.tcp_flags[0],
+            dst2src_tcp_flags: flow.tcp_flags[1],
+            application_name: "Unknown".to_string(),
+            application_category_name: "Unknown".to_string(),
+            application_confidence: "Unknown",
+            requested_server_name: None,
+            user_agent: None,
+            content_type: None,
+            client_fingerprint: None,
+            server_fingerprint: None,
+            metadata: Vec::new(),
+            risks: Vec::new(),
+        }
+    }
+
+    /// Every field with its name, in output order (the order of [`FIELD_NAMES`]).
+    pub fn fields(&self) -> [(&'static str, FieldValue<'_>); 32] {
+        use FieldValue::*;
+        let first_ms = ns_to_ms(self.first_seen_ns);
+        let last_ms = ns_to_ms(self.last_seen_ns);
+        let values = [
+            UInt(self.id),
+            Str(self.expiration.name()),
+            OwnedStr(format_ip(self.ip_version, &self.src_ip)),
+            UInt(u64::from(self.src_port)),
+            OwnedStr(format_ip(self.ip_version, &self.dst_ip)),
+            UInt(u64::from(self.dst_port)),
+            UInt(u64::from(self.protocol)),
+            UInt(u64::from(self.ip_version)),
+            UInt(u64::from(self.vlan_id)),
+            UInt(u64::from(self.tunnel_id)),
+            Int(first_ms),
+            Int(last_ms),
+            Int(last_ms - first_ms),
+            UInt(self.src2dst_packets + self.dst2src_packets),
+            UInt(self.src2dst_bytes + self.dst2src_bytes),
+            UInt(self.src2dst_packets),
+            UInt(self.src2dst_bytes),
+            UInt(self.dst2src_packets),
+            UInt(self.dst2src_bytes),
+            OwnedStr(tcp_flags_text(self.src2dst_tcp_flags)),
+            OwnedStr(tcp_flags_text(self.dst2src_tcp_flags)),
+            Str(&self.application_name),
+            Str(&self.application_category_name),
+            Str(self.application_confidence),
+            opt(&self.requested_server_name),
+            opt(&self.user_agent),
+            opt(&self.content_type),
+            opt(&self.client_fingerprint),
+            opt(&self.server_fingerprint),
+            Metadata(&self.metadata),
+            List(&self.risks),
+            Str(crate::decode::Tunnel(self.tunnel_id).name()),
+        ];
+        let mut i = 0;
+        values.map(|v| {
+            let name = FIELD_NAMES.get(i).copied().unwrap_or("");
+            i += 1;
+            (name, v)
+        })
+    }
+
+    /// Appends the record as one line of JSON (with a trailing newline).
+    pub fn write_json(&self, out: &mut String) {
+        out.push('{');
+        for (i, (name, value)) in self.fields().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(out, name);
+            out.push(':');
+            json_value(out, value);
+        }
+        out.push_str("}\n");
+    }
+
+    /// Appends the record as one CSV row (metadata as a JSON object, risks joined by `;`).
+    pub fn write_csv(&self, out: &mut String) {
+        for (i, (_, value)) in self.fields().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match value {
+                FieldValue::Null => {}
+                FieldValue::Metadata([]) => {}
+                FieldValue::Metadata(_) => {
+                    let mut s = String::new();
+                    json_value(&mut s, value);
+                    csv_str(out, &s);
+                }
+                FieldValue::List(l) => csv_str(out, &l.join(";")),
+                FieldValue::Str(s) => csv_str(out, s),
+                FieldValue::OwnedStr(s) => csv_str(out, s),
+                FieldValue::UInt(n) => out.push_str(&n.to_string()),
+                FieldValue::Int(n) => out.push_str(&n.to_string()),
+            }
+        }
+        out.push('\n');
+    }
+
+    /// The CSV header line.
+    pub fn csv_header() -> String {
+        let mut s = FIELD_NAMES.join(",");
+        s.push('\n');
+        s
+    }
+}
+
+fn csv_str(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// Appends a JSON string literal.
+pub fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn json_value(out: &mut String, v: &FieldValue<'_>) {
+    match v {
+        FieldValue::UInt(n) => out.push_str(&n.to_string()),
+        FieldValue::Int(n) => out.push_str(&n.to_string()),
+        FieldValue::Str(s) => json_str(out, s),
+        FieldValue::OwnedStr(s) => json_str(out, s),
+        FieldValue::Null => out.push_str("null"),
+        FieldValue::List(items) => {
+            out.push('[');
+            for (i, s) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(out, s);
+            }
+            out.push(']');
+        }
+        FieldValue::Metadata(items) => {
+            out.push('{');
+            for (i, (k, val)) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(out, k);
+                out.push(':');
+                match val {
+                    MetaValue::Str(s) => json_str(out, s),
+                    MetaValue::Int(n) => out.push_str(&n.to_string()),
+                    MetaValue::List(l) => json_value(out, &FieldValue::List(l)),
+                }
+            }
+            out.push('}');
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! Python bindings for netsonde-core: `netsonde._core`. Thin by design: option checking,
+//! the public API and the CLI live in the Python package; this crate only moves batches of
+//! records across, with the GIL released while the engine works.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use netsonde_core::analysis::OpenError;
+use netsonde_core::capture::{CaptureError, CaptureReader, LinkType, RawPacket};
+use netsonde_core::record::{FieldValue, MetaValue, FIELD_NAMES};
+use netsonde_core::{Analysis, Engine, EngineOptions, FlowRecord, Stats};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyFileNotFoundError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+create_exception!(
+    netsonde._core,
+    NetsondeError,
+    PyException,
+    "Base class of netsonde's errors."
+);
+create_exception!(
+    netsonde._core,
+    CaptureFormatError,
+    NetsondeError,
+    "The input is not a readable pcap or pcapng capture."
+);
+
+fn open_error(e: OpenError) -> PyErr {
+    match &e.error {
+        CaptureError::Io(m) if m.ends_with("no such file") => {
+            PyFileNotFoundError::new_err(e.to_string())
+        }
+        CaptureError::Io(_) => PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string()),
+        _ => CaptureFormatError::new_err(e.to_string()),
+    }
+}
+
+/// Engine options as the Python layer passes them (already validated there).
+#[derive(Clone, Copy)]
+struct Opts {
+    idle_timeout_ms: u64,
+    active_timeout_ms: u64,
+    max_flows: usize,
+    defrag: bool,
+    decode_tunnels: bool,
+}
+
+impl Opts {
+    fn engine_options(self) -> EngineOptions {
+        EngineOptions {
+            idle_timeout_ms: self.idle_timeout_ms,
+            active_timeout_ms: self.active_timeout_ms,
+            max_flows: self.max_flows,
+            defrag: self.defrag,
+            decode_tunnels: self.decode_tunnels,
+            ..EngineOptions::default()
+        }
+    }
+}
+
+fn record_to_dict<'py>(py: Python<'py>, r: &FlowRecord) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, value) in r.fields() {
+        match value {
+            FieldValue::UInt(n) => d.set_item(name, n)?,
+            FieldValue::Int(n) => d.set_item(name, n)?,
+            FieldValue::Str(s) => d.set_item(name, s)?,
+            FieldValue::OwnedStr(s) => d.set_item(name, s)?,
+            FieldValue::Null => d.set_item(name, py.None())?,
+            FieldValue::List(l) => d.set_item(name, PyList::new(py, l)?)?,
+            FieldValue::Metadata(items) => {
+                let m = PyDict::new(py);
+                for (k, v) in items {
+                    match v {
+                        MetaValue::Str(s) => m.set_item(k, s)?,
+                        MetaValue::Int(n) => m.set_item(k, n)?,
+                        MetaValue::List(l) => m.set_item(k, PyList::new(py, l)?)?,
+                    }
+                }
+                d.set_item(name, m)?
+            }
+        }
+    }
+    Ok(d)
+}
+
+fn records_to_list<'py>(py: Python<'py>, records: &[FlowRecord]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for r in records {
+        list.append(record_to_dict(py, r)?)?;
+    }
+    Ok(list)
+}
+
+fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in stats.counters() {
+        d.set_item(k, v)?;
+    }
+    Ok(d)
+}
+
+/// Calls a Python progress callback at most a few times a second.
+struct Progress {
+    callback: Option<Py<PyAny>>,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(callback: Option<Py<PyAny>>) -> Progress {
+        Progress {
+            callback,
+            last: Instant::now(),
+        }
+    }
+
+    fn report(&mut self, done: u64, total: u64) {
+        let Some(cb) = &self.callback else { return };
+        if done < total && self.last.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last = Instant::now();
+        // Progress is best effort: an error raised by the callback is printed, not fatal.
+        Python::attach(|py| {
+            if let Err(e) = cb.call1(py, (done, total)) {
+                e.print(py);
+            }
+        });
+    }
+}
+
+/// Reads capture files through one engine and hands flow records out in batches.
+#[pyclass(module = "netsonde._core")]
+struct FileAnalysis {
+    inner: Analysis,
+    batch: Vec<FlowRecord>,
+}
+
+#[pymethods]
+impl FileAnalysis {
+    #[new]
+    #[pyo3(signature = (paths, *, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels))]
+    fn new(
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        idle_timeout_ms: u64,
+        active_timeout_ms: u64,
+        max_flows: usize,
+        defrag: bool,
+        decode_tunnels: bool,
+    ) -> PyResult<Self> {
+        let opts = Opts {
+            idle_timeout_ms,
+            active_timeout_ms,
+            max_flows,
+            defrag,
+            decode_tunnels,
+        };
+        let inner = py
+            .detach(|| Analysis::open(&paths, opts.engine_options()))
+            .map_err(open_error)?;
+        Ok(FileAnalysis {
+            inner,
+            batch: Vec::new(),
+        })
+    }
+
+    /// The next batch of flow records as dicts, or `None` when the input is exhausted.
+    #[pyo3(signature = (min_records=1024, progress=None))]
+    fn next_batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        min_records: usize,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.clear();
+        let inner = &mut self.inner;
+        let mut reporter = Progress::new(progress);
+        let more = py.detach(|| {
+            inner.run(&mut batch, min_records.max(1), &mut |d, t| {
+                reporter.report(d, t)
+            })
+        });
+        let out = if batch.is_empty() && !more {
+            None
+        } else {
+            Some(records_to_list(py, &batch)?)
+        };
+        self.batch = batch;
+        Ok(out)
+    }
+
+    /// Warnings about damaged inputs since the last call.
+    fn take_warnings(&mut self) -> Vec<String> {
+        self.inner.take_warnings()
+    }
+
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        stats_dict(py, &self.inner.engine().stats())
+    }
+}
+
+/// A long-lived engine fed with packets from Python.
+#[pyclass(module = "netsonde._core")]
+struct PacketEngine {
+    engine: Engine,
+}
+
+#[pymethods]
+impl PacketEngine {
+    #[new]
+    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels))]
+    fn new(
+        idle_timeout_ms: u64,
+        active_timeout_ms: u64,
+        max_flows: usize,
+        defrag: bool,
+        decode_tunnels: bool,
+    ) -> Self {
+        let opts = Opts {
+            idle_timeout_ms,
+            active_timeout_ms,
+            max_flows,
+            defrag,
+            decode_tunnels,
+        };
+        PacketEngine {
+            engine: Engine::new(opts.engine_options()),
+        }
+    }
+
+    /// Processes `(timestamp_ns, frame, wire_len)` triples of one link type; returns the
+    /// records of flows that ended meanwhile.
+    fn process<'py>(
+        &mut self,
+        py: Python<'py>,
+        packets: Vec<(i64, Vec<u8>, u32)>,
+        link_type: u32,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let engine = &mut self.engine;
+        let link = LinkType(link_type);
+        let out = py.detach(|| {
+            let mut out = Vec::new();
+            for (ts_ns, data, wire_len) in &packets {
+                let pkt = RawPacket {
+                    ts_ns: *ts_ns,
+                    link_type: link,
+                    data,
+                    wire_len: (*wire_len).max(data.len() as u32),
+                };
+                engine.process(&pkt, &mut out);
+            }
+            out
+        });
+        records_to_list(py, &out)
+    }
+
+    /// Reads a whole capture file through this engine; returns the records of flows that
+    /// ended meanwhile and the warning about damage that stopped reading early, if any.
+    fn process_file<'py>(
+        &mut self,
+        py: Python<'py>,
+        path: PathBuf,
+    ) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
+        let engine = &mut self.engine;
+        let (out, warning) = py
+            .detach(|| -> Result<_, OpenError> {
+                let mut reader = CaptureReader::open(&path).map_err(|error| OpenError {
+                    path: path.clone(),
+                    error,
+                })?;
+                let mut out = Vec::new();
+                let warning = loop {
+                    match reader.next_packet() {
+                        Ok(Some(pkt)) => engine.process(&pkt, &mut out),
+                        Ok(None) => break None,
+                        Err(e) => {
+                            break Some(format!(
+                                "{}: {e}; {} packets read before it",
+                                path.display(),
+                                reader.packets_read()
+                            ))
+                        }
+                    }
+                };
+                Ok((out, warning))
+            })
+            .map_err(open_error)?;
+        Ok((records_to_list(py, &out)?, warning))
+    }
+
+    /// Ends every flow and returns their records.
+    fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let engine = &mut self.engine;
+        let out = py.detach(|| {
+            let mut out = Vec::new();
+            engine.flush(&mut out);
+            out
+        });
+        records_to_list(py, &out)
+    }
+
+    fn active_flows(&self) -> usize {
+        self.engine.active_flows()
+    }
+
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        stats_dict(py, &self.engine.stats())
+    }
+}
+
+/// Per-application totals for the terminal summary: (flows, packets, bytes).
+type Summary = Vec<(String, u64, u64, u64)>;
+
+fn add_to_summary(summary: &mut Summary, r: &FlowRecord) {
+    let packets = r.src2dst_packets + r.dst2src_packets;
+    let bytes = r.src2dst_bytes + r.dst2src_bytes;
+    match summary.iter_mut().find(|e| e.0 == r.application_name) {
+        Some(e) => {
+            e.1 += 1;
+            e.2 += packets;
+            e.3 += bytes;
+        }
+        None => summary.push((r.application_name.clone(), 1, packets, bytes)),
+    }
+}
+
+/// Analyses capture files and writes every record to `out_path` (`None`: nothing written)
+/// as JSON lines or CSV, entirely in Rust. Returns (stats, per-application summary,
+/// warnings, flows written).
+#[pyfunction]
+#[pyo3(signature = (paths, out_path, fmt, *, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn analyze_to_file<'py>(
+    py: Python<'py>,
+    paths: Vec<PathBuf>,
+    out_path: Option<PathBuf>,
+    fmt: &str,
+    idle_timeout_ms: u64,
+    active_timeout_ms: u64,
+    max_flows: usize,
+    defrag: bool,
+    decode_tunnels: bool,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Bound<'py, PyDict>, Summary, Vec<String>, u64)> {
+    let csv = match fmt {
+        "jsonl" => false,
+        "csv" => true,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown output format {other:?}"
+            )))
+        }
+    };
+    let opts = Opts {
+        idle_timeout_ms,
+        active_timeout_ms,
+        max_flows,
+        defrag,
+        decode_tunnels,
+    };
+    let mut analysis = py
+        .detach(|| Analysis::open(&paths, opts.engine_options()))
+        .map_err(open_error)?;
+    let mut reporter = Progress::new(progress);
+    let result = py.detach(|| -> std::io::Result<(Summary, u64)> {
+        let mut sink: Option<Box<dyn Write>> = match &out_path {
+            Some(p) => Some(Box::new(std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::fs::File::create(p)?,
+            ))),
+            None => None,
+        };
+        let mut text = String::with_capacity(1 << 20);
+        if csv {
+            text.push_str(&FlowRecord::csv_header());
+        }
+        let mut summary = Summary::new();
+        let mut written = 0u64;
+        let mut batch = Vec::new();
+        loop {
+            batch.clear();
+            let more = analysis.run(&mut batch, 4096, &mut |d, t| reporter.report(d, t));
+            for r in &batch {
+                add_to_summary(&mut summary, r);
+                if sink.is_some() {
+                    if csv {
+                        r.write_csv(&mut text);
+                    } else {
+                        r.write_json(&mut text);
+                    }
+                }
+            }
+            written += batch.len() as u64;
+            if let Some(w) = sink.as_mut() {
+                w.write_all(text.as_bytes())?;
+            }
+            text.clear();
+            if !more {
+                break;
+            }
+        }
+        if let Some(w) = sink.as_mut() {
+            w.flush()?;
+        }
+        Ok((summary, written))
+    });
+    let (summary, written) =
+        result.map_err(|e| PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string()))?;
+    let stats = stats_dict(py, &analysis.engine().stats())?;
+    Ok((stats, summary, analysis.take_warnings(), written))
+}
+
+/// Whether a file is a pcap or pcapng capture.
+#[pyfunction]
+fn is_capture(path: PathBuf) -> bool {
+    Analysis::is_capture(&path)
+}
+
+/// The link type number for a name such as "ethernet" or "raw", or `None`.
+#[pyfunction]
+fn link_type_number(name: &str) -> Option<u32> {
+    LinkType::parse(name).map(|l| l.0)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", netsonde_core::VERSION)?;
+    m.add("FIELD_NAMES", FIELD_NAMES.to_vec())?;
+    m.add("NetsondeError", m.py().get_type::<NetsondeError>())?;
+    m.add(
+        "CaptureFormatError",
+        m.py().get_type::<CaptureFormatError>(),
+    )?;
+    m.add_class::<FileAnalysis>()?;
+    m.add_class::<PacketEngine>()?;
+    m.add_function(wrap_pyfunction!(analyze_to_file, m)?)?;
+    m.add_function(wrap_pyfunction!(is_capture, m)?)?;
+    m.add_function(wrap_pyfunction!(link_type_number, m)?)?;
+    Ok(())
+}

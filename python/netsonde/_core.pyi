@@ -1,0 +1,62 @@
+"""Type stubs for the compiled module ``netsonde._core`` (checked by mypy.stubtest)."""
+
+from collections.abc import Callable, Sequence
+from os import PathLike
+from typing import Any, final
+
+__version__: str
+FIELD_NAMES: list[str]
+
+class NetsondeError(Exception): ...
+class CaptureFormatError(NetsondeError): ...
+
+_Path = str | PathLike[str]
+_Progress = Callable[[int, int], object]
+
+@final
+class FileAnalysis:
+    def __new__(
+        cls,
+        paths: Sequence[_Path],
+        *,
+        idle_timeout_ms: int,
+        active_timeout_ms: int,
+        max_flows: int,
+        defrag: bool,
+        decode_tunnels: bool,
+    ) -> FileAnalysis: ...
+    def next_batch(self, min_records: int = 1024, progress: _Progress | None = None) -> list[dict[str, Any]] | None: ...
+    def take_warnings(self) -> list[str]: ...
+    def stats(self) -> dict[str, int]: ...
+
+@final
+class PacketEngine:
+    def __new__(
+        cls,
+        *,
+        idle_timeout_ms: int,
+        active_timeout_ms: int,
+        max_flows: int,
+        defrag: bool,
+        decode_tunnels: bool,
+    ) -> PacketEngine: ...
+    def process(self, packets: Sequence[tuple[int, bytes, int]], link_type: int) -> list[dict[str, Any]]: ...
+    def process_file(self, path: _Path) -> tuple[list[dict[str, Any]], str | None]: ...
+    def flush(self) -> list[dict[str, Any]]: ...
+    def active_flows(self) -> int: ...
+    def stats(self) -> dict[str, int]: ...
+
+def analyze_to_file(
+    paths: Sequence[_Path],
+    out_path: _Path | None,
+    fmt: str,
+    *,
+    idle_timeout_ms: int,
+    active_timeout_ms: int,
+    max_flows: int,
+    defrag: bool,
+    decode_tunnels: bool,
+    progress: _Progress | None = None,
+) -> tuple[dict[str, int], list[tuple[str, int, int, int]], list[str], int]: ...
+def is_capture(path: _Path) -> bool: ...
+def link_type_number(name: str) -> int | None: ...

@@ -1,0 +1,177 @@
+"""The public API: ``analyze()`` for one pass over a source, ``Engine`` for long-lived use."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, Union
+
+from . import _core
+from .errors import TruncatedCaptureWarning
+from .flow import Flow
+from .options import Options
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: A packet handed in from Python: (timestamp in seconds, frame bytes[, wire length]).
+PacketTuple = Union[tuple[float, bytes], tuple[float, bytes, int]]
+Source = Union[PathLike, Sequence[PathLike], Iterable[PacketTuple]]
+
+#: Events an engine can deliver to callbacks.
+EVENTS: tuple[str, ...] = ("flow.end",)
+
+_PACKET_BATCH = 4096
+
+
+def _link_type_number(link_type: int | str) -> int:
+    if isinstance(link_type, bool):
+        raise ValueError(f"link_type must be a name or a number, not {link_type!r}")
+    if isinstance(link_type, int):
+        if not 0 <= link_type < 2**32:
+            raise ValueError(f"link_type {link_type} is out of range")
+        return link_type
+    number = _core.link_type_number(link_type)
+    if number is None:
+        raise ValueError(
+            f"unknown link type {link_type!r}; use a LINKTYPE_ number or one of "
+            "ethernet, raw, ipv4, ipv6, null, loop, ppp, ppp-hdlc, cisco-hdlc, "
+            "linux-sll, linux-sll2, ieee802.11, radiotap, ppi"
+        )
+    return number
+
+
+def _as_paths(source: Any) -> list[str] | None:
+    """The capture paths named by ``source``, or None when it is something else."""
+    if isinstance(source, (str, os.PathLike)):
+        return [os.fspath(source)]
+    if isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
+        return [os.fspath(s) for s in source]
+    return None
+
+
+def _packet_triples(packets: Iterable[Any]) -> Iterator[list[tuple[int, bytes, int]]]:
+    """Batches of (timestamp_ns, frame, wire_len), checked, for the compiled engine."""
+    it = iter(packets)
+    index = 0
+    while True:
+        chunk = list(islice(it, _PACKET_BATCH))
+        if not chunk:
+            return
+        batch: list[tuple[int, bytes, int]] = []
+        for item in chunk:
+            try:
+                ts, data, *rest = item
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"packet {index} must be a (timestamp, bytes) tuple, not {type(item).__name__}"
+                ) from None
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"packet {index}: frame must be bytes, not {type(data).__name__}")
+            if isinstance(ts, bool) or not isinstance(ts, (int, float)):
+                raise TypeError(f"packet {index}: timestamp must be seconds as a number, not {ts!r}")
+            frame = bytes(data)
+            wire_len = int(rest[0]) if rest else len(frame)
+            batch.append((round(ts * 1_000_000_000), frame, wire_len))
+            index += 1
+        yield batch
+
+
+def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any) -> Iterator[Flow]:
+    """Analyse a source and yield every flow record.
+
+    ``source`` is a capture path (pcap or pcapng), a list of paths read as one capture, or an
+    iterable of ``(timestamp, bytes)`` packets of ``link_type``. Options are those of
+    :class:`netsonde.Options`. A damaged capture yields every flow read before the damage and
+    a :class:`TruncatedCaptureWarning`.
+    """
+    opts = Options.from_kwargs(options)
+    paths = _as_paths(source)
+    if paths is not None:
+        return _analyze_files(paths, opts)
+    if isinstance(source, (bytes, bytearray)):
+        raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
+    engine = Engine(**{k: getattr(opts, k) for k in options})
+    return _analyze_packets(engine, source, link_type)  # type: ignore[arg-type]
+
+
+def _analyze_files(paths: list[str], opts: Options) -> Iterator[Flow]:
+    # Opening happens here, eagerly, so that a missing file or a non-capture raises at the
+    # call rather than at the first next().
+    analysis = _core.FileAnalysis(paths, **opts.core_kwargs())
+
+    def flows() -> Iterator[Flow]:
+        while True:
+            batch = analysis.next_batch(1024)
+            for message in analysis.take_warnings():
+                warnings.warn(message, TruncatedCaptureWarning, stacklevel=2)
+            if batch is None:
+                return
+            for record in batch:
+                yield Flow(record)
+
+    return flows()
+
+
+def _analyze_packets(engine: Engine, packets: Iterable[PacketTuple], link_type: int | str) -> Iterator[Flow]:
+    yield from engine.process(packets, link_type=link_type)
+    yield from engine.flush()
+
+
+class Engine:
+    """A long-lived engine: feed it captures or packets, get flows as they end.
+
+    Instances are independent (no shared state). ``on("flow.end", callback)`` calls
+    ``callback(flow)`` for every flow that ends, in addition to returning it.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self.options = Options.from_kwargs(options)
+        self._core = _core.PacketEngine(**self.options.core_kwargs())
+        self._callbacks: dict[str, list[Callable[[Flow], object]]] = {name: [] for name in EVENTS}
+
+    def on(self, event: str, callback: Callable[[Flow], object]) -> None:
+        """Subscribe ``callback`` to ``event`` (one of :data:`EVENTS`)."""
+        if event not in self._callbacks:
+            raise ValueError(f"unknown event {event!r}; known events: {', '.join(EVENTS)}")
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        self._callbacks[event].append(callback)
+
+    def process(self, source: Source, *, link_type: int | str = "ethernet") -> list[Flow]:
+        """Process a capture path, a list of paths, or an iterable of ``(timestamp, bytes)``
+        packets; returns the flows that ended meanwhile."""
+        ended: list[Flow] = []
+        paths = _as_paths(source)
+        if paths is not None:
+            for path in paths:
+                records, warning = self._core.process_file(path)
+                ended.extend(self._deliver(records))
+                if warning:
+                    warnings.warn(warning, TruncatedCaptureWarning, stacklevel=2)
+            return ended
+        number = _link_type_number(link_type)
+        for batch in _packet_triples(source):  # type: ignore[arg-type]
+            ended.extend(self._deliver(self._core.process(batch, number)))
+        return ended
+
+    def flush(self) -> list[Flow]:
+        """End every flow still held (end of input) and return them."""
+        return self._deliver(self._core.flush())
+
+    @property
+    def active_flows(self) -> int:
+        """Flows held now."""
+        return self._core.active_flows()
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters of frames, flows, fragments and everything dropped or given up."""
+        return self._core.stats()
+
+    def _deliver(self, records: list[dict[str, Any]]) -> list[Flow]:
+        flows = [Flow(r) for r in records]
+        for callback in self._callbacks["flow.end"]:
+            for flow in flows:
+                callback(flow)
+        return flows

@@ -1,0 +1,208 @@
+"""The ``netsonde`` command line.
+
+    netsonde analyze PATH... [-o OUT] [-f jsonl|csv|table]
+
+Bad input (a missing file, a file that is not a capture, a bad option) gives one line on
+stderr and a non-zero exit; a damaged capture gives a warning and every flow read before
+the damage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import IO, NoReturn
+
+from . import __version__, _core
+from .errors import CaptureFormatError
+from .options import Options
+
+PROG = "netsonde"
+FORMATS = ("jsonl", "csv", "table")
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (the default prints usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Deep packet inspection of captures: flows, applications, metadata.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    a = sub.add_parser("analyze", help="analyse pcap/pcapng captures into flow records")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="capture files, read in order as one capture")
+    a.add_argument("-o", "--output", metavar="OUT", help="write records here (default: standard output)")
+    a.add_argument(
+        "-f",
+        "--format",
+        choices=FORMATS,
+        help="jsonl: one flow record per line; csv; table: a summary by application "
+        "(default: table on a terminal, else from OUT's extension, else jsonl)",
+    )
+    defaults = Options()
+    a.add_argument("--idle-timeout", type=_positive_float, default=defaults.idle_timeout, metavar="S",
+                   help=f"end flows idle this many seconds (default {defaults.idle_timeout:g})")
+    a.add_argument("--active-timeout", type=_positive_float, default=defaults.active_timeout, metavar="S",
+                   help=f"end flows lasting this many seconds (default {defaults.active_timeout:g})")
+    a.add_argument("--max-flows", type=_positive_int, default=defaults.max_flows, metavar="N",
+                   help=f"flows held at once; the least recent is evicted beyond it (default {defaults.max_flows})")
+    a.add_argument("--no-defrag", action="store_true", help="do not reassemble IP fragments")
+    a.add_argument("--no-tunnels", action="store_true", help="do not decapsulate tunnels")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no statistics on stderr")
+    return parser
+
+
+def _pick_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output:
+        ext = os.path.splitext(args.output)[1].lower()
+        return {".csv": "csv", ".txt": "table"}.get(ext, "jsonl")
+    return "table" if sys.stdout.isatty() else "jsonl"
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, shown only for inputs that take a while."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.monotonic() - self.start
+        if elapsed < 1.0 and not self.shown:
+            return
+        self.shown = True
+        frac = done / total if total else 1.0
+        width = 30
+        filled = int(frac * width)
+        rate = done / elapsed / 1e6 if elapsed > 0 else 0.0
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * frac:5.1f}%  {rate:7.1f} MB/s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _table(summary: list[tuple[str, int, int, int]], stats: dict[str, int], out: IO[str]) -> None:
+    rows = sorted(summary, key=lambda r: (-r[3], r[0]))
+    flows = sum(r[1] for r in rows) or 1
+    total_bytes = sum(r[3] for r in rows) or 1
+    out.write(f"{'application':32} {'flows':>9} {'%':>6} {'packets':>11} {'bytes':>10} {'%':>6}\n")
+    for name, n, packets, nbytes in rows:
+        out.write(
+            f"{name[:32]:32} {n:9d} {100 * n / flows:6.1f} {packets:11d} {_human(nbytes):>10} "
+            f"{100 * nbytes / total_bytes:6.1f}\n"
+        )
+    out.write(
+        f"\n{stats.get('frames', 0)} frames, {sum(r[1] for r in rows)} flows; "
+        f"not IP {stats.get('not_ip', 0)}, malformed {stats.get('malformed', 0)}, "
+        f"evicted flows {stats.get('flows_evicted', 0)}\n"
+    )
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    for path in args.paths:
+        if os.path.isdir(path):
+            raise UsageError(f"{path}: is a directory, not a capture file")
+    fmt = _pick_format(args)
+    opts = Options(
+        idle_timeout=args.idle_timeout,
+        active_timeout=args.active_timeout,
+        max_flows=args.max_flows,
+        defrag=not args.no_defrag,
+        decode_tunnels=not args.no_tunnels,
+    )
+    show_progress = not args.quiet and sys.stderr.isatty()
+    bar = _ProgressBar(sys.stderr) if show_progress else None
+    out_path: str | None
+    if fmt == "table":
+        out_path = None
+    elif args.output and args.output != "-":
+        out_path = args.output
+    else:
+        out_path = "/dev/stdout"
+        sys.stdout.flush()
+    try:
+        stats, summary, warnings, _ = _core.analyze_to_file(
+            args.paths, out_path, "jsonl" if fmt == "table" else fmt, progress=bar, **opts.core_kwargs()
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    for message in warnings:
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
+    if fmt == "table":
+        if args.output and args.output != "-":
+            with open(args.output, "w") as fh:
+                _table(summary, stats, fh)
+        else:
+            _table(summary, stats, sys.stdout)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return _analyze(args)
+    except UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except (CaptureFormatError, OSError, ValueError) as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

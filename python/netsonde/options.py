@@ -1,0 +1,64 @@
+"""Engine options: one declaration, validated with messages a person can act on."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Options:
+    """What an engine can be told. Times are in seconds.
+
+    idle_timeout: a flow with no packet for this long ends (``expiration="idle"``).
+    active_timeout: a flow that has lasted this long ends; later packets start a new one.
+    max_flows: flows held at once; beyond it the least recently seen flow is evicted and
+        its record is still produced (``expiration="eviction"``).
+    defrag: reassemble IPv4/IPv6 fragments (bounded memory); when off, first fragments
+        count for their flow and later ones are counted as unassembled.
+    decode_tunnels: decapsulate GRE, GTP-U, VXLAN, Geneve, Teredo, IP-in-IP, CAPWAP, TZSP,
+        L2TP; when off the outer flow is the flow.
+    """
+
+    idle_timeout: float = 600.0
+    active_timeout: float = 3600.0
+    max_flows: int = 4_000_000
+    defrag: bool = True
+    decode_tunnels: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("idle_timeout", "active_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number of seconds, not {value!r}")
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+        if isinstance(self.max_flows, bool) or not isinstance(self.max_flows, int):
+            raise ValueError(f"max_flows must be a whole number, not {self.max_flows!r}")
+        if self.max_flows < 1:
+            raise ValueError(f"max_flows must be at least 1, not {self.max_flows}")
+        for name in ("defrag", "decode_tunnels"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict[str, Any]) -> Options:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(
+                f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                f"known options: {', '.join(sorted(known))}"
+            )
+        return cls(**kwargs)
+
+    def core_kwargs(self) -> dict[str, Any]:
+        """The options as the compiled module takes them."""
+        return {
+            "idle_timeout_ms": round(self.idle_timeout * 1000),
+            "active_timeout_ms": round(self.active_timeout * 1000),
+            "max_flows": self.max_flows,
+            "defrag": self.defrag,
+            "decode_tunnels": self.decode_tunnels,
+        }
