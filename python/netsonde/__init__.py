@@ -1,8 +1,8 @@
 """netsonde: deep packet inspection for Python with a Rust core.
 
-    import netsonde
-    for flow in netsonde.analyze("capture.pcap"):
-        print(flow.src_ip, flow.dst_ip, flow.application_name, flow.bidirectional_bytes)
+import netsonde
+for flow in netsonde.analyze("capture.pcap"):
+    print(flow.src_ip, flow.dst_ip, flow.application_name, flow.bidirectional_bytes)
 """
 
 from ._core import __version__

@@ -4,6 +4,18 @@ from collections.abc import Callable, Sequence
 from os import PathLike
 from typing import Any, final
 
+__all__ = [
+    "FIELD_NAMES",
+    "CaptureFormatError",
+    "FileAnalysis",
+    "NetsondeError",
+    "PacketEngine",
+    "__version__",
+    "analyze_to_file",
+    "is_capture",
+    "link_type_number",
+]
+
 __version__: str
 FIELD_NAMES: list[str]
 
@@ -25,7 +37,9 @@ class FileAnalysis:
         defrag: bool,
         decode_tunnels: bool,
     ) -> FileAnalysis: ...
-    def next_batch(self, min_records: int = 1024, progress: _Progress | None = None) -> list[dict[str, Any]] | None: ...
+    def next_batch(
+        self, min_records: int = 1024, progress: _Progress | None = None
+    ) -> list[dict[str, Any]] | None: ...
     def take_warnings(self) -> list[str]: ...
     def stats(self) -> dict[str, int]: ...
 

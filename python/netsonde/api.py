@@ -6,17 +6,17 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from . import _core
 from .errors import TruncatedCaptureWarning
 from .flow import Flow
 from .options import Options
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike: TypeAlias = "str | os.PathLike[str]"
 #: A packet handed in from Python: (timestamp in seconds, frame bytes[, wire length]).
-PacketTuple = Union[tuple[float, bytes], tuple[float, bytes, int]]
-Source = Union[PathLike, Sequence[PathLike], Iterable[PacketTuple]]
+PacketTuple: TypeAlias = "tuple[float, bytes] | tuple[float, bytes, int]"
+Source: TypeAlias = "PathLike | Sequence[PathLike] | Iterable[PacketTuple]"
 
 #: Events an engine can deliver to callbacks.
 EVENTS: tuple[str, ...] = ("flow.end",)
@@ -45,7 +45,11 @@ def _as_paths(source: Any) -> list[str] | None:
     """The capture paths named by ``source``, or None when it is something else."""
     if isinstance(source, (str, os.PathLike)):
         return [os.fspath(source)]
-    if isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
+    if (
+        isinstance(source, (list, tuple))
+        and source
+        and all(isinstance(s, (str, os.PathLike)) for s in source)
+    ):
         return [os.fspath(s) for s in source]
     return None
 

@@ -56,7 +56,9 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Deep packet inspection of captures: flows, applications, metadata.")
+    parser = _Parser(
+        prog=PROG, description="Deep packet inspection of captures: flows, applications, metadata."
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("analyze", help="analyse pcap/pcapng captures into flow records")
@@ -70,12 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: table on a terminal, else from OUT's extension, else jsonl)",
     )
     defaults = Options()
-    a.add_argument("--idle-timeout", type=_positive_float, default=defaults.idle_timeout, metavar="S",
-                   help=f"end flows idle this many seconds (default {defaults.idle_timeout:g})")
-    a.add_argument("--active-timeout", type=_positive_float, default=defaults.active_timeout, metavar="S",
-                   help=f"end flows lasting this many seconds (default {defaults.active_timeout:g})")
-    a.add_argument("--max-flows", type=_positive_int, default=defaults.max_flows, metavar="N",
-                   help=f"flows held at once; the least recent is evicted beyond it (default {defaults.max_flows})")
+    a.add_argument(
+        "--idle-timeout",
+        type=_positive_float,
+        default=defaults.idle_timeout,
+        metavar="S",
+        help=f"end flows idle this many seconds (default {defaults.idle_timeout:g})",
+    )
+    a.add_argument(
+        "--active-timeout",
+        type=_positive_float,
+        default=defaults.active_timeout,
+        metavar="S",
+        help=f"end flows lasting this many seconds (default {defaults.active_timeout:g})",
+    )
+    a.add_argument(
+        "--max-flows",
+        type=_positive_int,
+        default=defaults.max_flows,
+        metavar="N",
+        help=f"flows held at once; the least recent is evicted beyond it (default {defaults.max_flows})",
+    )
     a.add_argument("--no-defrag", action="store_true", help="do not reassemble IP fragments")
     a.add_argument("--no-tunnels", action="store_true", help="do not decapsulate tunnels")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no statistics on stderr")

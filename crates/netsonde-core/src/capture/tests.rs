@@ -1,1 +1,272 @@
+#![allow(clippy::indexing_slicing)]
 
+use super::*;
+
+fn pcap_header(magic: u32, big_endian: bool, link: u32) -> Vec<u8> {
+    let mut v = Vec::new();
+    let put32 = |v: &mut Vec<u8>, x: u32| {
+        v.extend(if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    let put16 = |v: &mut Vec<u8>, x: u16| {
+        v.extend(if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    put32(&mut v, magic);
+    put16(&mut v, 2);
+    put16(&mut v, 4);
+    put32(&mut v, 0);
+    put32(&mut v, 0);
+    put32(&mut v, 65535);
+    put32(&mut v, link);
+    v
+}
+
+fn pcap_record(v: &mut Vec<u8>, big_endian: bool, sec: u32, frac: u32, data: &[u8], wire: u32) {
+    for x in [sec, frac, data.len() as u32, wire] {
+        v.extend(if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        });
+    }
+    v.extend_from_slice(data);
+}
+
+fn read_all(r: &mut CaptureReader) -> (Vec<(i64, LinkType, Vec<u8>, u32)>, Option<CaptureError>) {
+    let mut out = Vec::new();
+    loop {
+        match r.next_packet() {
+            Ok(Some(p)) => out.push((p.ts_ns, p.link_type, p.data.to_vec(), p.wire_len)),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
+#[test]
+fn pcap_both_byte_orders_and_resolutions() {
+    for big_endian in [false, true] {
+        for (magic, frac, want_ns) in [
+            (0xa1b2_c3d4u32, 250_000u32, 250_000_000i64),
+            (0xa1b2_3c4d, 250, 250),
+        ] {
+            let mut f = pcap_header(magic, big_endian, 1);
+            pcap_record(&mut f, big_endian, 10, frac, &[1, 2, 3], 60);
+            let mut r = CaptureReader::from_vec(f).expect("pcap recognised");
+            let (pkts, err) = read_all(&mut r);
+            assert!(err.is_none());
+            assert_eq!(
+                pkts,
+                vec![(
+                    10_000_000_000 + want_ns,
+                    LinkType::ETHERNET,
+                    vec![1, 2, 3],
+                    60
+                )]
+            );
+        }
+    }
+}
+
+#[test]
+fn pcap_truncated_record_keeps_earlier_packets() {
+    let mut f = pcap_header(0xa1b2_c3d4, false, 101);
+    pcap_record(&mut f, false, 1, 0, &[0x45; 20], 20);
+    pcap_record(&mut f, false, 2, 0, &[0x45; 20], 20);
+    f.truncate(f.len() - 5);
+    let mut r = CaptureReader::from_vec(f).expect("pcap recognised");
+    let (pkts, err) = read_all(&mut r);
+    assert_eq!(pkts.len(), 1);
+    assert_eq!(
+        err,
+        Some(CaptureError::Truncated {
+            offset: 24 + 16 + 20
+        })
+    );
+    // After the error the reader stays finished.
+    assert!(matches!(r.next_packet(), Ok(None)));
+}
+
+#[test]
+fn pcap_absurd_record_length_is_corrupt() {
+    let mut f = pcap_header(0xa1b2_c3d4, false, 1);
+    f.extend(1u32.to_le_bytes());
+    f.extend(0u32.to_le_bytes());
+    f.extend(0x7fff_ffffu32.to_le_bytes());
+    f.extend(0x7fff_ffffu32.to_le_bytes());
+    let mut r = CaptureReader::from_vec(f).expect("pcap recognised");
+    assert!(matches!(
+        r.next_packet(),
+        Err(CaptureError::Corrupt { offset: 24, .. })
+    ));
+}
+
+#[test]
+fn not_a_capture() {
+    assert_eq!(
+        CaptureReader::from_vec(b"hello world, not a capture".to_vec()).err(),
+        Some(CaptureError::NotACapture)
+    );
+    assert_eq!(
+        CaptureReader::from_vec(Vec::new()).err(),
+        Some(CaptureError::NotACapture)
+    );
+}
+
+fn block(big_endian: bool, kind: u32, body: &[u8]) -> Vec<u8> {
+    let mut body = body.to_vec();
+    while body.len() % 4 != 0 {
+        body.push(0);
+    }
+    let len = (body.len() + 12) as u32;
+    let enc = |x: u32| {
+        if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        }
+    };
+    let mut v = Vec::new();
+    v.extend(enc(kind));
+    v.extend(enc(len));
+    v.extend(body);
+    v.extend(enc(len));
+    v
+}
+
+fn shb(big_endian: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend(if big_endian {
+        0x1A2B_3C4Du32.to_be_bytes()
+    } else {
+        0x1A2B_3C4Du32.to_le_bytes()
+    });
+    body.extend([0, 1, 0, 0]);
+    body.extend((-1i64).to_le_bytes());
+    block(big_endian, 0x0A0D_0D0A, &body)
+}
+
+fn idb(big_endian: bool, link: u16, tsresol: Option<u8>) -> Vec<u8> {
+    let e16 = |x: u16| {
+        if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        }
+    };
+    let e32 = |x: u32| {
+        if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        }
+    };
+    let mut body = Vec::new();
+    body.extend(e16(link));
+    body.extend(e16(0));
+    body.extend(e32(262_144));
+    if let Some(r) = tsresol {
+        body.extend(e16(9));
+        body.extend(e16(1));
+        body.extend([r, 0, 0, 0]);
+        body.extend(e16(0));
+        body.extend(e16(0));
+    }
+    block(big_endian, 1, &body)
+}
+
+fn epb(big_endian: bool, iface: u32, ts: u64, data: &[u8], wire: u32) -> Vec<u8> {
+    let e32 = |x: u32| {
+        if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        }
+    };
+    let mut body = Vec::new();
+    body.extend(e32(iface));
+    body.extend(e32((ts >> 32) as u32));
+    body.extend(e32(ts as u32));
+    body.extend(e32(data.len() as u32));
+    body.extend(e32(wire));
+    body.extend_from_slice(data);
+    block(big_endian, 6, &body)
+}
+
+#[test]
+fn pcapng_sections_interfaces_and_resolutions() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None)); // microseconds
+    f.extend(idb(false, 101, Some(9))); // nanoseconds
+    f.extend(block(false, 5, &[0; 16])); // interface statistics: skipped
+    f.extend(epb(false, 0, 1_500_000, &[0xAA; 3], 64));
+    f.extend(epb(false, 1, 2_000_000_123, &[0x45; 2], 2));
+    // A second section, big-endian, forgets the first section's interfaces.
+    f.extend(shb(true));
+    f.extend(idb(true, 113, Some(3))); // milliseconds
+    f.extend(epb(true, 0, 7, &[9], 1));
+    let mut r = CaptureReader::from_vec(f).expect("pcapng recognised");
+    assert_eq!(r.format_name(), "pcapng");
+    let (pkts, err) = read_all(&mut r);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        pkts,
+        vec![
+            (1_500_000_000, LinkType::ETHERNET, vec![0xAA; 3], 64),
+            (2_000_000_123, LinkType::RAW, vec![0x45; 2], 2),
+            (7_000_000, LinkType::LINUX_SLL, vec![9], 1),
+        ]
+    );
+}
+
+#[test]
+fn pcapng_packet_of_undescribed_interface_is_kept_with_unknown_link() {
+    let mut f = shb(false);
+    f.extend(epb(false, 3, 0, &[1, 2], 2));
+    let mut r = CaptureReader::from_vec(f).expect("pcapng recognised");
+    let (pkts, err) = read_all(&mut r);
+    assert!(err.is_none());
+    assert_eq!(pkts.len(), 1);
+    assert_eq!(pkts[0].1, LinkType(u32::MAX));
+}
+
+#[test]
+fn pcapng_bad_block_length_is_corrupt_and_truncation_is_reported() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    let good_len = f.len();
+    f.extend(epb(false, 0, 0, &[1; 10], 10));
+    let mut cut = f.clone();
+    cut.truncate(good_len + 8);
+    let mut r = CaptureReader::from_vec(cut).expect("pcapng recognised");
+    assert_eq!(
+        read_all(&mut r).1,
+        Some(CaptureError::Truncated {
+            offset: good_len as u64
+        })
+    );
+    let mut bad = f;
+    bad[good_len + 4..good_len + 8].copy_from_slice(&7u32.to_le_bytes());
+    let mut r = CaptureReader::from_vec(bad).expect("pcapng recognised");
+    assert!(matches!(
+        read_all(&mut r).1,
+        Some(CaptureError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn link_type_names_round_trip() {
+    for n in [0u32, 1, 9, 101, 104, 108, 113, 127, 192, 228, 229, 276] {
+        let l = LinkType(n);
+        assert_eq!(LinkType::parse(l.name()).map(|p| p.name()), Some(l.name()));
+    }
+    assert_eq!(LinkType::parse("1"), Some(LinkType::ETHERNET));
+    assert_eq!(LinkType::parse("nonsense"), None);
+}
