@@ -17,6 +17,9 @@ pub const ETH_PPPOE_DISC: u16 = 0x8863;
 pub const ETH_PPPOE_SESS: u16 = 0x8864;
 pub const ETH_LLDP: u16 = 0x88CC;
 pub const ETH_TEB: u16 = 0x6558;
+pub const ETH_PBB: u16 = 0x88E7;
+pub const ETH_FABRICPATH: u16 = 0x8903;
+pub const ETH_VNTAG: u16 = 0x8926;
 
 /// MPLS label stacks deeper than this are malformed.
 const MAX_MPLS_LABELS: usize = 16;
@@ -78,6 +81,22 @@ pub fn ethertype_chain(mut ethertype: u16, mut d: &[u8], mut ctx: Context) -> Ou
                     return llc(d, ctx);
                 }
             }
+            ETH_VNTAG => {
+                // Cisco VN-Tag: 4 bytes, then the next EtherType, like a VLAN tag.
+                tags += 1;
+                if tags > MAX_VLAN_TAGS {
+                    return Outcome::Malformed("too many VLAN tags");
+                }
+                let Some(next) = be16(d, 4) else {
+                    return Outcome::Malformed("VN-Tag cut short");
+                };
+                d = d.get(6..).unwrap_or_default();
+                ethertype = next;
+            }
+            // Provider backbone bridging (802.1ah): a 4-byte I-TAG, then the customer frame.
+            ETH_PBB => return ethernet(d.get(4..).unwrap_or_default(), ctx),
+            // Cisco FabricPath: a 2-byte FTag/TTL after the outer header, then the frame.
+            ETH_FABRICPATH => return ethernet(d.get(2..).unwrap_or_default(), ctx),
             ETH_MPLS_UC | ETH_MPLS_MC => return mpls(d, ctx),
             ETH_PPPOE_SESS => return pppoe_session(d, ctx),
             ETH_PPPOE_DISC => return Outcome::NotIp("pppoe-discovery"),

@@ -20,6 +20,8 @@ const PORT_L2TP: u16 = 1701;
 const GRE_PPP: u16 = 0x880B;
 const GRE_ERSPAN_2: u16 = 0x88BE;
 const GRE_ERSPAN_3: u16 = 0x22EB;
+const GRE_ARUBA_FIRST: u16 = 0x8200;
+const GRE_ARUBA_LAST: u16 = 0x820F;
 
 fn enter(ctx: Context, tunnel: Tunnel) -> Context {
     Context {
@@ -91,6 +93,8 @@ pub fn gre(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
 pub fn gre_payload(proto: u16, rest: &[u8], ctx: Context) -> Outcome<'_> {
     match proto {
         GRE_PPP => ppp(rest, ctx),
+        // Aruba access points tunnel 802.11 frames to their controller.
+        GRE_ARUBA_FIRST..=GRE_ARUBA_LAST => ieee80211(rest, ctx),
         ETH_TEB => ethernet(rest, ctx),
         _ => ethertype_chain(proto, rest, ctx),
     }
