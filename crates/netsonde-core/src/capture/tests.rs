@@ -39,7 +39,10 @@ fn pcap_record(v: &mut Vec<u8>, big_endian: bool, sec: u32, frac: u32, data: &[u
     v.extend_from_slice(data);
 }
 
-fn read_all(r: &mut CaptureReader) -> (Vec<(i64, LinkType, Vec<u8>, u32)>, Option<CaptureError>) {
+/// (timestamp ns, link type, captured bytes, wire length) of each packet read.
+type Packets = Vec<(i64, LinkType, Vec<u8>, u32)>;
+
+fn read_all(r: &mut CaptureReader) -> (Packets, Option<CaptureError>) {
     let mut out = Vec::new();
     loop {
         match r.next_packet() {
