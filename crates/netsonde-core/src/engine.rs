@@ -1,10 +1,16 @@
 //! The engine: frames in, flow records out. One instance owns its flow table and
 //! defragmenter; there is no global state, so instances are independent.
 
+use std::sync::Arc;
+
 use crate::capture::RawPacket;
+use crate::classify::{
+    candidate_order, Classification, Confidence, Dir, Dpi, FlowFacts, SignatureSet,
+};
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
 use crate::flow::{sender_is_client, Expiration, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
+use crate::protocols;
 use crate::record::FlowRecord;
 
 /// Everything a user can set; `Default` gives the documented defaults.
@@ -128,6 +134,7 @@ pub struct Engine {
     now_ns: i64,
     /// Scratch list for datagrams given up by the defragmenter.
     given_up: Vec<Reassembled>,
+    sigs: Arc<SignatureSet>,
 }
 
 impl Engine {
@@ -141,8 +148,19 @@ impl Engine {
             stats: Stats::default(),
             now_ns: i64::MIN,
             given_up: Vec::new(),
+            sigs: Arc::new(SignatureSet::builtin()),
             opts,
         }
+    }
+
+    /// The signature packs in use.
+    pub fn signatures(&self) -> &Arc<SignatureSet> {
+        &self.sigs
+    }
+
+    /// Replaces the signature packs; flows already classified keep their classification.
+    pub fn set_signatures(&mut self, sigs: Arc<SignatureSet>) {
+        self.sigs = sigs;
     }
 
     pub fn options(&self) -> &EngineOptions {
@@ -224,10 +242,11 @@ impl Engine {
         self.drain_given_up(out);
         let flows = self.table.drain();
         self.stats.flows_at_end_of_input += flows.len() as u64;
+        let sigs = &self.sigs;
         out.extend(
             flows
-                .iter()
-                .map(|f| FlowRecord::from_flow(f, Expiration::EndOfInput)),
+                .into_iter()
+                .map(|f| FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)),
         );
     }
 
@@ -304,7 +323,7 @@ impl Engine {
             Expiration::Eviction => self.stats.flows_evicted += 1,
             Expiration::EndOfInput => self.stats.flows_at_end_of_input += 1,
         }
-        out.push(FlowRecord::from_flow(&flow, why));
+        out.push(FlowRecord::from_flow(flow, why, &self.sigs));
     }
 
     /// Adds `packets` frames totalling `bytes` to the packet's flow, creating it if needed.
@@ -362,6 +381,38 @@ impl Engine {
         if is_tcp && p.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN && flow.client_isn.is_none() {
             flow.client_isn = Some(p.tcp_seq);
         }
+        if flow.inspecting {
+            let dir = if flow.direction(from_lo) == 0 {
+                Dir::ToServer
+            } else {
+                Dir::ToClient
+            };
+            let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();
+            let facts = FlowFacts {
+                l4: p.protocol,
+                client_port,
+                server_port,
+                ip_version: p.ip_version,
+                client_ip,
+                server_ip,
+            };
+            let tcp = is_tcp.then_some((p.tcp_seq, p.tcp_flags));
+            if let Some(dpi) = flow.dpi.as_mut() {
+                let more = dpi.inspect(
+                    p.payload,
+                    dir,
+                    facts,
+                    tcp,
+                    last_ns,
+                    &self.sigs,
+                    protocols::DISSECTORS,
+                );
+                if !more {
+                    dpi.finish();
+                    flow.inspecting = false;
+                }
+            }
+        }
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
             self.table.set_lane(slot, Lane::Closed);
         }
@@ -388,6 +439,22 @@ impl Engine {
         }
         self.stats.flows_created += 1;
         let slot = self.table.insert(key, client_is_lo, ts_ns);
+        let flow = self.table.get_mut(slot);
+        if key.protocol == 6 || key.protocol == 17 {
+            let order = candidate_order(
+                protocols::DISSECTORS,
+                key.protocol,
+                [key.lo_port, key.hi_port],
+            );
+            flow.dpi = Some(Dpi::new(order));
+            flow.inspecting = true;
+        } else if let Some(proto) = protocols::by_ip_proto(key.protocol) {
+            flow.class = Classification {
+                master: proto,
+                app: None,
+                confidence: Confidence::Dpi,
+            };
+        }
         self.stats.max_flows_seen = self.stats.max_flows_seen.max(self.table.len() as u64);
         slot
     }

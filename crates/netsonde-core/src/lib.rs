@@ -8,9 +8,12 @@
 
 pub mod analysis;
 pub mod capture;
+pub mod classify;
 pub mod decode;
 pub mod engine;
 pub mod flow;
+pub mod metadata;
+pub mod protocols;
 pub mod record;
 
 pub use analysis::Analysis;

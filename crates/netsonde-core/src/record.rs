@@ -1,8 +1,41 @@
 //! The flow record: what a flow becomes when it ends. [`FlowRecord::fields`] is the one
 //! place that names and orders the record's fields; JSON, CSV and the Python dict all walk it.
 
+use crate::classify::{application_name, category_name, SignatureSet};
 use crate::decode::{format_ip, IpBytes};
 use crate::flow::{Expiration, Flow};
+use crate::metadata::Metadata;
+
+/// Record fields filled from metadata: the first attribute present wins.
+const PROMOTED: [(&str, &[&str]); 5] = [
+    (
+        "requested_server_name",
+        &[
+            "tls.sni",
+            "quic.sni",
+            "http.host",
+            "dns.query",
+            "dhcp.hostname",
+            "netbios.name",
+        ],
+    ),
+    ("user_agent", &["http.user_agent", "quic.user_agent"]),
+    ("content_type", &["http.content_type"]),
+    ("client_fingerprint", &["tls.ja4", "quic.ja4"]),
+    ("server_fingerprint", &["tls.ja3s"]),
+];
+
+fn promoted(meta: &[(String, MetaValue)], field: &str) -> Option<String> {
+    let (_, names) = PROMOTED.iter().find(|(f, _)| *f == field)?;
+    names.iter().find_map(|n| {
+        meta.iter()
+            .find(|(k, _)| k == n)
+            .and_then(|(_, v)| match v {
+                MetaValue::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+    })
+}
 
 /// A value of an extracted attribute (see `metadata`).
 #[derive(Clone, Debug, PartialEq)]
@@ -123,7 +156,15 @@ fn opt(s: &Option<String>) -> FieldValue<'_> {
 
 impl FlowRecord {
     /// Builds the record of a flow that ended.
-    pub fn from_flow(flow: &Flow, expiration: Expiration) -> FlowRecord {
+    pub fn from_flow(mut flow: Flow, expiration: Expiration, sigs: &SignatureSet) -> FlowRecord {
+        let (class, meta, risks) = match flow.dpi.take() {
+            Some(dpi) => {
+                let dpi = *dpi;
+                (dpi.class, dpi.meta, dpi.risks)
+            }
+            None => (flow.class, Metadata::default(), Vec::new()),
+        };
+        let metadata = meta.into_record();
         let k = &flow.key;
         let (src_ip, src_port, dst_ip, dst_port) = if flow.client_is_lo {
             (k.lo_ip, k.lo_port, k.hi_ip, k.hi_port)
@@ -149,16 +190,16 @@ impl FlowRecord {
             dst2src_bytes: flow.bytes[1],
             src2dst_tcp_flags: flow.tcp_flags[0],
             dst2src_tcp_flags: flow.tcp_flags[1],
-            application_name: "Unknown".to_string(),
-            application_category_name: "Unknown".to_string(),
-            application_confidence: "Unknown",
-            requested_server_name: None,
-            user_agent: None,
-            content_type: None,
-            client_fingerprint: None,
-            server_fingerprint: None,
-            metadata: Vec::new(),
-            risks: Vec::new(),
+            application_name: application_name(&class, sigs),
+            application_category_name: category_name(&class, sigs),
+            application_confidence: class.confidence.name(),
+            requested_server_name: promoted(&metadata, "requested_server_name"),
+            user_agent: promoted(&metadata, "user_agent"),
+            content_type: promoted(&metadata, "content_type"),
+            client_fingerprint: promoted(&metadata, "client_fingerprint"),
+            server_fingerprint: promoted(&metadata, "server_fingerprint"),
+            metadata,
+            risks: risks.into_iter().map(str::to_string).collect(),
         }
     }
 

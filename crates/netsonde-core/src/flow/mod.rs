@@ -4,6 +4,7 @@
 pub mod defrag;
 mod table;
 
+use crate::classify::{Classification, Dpi};
 use crate::decode::{IpBytes, Packet, Tunnel};
 
 pub use table::{FlowTable, Lane};
@@ -80,7 +81,6 @@ pub const TCP_RST: u8 = 0x04;
 pub const TCP_ACK: u8 = 0x10;
 
 /// The state of one flow. Direction 0 is client to server.
-#[derive(Clone, Debug)]
 pub struct Flow {
     pub key: FlowKey,
     pub id: u64,
@@ -97,6 +97,12 @@ pub struct Flow {
     /// opens a new connection, one with the same number is a retransmission.
     pub client_isn: Option<u32>,
     pub lane: Lane,
+    /// The classification, for flows classified without payload inspection (ICMP, ESP, …).
+    pub class: Classification,
+    /// Inspection state; `None` for flows not (or no longer) inspected.
+    pub dpi: Option<Box<Dpi>>,
+    /// Whether payloads still go to the dissectors.
+    pub inspecting: bool,
     // Intrusive least-recently-seen list through the table's slots.
     prev: u32,
     next: u32,
@@ -135,6 +141,39 @@ impl Flow {
             if flags & TCP_RST != 0 {
                 self.rst_seen = true;
             }
+        }
+    }
+
+    /// A copy of the flow's plain fields (the inspection state stays behind).
+    pub fn take(&self) -> Flow {
+        Flow {
+            key: self.key,
+            id: self.id,
+            client_is_lo: self.client_is_lo,
+            first_seen_ns: self.first_seen_ns,
+            last_seen_ns: self.last_seen_ns,
+            packets: self.packets,
+            bytes: self.bytes,
+            tcp_flags: self.tcp_flags,
+            fin_seen: self.fin_seen,
+            rst_seen: self.rst_seen,
+            client_isn: self.client_isn,
+            lane: self.lane,
+            class: self.class,
+            dpi: None,
+            inspecting: self.inspecting,
+            prev: self.prev,
+            next: self.next,
+        }
+    }
+
+    /// The client's and the server's (address, port).
+    pub fn endpoints(&self) -> ((IpBytes, u16), (IpBytes, u16)) {
+        let k = &self.key;
+        if self.client_is_lo {
+            ((k.lo_ip, k.lo_port), (k.hi_ip, k.hi_port))
+        } else {
+            ((k.hi_ip, k.hi_port), (k.lo_ip, k.lo_port))
         }
     }
 

@@ -109,6 +109,9 @@ impl FlowTable {
             rst_seen: false,
             client_isn: None,
             lane: Lane::Open,
+            class: Default::default(),
+            dpi: None,
+            inspecting: false,
             prev: NIL,
             next: NIL,
         };
@@ -140,7 +143,8 @@ impl FlowTable {
     /// Takes a flow out of the table.
     pub fn remove(&mut self, slot: u32) -> Flow {
         self.unlink(slot);
-        let flow = self.slots[slot as usize].clone();
+        let mut flow = self.slots[slot as usize].take();
+        flow.dpi = self.slots[slot as usize].dpi.take();
         self.map.remove(&flow.key);
         self.free.push(slot);
         flow

@@ -1,0 +1,44 @@
+//! Prints the flow records of capture files as JSON lines, straight from the Rust engine:
+//! `cargo run --release --example records -- FILE...`. Handy with the scorer:
+//! `score.py CORPUS --cmd 'target/release/examples/records {pcap}'`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use netsonde_core::{Analysis, EngineOptions};
+
+fn main() {
+    let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if paths.is_empty() {
+        eprintln!("usage: records FILE...");
+        std::process::exit(2);
+    }
+    let mut analysis = match Analysis::open(&paths, EngineOptions::default()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("records: {e}");
+            std::process::exit(1);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut batch = Vec::new();
+    let mut text = String::new();
+    loop {
+        batch.clear();
+        let more = analysis.run(&mut batch, 4096, &mut |_, _| {});
+        for r in &batch {
+            r.write_json(&mut text);
+        }
+        if out.write_all(text.as_bytes()).is_err() {
+            return;
+        }
+        text.clear();
+        if !more {
+            break;
+        }
+    }
+    for w in analysis.take_warnings() {
+        eprintln!("records: warning: {w}");
+    }
+}

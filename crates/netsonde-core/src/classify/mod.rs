@@ -1,0 +1,400 @@
+//! Classification: which protocol and which application a flow is, and how sure we are.
+//!
+//! While a flow is under inspection it carries a boxed [`Dpi`] state. Every packet with a
+//! payload goes to the dissectors that are still candidates (those matching the flow's
+//! ports first — ports only order the candidates, they never decide); a dissector confirms,
+//! excludes itself, or waits. Once a protocol is confirmed, only its dissector keeps reading,
+//! for metadata, until it says it is done or the packet budget runs out; then the state is
+//! dropped and the flow is plain accounting.
+
+pub mod signatures;
+pub mod stream;
+
+use crate::metadata::{AttrSpec, Metadata};
+use crate::protocols::{self, Dissector, ProtoState};
+use crate::record::MetaValue;
+pub use signatures::{AppId, SignatureSet};
+use stream::StreamBuf;
+
+/// A protocol or application identifier: protocols (declared in [`crate::protocols`]) and
+/// applications (declared in signature packs) share one id space.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, PartialOrd, Ord)]
+pub struct ProtoId(pub u16);
+
+impl ProtoId {
+    pub const UNKNOWN: ProtoId = ProtoId(0);
+}
+
+/// How a classification was reached, named as nDPI names its confidence levels.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, PartialOrd, Ord)]
+pub enum Confidence {
+    #[default]
+    Unknown,
+    MatchByPort,
+    MatchByIp,
+    DpiPartial,
+    DpiCache,
+    Dpi,
+}
+
+impl Confidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Unknown => "Unknown",
+            Confidence::MatchByPort => "Match by port",
+            Confidence::MatchByIp => "Match by IP",
+            Confidence::DpiPartial => "DPI (partial)",
+            Confidence::DpiCache => "DPI (cache)",
+            Confidence::Dpi => "DPI",
+        }
+    }
+}
+
+/// A flow's classification: a master protocol and an application riding on it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Classification {
+    pub master: ProtoId,
+    pub app: Option<AppId>,
+    pub confidence: Confidence,
+}
+
+/// Direction of a payload relative to the flow's client.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dir {
+    ToServer = 0,
+    ToClient = 1,
+}
+
+/// What a dissector says about a packet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Verdict {
+    /// Not decided yet (before confirmation) or more metadata may come (after).
+    Continue,
+    /// This flow is not this protocol: do not ask again.
+    Exclude,
+    /// Confirmed and nothing more to learn: stop inspecting the flow.
+    Done,
+}
+
+/// Payload packets inspected per flow before giving up (nDPI's default budget is 32).
+pub const PACKET_BUDGET: u16 = 32;
+/// Bytes of the first payload of each direction kept for dissectors that need both sides.
+const FIRST_PAYLOAD_KEEP: usize = 512;
+
+/// Per-flow inspection state, boxed so that flows no longer under inspection stay small.
+#[derive(Default)]
+pub struct Dpi {
+    pub class: Classification,
+    pub meta: Metadata,
+    pub risks: Vec<&'static str>,
+    /// The confirmed protocol's dissector state.
+    pub state: ProtoState,
+    excluded: [u64; 4],
+    detected: Option<usize>,
+    payload_packets: u16,
+    dir_packets: [u16; 2],
+    first_payload: [Vec<u8>; 2],
+    streams: [StreamBuf; 2],
+    /// Dissectors to try, in order (indices into the dissector list).
+    order: Vec<u16>,
+}
+
+/// The flow facts a dissector may need besides the payload.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowFacts {
+    pub l4: u8,
+    pub client_port: u16,
+    pub server_port: u16,
+    pub ip_version: u8,
+    pub client_ip: [u8; 16],
+    pub server_ip: [u8; 16],
+}
+
+/// What a dissector sees and can do for one packet.
+pub struct Inspect<'a> {
+    /// TCP: the in-order stream bytes of this direction not yet consumed by the confirmed
+    /// dissector (before confirmation, the stream from its start). UDP and others: the
+    /// datagram.
+    pub data: &'a [u8],
+    pub dir: Dir,
+    pub flow: FlowFacts,
+    /// Payload packets of the flow inspected so far, this one included.
+    pub packet_no: u16,
+    /// Payload packets so far in each direction, this one included.
+    pub dir_packets: [u16; 2],
+    /// The first payload seen in each direction (at most 512 bytes; empty when none yet).
+    pub first_payload: [&'a [u8]; 2],
+    pub ts_ns: i64,
+    pub sigs: &'a SignatureSet,
+    out: &'a mut Outcome,
+}
+
+/// What a dissector asked for, applied by the dispatcher.
+#[derive(Default)]
+struct Outcome {
+    detected: Option<ProtoId>,
+    app: Option<AppId>,
+    confidence: Option<Confidence>,
+    consumed: usize,
+}
+
+impl<'a> Inspect<'a> {
+    /// Confirms the flow as `proto` (by DPI).
+    pub fn detect(&mut self, proto: ProtoId) {
+        self.out.detected = Some(proto);
+    }
+
+    /// Sets the application riding on the protocol.
+    pub fn set_app(&mut self, app: AppId) {
+        self.out.app = Some(app);
+    }
+
+    /// Looks a host name (SNI, Host header, DNS query) up in the signature packs and sets the
+    /// application when it matches; returns whether it did.
+    pub fn app_from_host(&mut self, host: &str) -> bool {
+        match self.sigs.match_host(host) {
+            Some(app) => {
+                self.out.app = Some(app);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn set_confidence(&mut self, c: Confidence) {
+        self.out.confidence = Some(c);
+    }
+
+    /// Marks `n` bytes of `data` as parsed (TCP): they will not be shown again.
+    pub fn consume(&mut self, n: usize) {
+        self.out.consumed = n.min(self.data.len());
+    }
+
+    pub fn to_server(&self) -> bool {
+        self.dir == Dir::ToServer
+    }
+}
+
+/// Everything a dissector's call gets mutable access to besides [`Inspect`].
+pub struct DissectorState<'a> {
+    pub meta: &'a mut Metadata,
+    pub risks: &'a mut Vec<&'static str>,
+    pub state: &'a mut ProtoState,
+}
+
+impl DissectorState<'_> {
+    pub fn set_str(&mut self, spec: &'static AttrSpec, value: impl Into<String>) {
+        self.meta.set_str(spec, value);
+    }
+
+    pub fn set(&mut self, spec: &'static AttrSpec, value: MetaValue) {
+        self.meta.set(spec, value);
+    }
+
+    pub fn risk(&mut self, name: &'static str) {
+        if !self.risks.contains(&name) {
+            self.risks.push(name);
+        }
+    }
+}
+
+impl Dpi {
+    pub fn new(order: Vec<u16>) -> Box<Dpi> {
+        Box::new(Dpi {
+            order,
+            ..Dpi::default()
+        })
+    }
+
+    /// Frees what only inspection needs; the classification and metadata stay.
+    pub fn finish(&mut self) {
+        self.state = ProtoState::None;
+        self.streams = Default::default();
+        self.first_payload = Default::default();
+        self.order = Vec::new();
+    }
+
+    fn is_excluded(&self, i: usize) -> bool {
+        self.excluded
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn exclude(&mut self, i: usize) {
+        if let Some(w) = self.excluded.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    /// Inspects one packet's payload. Returns `false` when inspection is over for this flow.
+    #[allow(clippy::too_many_arguments)]
+    pub fn inspect(
+        &mut self,
+        payload: &[u8],
+        dir: Dir,
+        flow: FlowFacts,
+        tcp: Option<(u32, u8)>,
+        ts_ns: i64,
+        sigs: &SignatureSet,
+        dissectors: &[&'static Dissector],
+    ) -> bool {
+        let d = dir as usize;
+        // TCP: in-order bytes through the stream buffer; the SYN only sets the start.
+        let data: Vec<u8>;
+        let data_ref: &[u8] = match tcp {
+            Some((seq, flags)) => {
+                let Some(stream) = self.streams.get_mut(d) else {
+                    return false;
+                };
+                stream.add(seq, flags, payload);
+                if payload.is_empty() || stream.available().is_empty() {
+                    return true;
+                }
+                data = stream.available().to_vec();
+                &data
+            }
+            None => {
+                if payload.is_empty() {
+                    return true;
+                }
+                payload
+            }
+        };
+        self.payload_packets = self.payload_packets.saturating_add(1);
+        if let Some(c) = self.dir_packets.get_mut(d) {
+            *c = c.saturating_add(1);
+        }
+        if let Some(first) = self.first_payload.get_mut(d) {
+            if first.is_empty() {
+                first.extend_from_slice(payload.get(..FIRST_PAYLOAD_KEEP).unwrap_or(payload));
+            }
+        }
+        let [first_to_server, first_to_client] = &self.first_payload;
+        let first_payload = [first_to_server.as_slice(), first_to_client.as_slice()];
+        let mut newly_excluded: Vec<usize> = Vec::new();
+        let mut keep_going = true;
+        let mut consumed = 0;
+        let candidates: Vec<usize> = match self.detected {
+            Some(i) => vec![i],
+            None => self
+                .order
+                .iter()
+                .map(|&i| usize::from(i))
+                .filter(|&i| !self.is_excluded(i))
+                .collect(),
+        };
+        let mut all_excluded = self.detected.is_none();
+        for i in candidates {
+            let Some(dissector) = dissectors.get(i) else {
+                continue;
+            };
+            let mut out = Outcome::default();
+            let verdict = {
+                let mut ins = Inspect {
+                    data: data_ref,
+                    dir,
+                    flow,
+                    packet_no: self.payload_packets,
+                    dir_packets: self.dir_packets,
+                    first_payload,
+                    ts_ns,
+                    sigs,
+                    out: &mut out,
+                };
+                let mut st = DissectorState {
+                    meta: &mut self.meta,
+                    risks: &mut self.risks,
+                    state: &mut self.state,
+                };
+                (dissector.inspect)(&mut ins, &mut st)
+            };
+            if let Some(app) = out.app {
+                self.class.app = Some(app);
+            }
+            if let Some(p) = out.detected {
+                if self.detected.is_none() {
+                    self.detected = Some(i);
+                    self.class.master = p;
+                    self.class.confidence = out.confidence.unwrap_or(Confidence::Dpi);
+                }
+            } else if let Some(c) = out.confidence {
+                self.class.confidence = c;
+            }
+            if self.detected == Some(i) {
+                consumed = out.consumed;
+                all_excluded = false;
+                if verdict == Verdict::Done || verdict == Verdict::Exclude {
+                    keep_going = false;
+                }
+                break;
+            }
+            match verdict {
+                Verdict::Exclude => newly_excluded.push(i),
+                _ => all_excluded = false,
+            }
+        }
+        for i in newly_excluded {
+            self.exclude(i);
+        }
+        if tcp.is_some() && self.detected.is_some() {
+            if let Some(stream) = self.streams.get_mut(d) {
+                stream.consume(consumed);
+            }
+        }
+        if all_excluded || self.payload_packets >= PACKET_BUDGET {
+            keep_going = false;
+        }
+        keep_going
+    }
+
+    /// The dissector confirmed for this flow, if any.
+    pub fn detected(&self) -> Option<usize> {
+        self.detected
+    }
+}
+
+/// The order in which dissectors are tried for a flow: those registered for one of its
+/// ports first, then every other dissector of its transport.
+pub fn candidate_order(dissectors: &[&'static Dissector], l4: u8, ports: [u16; 2]) -> Vec<u16> {
+    let fits = |d: &Dissector| d.transports.contains(l4);
+    let mut first: Vec<u16> = Vec::new();
+    let mut rest: Vec<u16> = Vec::new();
+    for (i, d) in (0u16..).zip(dissectors.iter()) {
+        if !fits(d) {
+            continue;
+        }
+        let port_hint = match l4 {
+            6 => d.tcp_ports,
+            17 => d.udp_ports,
+            _ => &[],
+        };
+        if ports.iter().any(|p| port_hint.contains(p)) {
+            first.push(i);
+        } else {
+            rest.push(i);
+        }
+    }
+    first.extend(rest);
+    first
+}
+
+/// Names the classification as `Master.App`, `Master`, `App` or `Unknown`.
+pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
+    let master = protocols::name(class.master);
+    match (class.master, class.app.and_then(|a| sigs.app(a))) {
+        (ProtoId::UNKNOWN, None) => "Unknown".to_string(),
+        (ProtoId::UNKNOWN, Some(app)) => app.name.clone(),
+        (_, None) => master.to_string(),
+        (_, Some(app)) if app.name == master => master.to_string(),
+        (_, Some(app)) => format!("{master}.{}", app.name),
+    }
+}
+
+/// The category of the classification: the application's, else the protocol's.
+pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
+    match class.app.and_then(|a| sigs.app(a)) {
+        Some(app) => app.category.clone(),
+        None if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
+        None => protocols::category(class.master).to_string(),
+    }
+}

@@ -1,0 +1,142 @@
+//! Metadata attributes: each is declared once, as a static [`AttrSpec`] in the module of the
+//! protocol that extracts it, and listed in [`crate::protocols::ATTRIBUTES`]. Values are set
+//! through the spec (a typed handle, never a free-form string) and land in the flow record's
+//! `metadata` object under the spec's name.
+
+use crate::record::MetaValue;
+
+/// The eight categories every attribute belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Category {
+    Volume,
+    Service,
+    Usage,
+    Performance,
+    Identifier,
+    Content,
+    File,
+    Security,
+}
+
+impl Category {
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Volume => "volume",
+            Category::Service => "service",
+            Category::Usage => "usage",
+            Category::Performance => "performance",
+            Category::Identifier => "identifier",
+            Category::Content => "content",
+            Category::File => "file",
+            Category::Security => "security",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AttrType {
+    Str,
+    Int,
+    StrList,
+}
+
+impl AttrType {
+    pub fn name(self) -> &'static str {
+        match self {
+            AttrType::Str => "str",
+            AttrType::Int => "int",
+            AttrType::StrList => "list[str]",
+        }
+    }
+}
+
+/// The declaration of one attribute: `http.host`, `tls.sni`, …
+#[derive(Debug)]
+pub struct AttrSpec {
+    /// `protocol.attribute`, lower snake case.
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub category: Category,
+    /// One line: what the value is and where it comes from.
+    pub doc: &'static str,
+}
+
+/// Declares attributes: `attrs! { pub HOST = "http.host", Str, Identifier, "Host header"; }`.
+#[macro_export]
+macro_rules! attrs {
+    ($( $(#[$m:meta])* $vis:vis $id:ident = $name:literal, $ty:ident, $cat:ident, $doc:literal; )*) => {
+        $(
+            $(#[$m])*
+            $vis static $id: $crate::metadata::AttrSpec = $crate::metadata::AttrSpec {
+                name: $name,
+                ty: $crate::metadata::AttrType::$ty,
+                category: $crate::metadata::Category::$cat,
+                doc: $doc,
+            };
+        )*
+    };
+}
+
+/// The attributes extracted from one flow, in extraction order; the first value set wins
+/// unless [`Metadata::replace`] is used.
+#[derive(Default, Debug, Clone)]
+pub struct Metadata {
+    items: Vec<(&'static AttrSpec, MetaValue)>,
+}
+
+impl Metadata {
+    pub fn get(&self, spec: &'static AttrSpec) -> Option<&MetaValue> {
+        self.items
+            .iter()
+            .find(|(s, _)| std::ptr::eq(*s, spec))
+            .map(|(_, v)| v)
+    }
+
+    pub fn get_str(&self, spec: &'static AttrSpec) -> Option<&str> {
+        match self.get(spec) {
+            Some(MetaValue::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn has(&self, spec: &'static AttrSpec) -> bool {
+        self.get(spec).is_some()
+    }
+
+    /// Sets a value unless one is already there.
+    pub fn set(&mut self, spec: &'static AttrSpec, value: MetaValue) {
+        if !self.has(spec) {
+            self.items.push((spec, value));
+        }
+    }
+
+    pub fn set_str(&mut self, spec: &'static AttrSpec, value: impl Into<String>) {
+        if !self.has(spec) {
+            self.items.push((spec, MetaValue::Str(value.into())));
+        }
+    }
+
+    pub fn set_int(&mut self, spec: &'static AttrSpec, value: i64) {
+        self.set(spec, MetaValue::Int(value));
+    }
+
+    /// Sets a value, replacing any earlier one.
+    pub fn replace(&mut self, spec: &'static AttrSpec, value: MetaValue) {
+        match self.items.iter_mut().find(|(s, _)| std::ptr::eq(*s, spec)) {
+            Some(slot) => slot.1 = value,
+            None => self.items.push((spec, value)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The attributes as (name, value) pairs for the record.
+    pub fn into_record(self) -> Vec<(String, MetaValue)> {
+        self.items
+            .into_iter()
+            .map(|(s, v)| (s.name.to_string(), v))
+            .collect()
+    }
+}

@@ -1,0 +1,197 @@
+//! DNS, mDNS and LLMNR (one wire format): query name and type, response code, answers.
+//! Answers feed the engine's DNS cache, so later flows to the answered addresses can be
+//! classified by the name that was asked for.
+
+use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
+use crate::attrs;
+use crate::record::MetaValue;
+
+attrs! {
+    pub QUERY = "dns.query", Str, Identifier, "Name asked for in the first question";
+    pub QTYPE = "dns.qtype", Int, Usage, "Type of the first question (1 = A, 28 = AAAA, …)";
+    pub RCODE = "dns.rcode", Int, Service, "Response code of the first response (0 = no error)";
+    pub ANSWERS = "dns.answers", StrList, Content, "Addresses and names in the first response's answers";
+}
+
+pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&QUERY, &QTYPE, &RCODE, &ANSWERS];
+
+pub static DISSECTOR: Dissector = Dissector {
+    proto: id::DNS,
+    transports: Transports::TCP_UDP,
+    tcp_ports: &[53],
+    udp_ports: &[53, 5353, 5355],
+    inspect,
+};
+
+/// Compression pointers followed per name before it is declared malformed.
+const MAX_POINTERS: usize = 16;
+const MAX_NAME_LEN: usize = 255;
+const MAX_ANSWERS: usize = 32;
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
+}
+
+/// Reads a (possibly compressed) name at `at`; returns it and the offset after it.
+pub fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
+    let mut name = String::new();
+    let mut end = None;
+    let mut jumps = 0;
+    loop {
+        let len = *msg.get(at)?;
+        match len {
+            0 => {
+                return Some((name, end.unwrap_or(at + 1)));
+            }
+            l if l & 0xC0 == 0xC0 => {
+                let ptr = usize::from(be16(msg, at)? & 0x3FFF);
+                end.get_or_insert(at + 2);
+                jumps += 1;
+                if jumps > MAX_POINTERS || ptr >= msg.len() {
+                    return None;
+                }
+                at = ptr;
+            }
+            l if l & 0xC0 == 0 => {
+                let label = msg.get(at + 1..at + 1 + usize::from(l))?;
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.extend(label.iter().map(|&b| {
+                    if b.is_ascii_graphic() {
+                        char::from(b.to_ascii_lowercase())
+                    } else {
+                        '?'
+                    }
+                }));
+                if name.len() > MAX_NAME_LEN {
+                    return None;
+                }
+                at += 1 + usize::from(l);
+            }
+            _ => return None,
+        }
+    }
+}
+
+struct Header {
+    response: bool,
+    opcode: u8,
+    rcode: u8,
+    qd: u16,
+    an: u16,
+}
+
+fn header(msg: &[u8]) -> Option<Header> {
+    let flags = be16(msg, 2)?;
+    Some(Header {
+        response: flags & 0x8000 != 0,
+        opcode: ((flags >> 11) & 0xF) as u8,
+        rcode: (flags & 0xF) as u8,
+        qd: be16(msg, 4)?,
+        an: be16(msg, 6)?,
+    })
+}
+
+fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    let tcp = ins.flow.l4 == 6;
+    // DNS over TCP carries a 2-byte length before each message.
+    let msg = if tcp {
+        let Some(len) = be16(ins.data, 0) else {
+            return Verdict::Continue;
+        };
+        match ins.data.get(2..2 + usize::from(len)) {
+            Some(m) => m,
+            None if ins.data.len() < 2 + usize::from(len) && usize::from(len) < 65_535 => {
+                return Verdict::Continue
+            }
+            None => return Verdict::Exclude,
+        }
+    } else {
+        ins.data
+    };
+    let Some(h) = header(msg) else {
+        return Verdict::Exclude;
+    };
+    if h.opcode > 6 || h.qd == 0 || h.qd > 16 || (!h.response && h.an > 16) {
+        return Verdict::Exclude;
+    }
+    let Some((qname, after)) = read_name(msg, 12) else {
+        return Verdict::Exclude;
+    };
+    let (Some(qtype), Some(_class)) = (be16(msg, after), be16(msg, after + 2)) else {
+        return Verdict::Exclude;
+    };
+    let ports = [ins.flow.client_port, ins.flow.server_port];
+    let proto = if ports.contains(&5353) {
+        id::MDNS
+    } else if ports.contains(&5355) {
+        id::LLMNR
+    } else {
+        id::DNS
+    };
+    ins.detect(proto);
+    if tcp {
+        ins.consume(2 + msg.len());
+    }
+    if !st.meta.has(&QUERY) && !qname.is_empty() {
+        if proto == id::DNS {
+            ins.app_from_host(&qname);
+        }
+        st.set_str(&QUERY, qname);
+        st.set(&QTYPE, MetaValue::Int(i64::from(qtype)));
+    }
+    if h.response {
+        st.set(&RCODE, MetaValue::Int(i64::from(h.rcode)));
+        if !st.meta.has(&ANSWERS) {
+            let answers = read_answers(msg, after + 4, h.qd, h.an);
+            if !answers.is_empty() {
+                st.set(&ANSWERS, MetaValue::List(answers));
+            }
+        }
+        return Verdict::Done;
+    }
+    Verdict::Continue
+}
+
+/// Addresses (A, AAAA) and names (CNAME, PTR) of the answer section.
+fn read_answers(msg: &[u8], mut at: usize, qd: u16, an: u16) -> Vec<String> {
+    // Skip the remaining questions.
+    for _ in 1..qd {
+        match read_name(msg, at) {
+            Some((_, next)) => at = next + 4,
+            None => return Vec::new(),
+        }
+    }
+    let mut out = Vec::new();
+    for _ in 0..usize::from(an).min(MAX_ANSWERS) {
+        let Some((_, next)) = read_name(msg, at) else {
+            break;
+        };
+        let (Some(rtype), Some(rdlen)) = (be16(msg, next), be16(msg, next + 8)) else {
+            break;
+        };
+        let rdata_at = next + 10;
+        let Some(rdata) = msg.get(rdata_at..rdata_at + usize::from(rdlen)) else {
+            break;
+        };
+        match (rtype, rdata.len()) {
+            (1, 4) => {
+                let a: [u8; 4] = rdata.try_into().unwrap_or_default();
+                out.push(std::net::Ipv4Addr::from(a).to_string());
+            }
+            (28, 16) => {
+                let a: [u8; 16] = rdata.try_into().unwrap_or_default();
+                out.push(crate::decode::format_ip(6, &a));
+            }
+            (5 | 12, _) => {
+                if let Some((n, _)) = read_name(msg, rdata_at) {
+                    out.push(n);
+                }
+            }
+            _ => {}
+        }
+        at = rdata_at + usize::from(rdlen);
+    }
+    out
+}

@@ -1,0 +1,164 @@
+//! The one list of protocols: identity (stable id, nDPI-compatible name, category), the
+//! dissectors that recognise them, and the attributes they extract. `netsonde protocols`
+//! and the docs are generated from here.
+//!
+//! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
+//! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
+
+pub mod dns;
+pub mod http;
+
+use crate::classify::ProtoId;
+use crate::metadata::AttrSpec;
+
+pub use crate::classify::{DissectorState, Inspect, Verdict};
+
+/// The transports a dissector reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Transports(u8);
+
+impl Transports {
+    pub const TCP: Transports = Transports(1);
+    pub const UDP: Transports = Transports(2);
+    pub const TCP_UDP: Transports = Transports(3);
+
+    pub fn contains(self, l4: u8) -> bool {
+        match l4 {
+            6 => self.0 & 1 != 0,
+            17 => self.0 & 2 != 0,
+            _ => false,
+        }
+    }
+}
+
+/// A dissector: recognises a protocol in payloads and extracts its metadata.
+pub struct Dissector {
+    pub proto: ProtoId,
+    pub transports: Transports,
+    /// Ports that put this dissector first in line (a hint, never a verdict).
+    pub tcp_ports: &'static [u16],
+    pub udp_ports: &'static [u16],
+    pub inspect: fn(&mut Inspect<'_>, &mut DissectorState<'_>) -> Verdict,
+}
+
+/// A protocol's identity.
+#[derive(Debug)]
+pub struct ProtocolInfo {
+    pub id: ProtoId,
+    /// nDPI's spelling where nDPI knows the protocol.
+    pub name: &'static str,
+    /// nDPI's category name.
+    pub category: &'static str,
+    /// IP protocol number, for protocols recognised by it alone (ICMP, IGMP, ESP, …).
+    pub ip_proto: Option<u8>,
+}
+
+macro_rules! protocols {
+    ($( $id:ident = $num:literal, $name:literal, $cat:literal $(, ip = $ipp:literal)?; )*) => {
+        /// Protocol ids, stable across versions.
+        pub mod id {
+            use crate::classify::ProtoId;
+            $( pub const $id: ProtoId = ProtoId($num); )*
+        }
+        /// Every protocol netsonde knows.
+        pub static PROTOCOLS: &[ProtocolInfo] = &[
+            $( ProtocolInfo { id: id::$id, name: $name, category: $cat, ip_proto: protocols!(@ip $($ipp)?) }, )*
+        ];
+    };
+    (@ip) => { None };
+    (@ip $v:literal) => { Some($v) };
+}
+
+protocols! {
+    HTTP = 7, "HTTP", "Web";
+    DNS = 5, "DNS", "Network";
+    MDNS = 8, "MDNS", "Network";
+    LLMNR = 154, "LLMNR", "Network";
+    ICMP = 81, "ICMP", "Network", ip = 1;
+    IGMP = 82, "IGMP", "Network", ip = 2;
+    GRE = 80, "GRE", "Network", ip = 47;
+    ESP = 79, "IPSec", "VPN", ip = 50;
+    AH = 78, "AH", "VPN", ip = 51;
+    ICMPV6 = 102, "ICMPV6", "Network", ip = 58;
+    OSPF = 85, "OSPF", "Network", ip = 89;
+    PIM = 87, "PIM", "Network", ip = 103;
+    VRRP = 73, "VRRP", "Network", ip = 112;
+    SCTP = 86, "SCTP", "Network", ip = 132;
+    IP_IN_IP = 84, "IP_in_IP", "Network", ip = 4;
+    EGP = 83, "EGP", "Network", ip = 8;
+    PGM = 113, "PGM", "Network", ip = 113;
+}
+
+/// Every dissector, in the order they are tried when no port suggests one.
+pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR];
+
+/// Every attribute any protocol extracts.
+pub fn attributes() -> Vec<&'static AttrSpec> {
+    [http::ATTRS, dns::ATTRS].concat()
+}
+
+/// Per-flow state of the confirmed protocol's dissector.
+#[derive(Default)]
+pub enum ProtoState {
+    #[default]
+    None,
+    Http(http::State),
+}
+
+pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
+    PROTOCOLS.iter().find(|p| p.id == id)
+}
+
+pub fn name(id: ProtoId) -> &'static str {
+    info(id).map_or("Unknown", |p| p.name)
+}
+
+pub fn category(id: ProtoId) -> &'static str {
+    info(id).map_or("Unknown", |p| p.category)
+}
+
+/// The protocol recognised by an IP protocol number alone, if any.
+pub fn by_ip_proto(ip_proto: u8) -> Option<ProtoId> {
+    PROTOCOLS
+        .iter()
+        .find(|p| p.ip_proto == Some(ip_proto))
+        .map(|p| p.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_are_unique_and_attributes_well_named() {
+        let mut ids: Vec<u16> = PROTOCOLS.iter().map(|p| p.id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), PROTOCOLS.len());
+        let mut names: Vec<&str> = PROTOCOLS.iter().map(|p| p.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), PROTOCOLS.len());
+        let attrs = attributes();
+        for a in &attrs {
+            let (proto, attr) = a.name.split_once('.').expect("protocol.attribute");
+            assert!(!proto.is_empty() && !attr.is_empty(), "{}", a.name);
+            assert!(a
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'));
+            assert!(!a.doc.is_empty());
+        }
+        let mut names: Vec<&str> = attrs.iter().map(|a| a.name).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n, "attribute declared twice");
+        for d in DISSECTORS {
+            assert!(
+                info(d.proto).is_some(),
+                "dissector for an undeclared protocol"
+            );
+        }
+    }
+}
