@@ -14,6 +14,7 @@ __all__ = [
     "analyze_to_file",
     "is_capture",
     "link_type_number",
+    "registry",
 ]
 
 __version__: str
@@ -73,4 +74,7 @@ def analyze_to_file(
     progress: _Progress | None = None,
 ) -> tuple[dict[str, int], list[tuple[str, int, int, int]], list[str], int]: ...
 def is_capture(path: _Path) -> bool: ...
+def registry() -> tuple[
+    list[tuple[int, str, str]], list[tuple[int, str, str]], list[tuple[str, str, str, str]]
+]: ...
 def link_type_number(name: str) -> int | None: ...

@@ -1,6 +1,7 @@
 """The ``netsonde`` command line.
 
     netsonde analyze PATH... [-o OUT] [-f jsonl|csv|table]
+    netsonde protocols [--attributes | --apps] [--json]
 
 Bad input (a missing file, a file that is not a capture, a bad option) gives one line on
 stderr and a non-zero exit; a damaged capture gives a warning and every flow read before
@@ -10,6 +11,8 @@ the damage.
 from __future__ import annotations
 
 import argparse
+import errno
+import json
 import os
 import sys
 import time
@@ -96,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-defrag", action="store_true", help="do not reassemble IP fragments")
     a.add_argument("--no-tunnels", action="store_true", help="do not decapsulate tunnels")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no statistics on stderr")
+    p = sub.add_parser("protocols", help="list the protocols, applications and attributes netsonde knows")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--attributes", action="store_true", help="list metadata attributes instead")
+    what.add_argument("--apps", action="store_true", help="list applications of the built-in signature packs")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 
@@ -199,6 +207,39 @@ def _analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _protocols(args: argparse.Namespace) -> int:
+    """Lists the registry; generated from the compiled registry, never from a copy."""
+    protocols, apps, attributes = _core.registry()
+    rows: list[dict[str, object]]
+    if args.attributes:
+        rows = [{"name": n, "type": t, "category": c, "description": d} for n, t, c, d in sorted(attributes)]
+    elif args.apps:
+        rows = [{"id": i, "name": n, "category": c} for i, n, c in sorted(apps, key=lambda a: a[1].lower())]
+    else:
+        rows = [
+            {"id": i, "name": n, "category": c} for i, n, c in sorted(protocols, key=lambda p: p[1].lower())
+        ]
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return EXIT_OK
+    if not rows:
+        return EXIT_OK
+    keys = list(rows[0])
+    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys[:-1]}
+    print("  ".join(k.ljust(widths.get(k, 0)) for k in keys).rstrip())
+    for r in rows:
+        print("  ".join(str(r[k]).ljust(widths.get(k, 0)) for k in keys).rstrip())
+    return EXIT_OK
+
+
+def _reader_went_away() -> int:
+    """The reader of our output closed it (``| head``): stop quietly, like other tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -206,14 +247,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        if args.command == "protocols":
+            return _protocols(args)
         return _analyze(args)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        return _reader_went_away()
     except FileNotFoundError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except (CaptureFormatError, OSError, ValueError) as e:
+        if (isinstance(e, OSError) and e.errno == errno.EPIPE) or "Broken pipe" in str(e):
+            return _reader_went_away()
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -415,6 +415,32 @@ fn analyze_to_file<'py>(
     Ok((stats, summary, analysis.take_warnings(), written))
 }
 
+/// The registry: (protocols as (id, name, category), applications of the built-in signature
+/// packs as (id, name, category), attributes as (name, type, category, description)).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn registry() -> (
+    Vec<(u16, &'static str, &'static str)>,
+    Vec<(u16, String, String)>,
+    Vec<(&'static str, &'static str, &'static str, &'static str)>,
+) {
+    let protocols = netsonde_core::protocols::PROTOCOLS
+        .iter()
+        .map(|p| (p.id.0, p.name, p.category))
+        .collect();
+    let sigs = netsonde_core::classify::SignatureSet::builtin();
+    let apps = sigs
+        .apps()
+        .iter()
+        .map(|a| (a.id.0, a.name.clone(), a.category.clone()))
+        .collect();
+    let attrs = netsonde_core::protocols::attributes()
+        .into_iter()
+        .map(|a| (a.name, a.ty.name(), a.category.name(), a.doc))
+        .collect();
+    (protocols, apps, attrs)
+}
+
 /// Whether a file is a pcap or pcapng capture.
 #[pyfunction]
 fn is_capture(path: PathBuf) -> bool {
@@ -440,6 +466,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PacketEngine>()?;
     m.add_function(wrap_pyfunction!(analyze_to_file, m)?)?;
     m.add_function(wrap_pyfunction!(is_capture, m)?)?;
+    m.add_function(wrap_pyfunction!(registry, m)?)?;
     m.add_function(wrap_pyfunction!(link_type_number, m)?)?;
     Ok(())
 }
