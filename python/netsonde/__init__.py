@@ -6,8 +6,9 @@ for flow in netsonde.analyze("capture.pcap"):
 """
 
 from ._core import __version__
-from .api import EVENTS, Engine, analyze
+from .api import Engine, analyze
 from .errors import CaptureFormatError, NetsondeError, TruncatedCaptureWarning
+from .events import EVENTS, Event
 from .flow import FIELD_NAMES, Flow
 from .options import Options
 
@@ -16,6 +17,7 @@ __all__ = [
     "FIELD_NAMES",
     "CaptureFormatError",
     "Engine",
+    "Event",
     "Flow",
     "NetsondeError",
     "Options",

@@ -10,6 +10,7 @@ from typing import Any, TypeAlias
 
 from . import _core
 from .errors import TruncatedCaptureWarning
+from .events import EVENTS, Event
 from .flow import Flow
 from .options import Options
 
@@ -18,8 +19,6 @@ PathLike: TypeAlias = "str | os.PathLike[str]"
 PacketTuple: TypeAlias = "tuple[float, bytes] | tuple[float, bytes, int]"
 Source: TypeAlias = "PathLike | Sequence[PathLike] | Iterable[PacketTuple]"
 
-#: Events an engine can deliver to callbacks.
-EVENTS: tuple[str, ...] = ("flow.end",)
 
 _PACKET_BATCH = 4096
 
@@ -126,21 +125,28 @@ class Engine:
     """A long-lived engine: feed it captures or packets, get flows as they end.
 
     Instances are independent (no shared state). ``on("flow.end", callback)`` calls
-    ``callback(flow)`` for every flow that ends, in addition to returning it.
+    ``callback(flow)`` for every flow that ends, in addition to returning it; any other event
+    of :data:`EVENTS` (``http.request``, ``dns.response``, ``flow.classified``, …) calls
+    ``callback(event)`` with an :class:`Event`. Only subscribed events are produced.
     """
 
     def __init__(self, **options: Any) -> None:
         self.options = Options.from_kwargs(options)
         self._core = _core.PacketEngine(**self.options.core_kwargs())
-        self._callbacks: dict[str, list[Callable[[Flow], object]]] = {name: [] for name in EVENTS}
+        self._flow_callbacks: list[Callable[[Flow], object]] = []
+        self._event_callbacks: dict[str, list[Callable[[Event], object]]] = {}
 
-    def on(self, event: str, callback: Callable[[Flow], object]) -> None:
+    def on(self, event: str, callback: Callable[[Any], object]) -> None:
         """Subscribe ``callback`` to ``event`` (one of :data:`EVENTS`)."""
-        if event not in self._callbacks:
+        if event not in EVENTS:
             raise ValueError(f"unknown event {event!r}; known events: {', '.join(EVENTS)}")
         if not callable(callback):
             raise TypeError("callback must be callable")
-        self._callbacks[event].append(callback)
+        if event == "flow.end":
+            self._flow_callbacks.append(callback)
+            return
+        self._core.subscribe(event)
+        self._event_callbacks.setdefault(event, []).append(callback)
 
     def process(self, source: Source, *, link_type: int | str = "ethernet") -> list[Flow]:
         """Process a capture path, a list of paths, or an iterable of ``(timestamp, bytes)``
@@ -174,8 +180,14 @@ class Engine:
         return self._core.stats()
 
     def _deliver(self, records: list[dict[str, Any]]) -> list[Flow]:
+        # Events first: a flow's transactions come before its end.
+        if self._event_callbacks:
+            for raw in self._core.take_events():
+                event = Event.from_core(raw)
+                for event_callback in self._event_callbacks.get(event.name, ()):
+                    event_callback(event)
         flows = [Flow(r) for r in records]
-        for callback in self._callbacks["flow.end"]:
+        for callback in self._flow_callbacks:
             for flow in flows:
                 callback(flow)
         return flows

@@ -1,7 +1,7 @@
 """The ``netsonde`` command line.
 
     netsonde analyze PATH... [-o OUT] [-f jsonl|csv|table]
-    netsonde protocols [--attributes | --apps] [--json]
+    netsonde protocols [--attributes | --apps | --events] [--json]
 
 Bad input (a missing file, a file that is not a capture, a bad option) gives one line on
 stderr and a non-zero exit; a damaged capture gives a warning and every flow read before
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--attributes", action="store_true", help="list metadata attributes instead")
     what.add_argument("--apps", action="store_true", help="list applications of the built-in signature packs")
+    what.add_argument("--events", action="store_true", help="list events instead")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
@@ -209,9 +210,11 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _protocols(args: argparse.Namespace) -> int:
     """Lists the registry; generated from the compiled registry, never from a copy."""
-    protocols, apps, attributes = _core.registry()
+    protocols, apps, attributes, events = _core.registry()
     rows: list[dict[str, object]]
-    if args.attributes:
+    if args.events:
+        rows = [{"name": n, "attributes": ", ".join(a), "description": d} for n, d, a in sorted(events)]
+    elif args.attributes:
         rows = [{"name": n, "type": t, "category": c, "description": d} for n, t, c, d in sorted(attributes)]
     elif args.apps:
         rows = [{"id": i, "name": n, "category": c} for i, n, c in sorted(apps, key=lambda a: a[1].lower())]

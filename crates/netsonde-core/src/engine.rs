@@ -10,6 +10,7 @@ use crate::classify::{
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
 use crate::flow::{sender_is_client, Expiration, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
+use crate::metadata::{Event, EventSink};
 use crate::protocols;
 use crate::record::FlowRecord;
 
@@ -135,6 +136,9 @@ pub struct Engine {
     /// Scratch list for datagrams given up by the defragmenter.
     given_up: Vec<Reassembled>,
     sigs: Arc<SignatureSet>,
+    /// Event names subscribed to; events of other names are never built.
+    subscribed: Vec<&'static str>,
+    events: Vec<Event>,
 }
 
 impl Engine {
@@ -149,8 +153,27 @@ impl Engine {
             now_ns: i64::MIN,
             given_up: Vec::new(),
             sigs: Arc::new(SignatureSet::builtin()),
+            subscribed: Vec::new(),
+            events: Vec::new(),
             opts,
         }
+    }
+
+    /// Subscribes to an event by name (see [`protocols::events`]).
+    pub fn subscribe(&mut self, name: &str) -> Result<(), String> {
+        let spec = protocols::events()
+            .into_iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| format!("unknown event {name:?}"))?;
+        if !self.subscribed.contains(&spec.name) {
+            self.subscribed.push(spec.name);
+        }
+        Ok(())
+    }
+
+    /// The events produced since the last call, in order.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
     }
 
     /// The signature packs in use.
@@ -398,6 +421,12 @@ impl Engine {
             };
             let tcp = is_tcp.then_some((p.tcp_seq, p.tcp_flags));
             if let Some(dpi) = flow.dpi.as_mut() {
+                let mut sink = EventSink {
+                    subscribed: &self.subscribed,
+                    flow_id: flow.id,
+                    ts_ns: last_ns,
+                    out: &mut self.events,
+                };
                 let more = dpi.inspect(
                     p.payload,
                     dir,
@@ -406,6 +435,7 @@ impl Engine {
                     last_ns,
                     &self.sigs,
                     protocols::DISSECTORS,
+                    &mut sink,
                 );
                 if !more {
                     dpi.finish();

@@ -74,17 +74,21 @@ fn record_to_dict<'py>(py: Python<'py>, r: &FlowRecord) -> PyResult<Bound<'py, P
             FieldValue::Metadata(items) => {
                 let m = PyDict::new(py);
                 for (k, v) in items {
-                    match v {
-                        MetaValue::Str(s) => m.set_item(k, s)?,
-                        MetaValue::Int(n) => m.set_item(k, n)?,
-                        MetaValue::List(l) => m.set_item(k, PyList::new(py, l)?)?,
-                    }
+                    set_meta(&m, k, v)?;
                 }
                 d.set_item(name, m)?
             }
         }
     }
     Ok(d)
+}
+
+fn set_meta(d: &Bound<'_, PyDict>, key: &str, v: &MetaValue) -> PyResult<()> {
+    match v {
+        MetaValue::Str(s) => d.set_item(key, s),
+        MetaValue::Int(n) => d.set_item(key, n),
+        MetaValue::List(l) => d.set_item(key, PyList::new(d.py(), l)?),
+    }
 }
 
 fn records_to_list<'py>(py: Python<'py>, records: &[FlowRecord]) -> PyResult<Bound<'py, PyList>> {
@@ -308,6 +312,29 @@ impl PacketEngine {
         self.engine.active_flows()
     }
 
+    /// Subscribes to an event by name; unknown names raise ValueError.
+    fn subscribe(&mut self, name: &str) -> PyResult<()> {
+        self.engine.subscribe(name).map_err(PyValueError::new_err)
+    }
+
+    /// Events since the last call, as dicts: name, flow_id, ts_ns, attributes.
+    fn take_events<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for e in self.engine.take_events() {
+            let d = PyDict::new(py);
+            d.set_item("name", e.name)?;
+            d.set_item("flow_id", e.flow_id)?;
+            d.set_item("ts_ns", e.ts_ns)?;
+            let attrs = PyDict::new(py);
+            for (k, v) in &e.attrs {
+                set_meta(&attrs, k, v)?;
+            }
+            d.set_item("attributes", attrs)?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         stats_dict(py, &self.engine.stats())
     }
@@ -415,15 +442,18 @@ fn analyze_to_file<'py>(
     Ok((stats, summary, analysis.take_warnings(), written))
 }
 
-/// The registry: (protocols as (id, name, category), applications of the built-in signature
-/// packs as (id, name, category), attributes as (name, type, category, description)).
-#[pyfunction]
-#[allow(clippy::type_complexity)]
-fn registry() -> (
+type Registry = (
     Vec<(u16, &'static str, &'static str)>,
     Vec<(u16, String, String)>,
     Vec<(&'static str, &'static str, &'static str, &'static str)>,
-) {
+    Vec<(&'static str, &'static str, Vec<&'static str>)>,
+);
+
+/// The registry: protocols as (id, name, category), applications of the built-in signature
+/// packs as (id, name, category), attributes as (name, type, category, description), events
+/// as (name, description, attribute names).
+#[pyfunction]
+fn registry() -> Registry {
     let protocols = netsonde_core::protocols::PROTOCOLS
         .iter()
         .map(|p| (p.id.0, p.name, p.category))
@@ -438,7 +468,11 @@ fn registry() -> (
         .into_iter()
         .map(|a| (a.name, a.ty.name(), a.category.name(), a.doc))
         .collect();
-    (protocols, apps, attrs)
+    let events = netsonde_core::protocols::events()
+        .into_iter()
+        .map(|e| (e.name, e.doc, e.attrs.to_vec()))
+        .collect();
+    (protocols, apps, attrs, events)
 }
 
 /// Whether a file is a pcap or pcapng capture.

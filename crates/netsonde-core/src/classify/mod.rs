@@ -10,7 +10,7 @@
 pub mod signatures;
 pub mod stream;
 
-use crate::metadata::{AttrSpec, Metadata};
+use crate::metadata::{AttrSpec, EventSink, Metadata};
 use crate::protocols::{self, Dissector, ProtoState};
 use crate::record::MetaValue;
 pub use signatures::{AppId, SignatureSet};
@@ -74,6 +74,10 @@ pub enum Verdict {
     Exclude,
     /// Confirmed and nothing more to learn: stop inspecting the flow.
     Done,
+}
+
+crate::events! {
+    pub FLOW_CLASSIFIED = "flow.classified", "A dissector confirmed the flow's protocol", ["protocol", "confidence"];
 }
 
 /// Payload packets inspected per flow before giving up (nDPI's default budget is 32).
@@ -180,6 +184,8 @@ pub struct DissectorState<'a> {
     pub meta: &'a mut Metadata,
     pub risks: &'a mut Vec<&'static str>,
     pub state: &'a mut ProtoState,
+    /// Transactional events (`http.request`, …); only subscribed ones are kept.
+    pub events: &'a mut EventSink<'a>,
 }
 
 impl DissectorState<'_> {
@@ -237,6 +243,7 @@ impl Dpi {
         ts_ns: i64,
         sigs: &SignatureSet,
         dissectors: &[&'static Dissector],
+        events: &mut EventSink<'_>,
     ) -> bool {
         let d = dir as usize;
         // TCP: in-order bytes through the stream buffer; the SYN only sets the start.
@@ -301,10 +308,17 @@ impl Dpi {
                     sigs,
                     out: &mut out,
                 };
+                let mut sink = EventSink {
+                    subscribed: events.subscribed,
+                    flow_id: events.flow_id,
+                    ts_ns: events.ts_ns,
+                    out: &mut *events.out,
+                };
                 let mut st = DissectorState {
                     meta: &mut self.meta,
                     risks: &mut self.risks,
                     state: &mut self.state,
+                    events: &mut sink,
                 };
                 (dissector.inspect)(&mut ins, &mut st)
             };
@@ -316,6 +330,16 @@ impl Dpi {
                     self.detected = Some(i);
                     self.class.master = p;
                     self.class.confidence = out.confidence.unwrap_or(Confidence::Dpi);
+                    events.emit(
+                        &FLOW_CLASSIFIED,
+                        vec![
+                            ("protocol", MetaValue::Str(protocols::name(p).to_string())),
+                            (
+                                "confidence",
+                                MetaValue::Str(self.class.confidence.name().to_string()),
+                            ),
+                        ],
+                    );
                 }
             } else if let Some(c) = out.confidence {
                 self.class.confidence = c;

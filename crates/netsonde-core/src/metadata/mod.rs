@@ -140,3 +140,63 @@ impl Metadata {
             .collect()
     }
 }
+
+/// The declaration of an event: `http.request`, `dns.response`, `flow.classified`, …
+#[derive(Debug)]
+pub struct EventSpec {
+    /// `protocol.event`, lower snake case.
+    pub name: &'static str,
+    /// One line: when it fires.
+    pub doc: &'static str,
+    /// The attributes it carries (besides the flow id and the timestamp).
+    pub attrs: &'static [&'static str],
+}
+
+/// Declares events: `events! { pub REQUEST = "http.request", "Each request", ["http.method"]; }`.
+#[macro_export]
+macro_rules! events {
+    ($( $vis:vis $id:ident = $name:literal, $doc:literal, [$($attr:literal),* $(,)?]; )*) => {
+        $(
+            $vis static $id: $crate::metadata::EventSpec = $crate::metadata::EventSpec {
+                name: $name,
+                doc: $doc,
+                attrs: &[$($attr),*],
+            };
+        )*
+    };
+}
+
+/// One event, as delivered to subscribers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub name: &'static str,
+    pub flow_id: u64,
+    pub ts_ns: i64,
+    pub attrs: Vec<(&'static str, MetaValue)>,
+}
+
+/// Where dissectors put events; events nobody subscribed to are never built.
+pub struct EventSink<'a> {
+    pub subscribed: &'a [&'static str],
+    pub flow_id: u64,
+    pub ts_ns: i64,
+    pub out: &'a mut Vec<Event>,
+}
+
+impl EventSink<'_> {
+    /// Whether anyone listens to `spec` (check before building costly attributes).
+    pub fn wants(&self, spec: &'static EventSpec) -> bool {
+        self.subscribed.contains(&spec.name)
+    }
+
+    pub fn emit(&mut self, spec: &'static EventSpec, attrs: Vec<(&'static str, MetaValue)>) {
+        if self.wants(spec) {
+            self.out.push(Event {
+                name: spec.name,
+                flow_id: self.flow_id,
+                ts_ns: self.ts_ns,
+                attrs,
+            });
+        }
+    }
+}

@@ -15,6 +15,13 @@ attrs! {
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&QUERY, &QTYPE, &RCODE, &ANSWERS];
 
+crate::events! {
+    pub QUERY_EVENT = "dns.query", "Each query message", ["dns.query", "dns.qtype"];
+    pub RESPONSE_EVENT = "dns.response", "Each response message", ["dns.query", "dns.qtype", "dns.rcode", "dns.answers"];
+}
+
+pub static EVENTS: &[&crate::metadata::EventSpec] = &[&QUERY_EVENT, &RESPONSE_EVENT];
+
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::DNS,
     transports: Transports::TCP_UDP,
@@ -134,6 +141,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if tcp {
         ins.consume(2 + msg.len());
     }
+    let qname_event = qname.clone();
     if !st.meta.has(&QUERY) && !qname.is_empty() {
         if proto == id::DNS {
             ins.app_from_host(&qname);
@@ -141,16 +149,30 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         st.set_str(&QUERY, qname);
         st.set(&QTYPE, MetaValue::Int(i64::from(qtype)));
     }
+    let question = [
+        (QUERY.name, MetaValue::Str(qname_event)),
+        (QTYPE.name, MetaValue::Int(i64::from(qtype))),
+    ];
     if h.response {
         st.set(&RCODE, MetaValue::Int(i64::from(h.rcode)));
-        if !st.meta.has(&ANSWERS) {
-            let answers = read_answers(msg, after + 4, h.qd, h.an);
-            if !answers.is_empty() {
-                st.set(&ANSWERS, MetaValue::List(answers));
-            }
+        let answers = read_answers(msg, after + 4, h.qd, h.an);
+        if st.events.wants(&RESPONSE_EVENT) {
+            let mut attrs = question.to_vec();
+            attrs.push((RCODE.name, MetaValue::Int(i64::from(h.rcode))));
+            attrs.push((ANSWERS.name, MetaValue::List(answers.clone())));
+            st.events.emit(&RESPONSE_EVENT, attrs);
         }
-        return Verdict::Done;
+        if !st.meta.has(&ANSWERS) && !answers.is_empty() {
+            st.set(&ANSWERS, MetaValue::List(answers));
+        }
+        // Over TCP more messages may follow; over UDP a response ends what there is to learn.
+        return if tcp {
+            Verdict::Continue
+        } else {
+            Verdict::Done
+        };
     }
+    st.events.emit(&QUERY_EVENT, question.to_vec());
     Verdict::Continue
 }
 

@@ -31,6 +31,13 @@ pub static ATTRS: &[&crate::metadata::AttrSpec] = &[
     &CONTENT_TYPE,
 ];
 
+crate::events! {
+    pub REQUEST = "http.request", "Each request's header block", ["http.method", "http.host", "http.uri", "http.user_agent", "http.referer", "http.request_content_type"];
+    pub RESPONSE = "http.response", "Each response's header block", ["http.status_code", "http.server", "http.content_type"];
+}
+
+pub static EVENTS: &[&crate::metadata::EventSpec] = &[&REQUEST, &RESPONSE];
+
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::HTTP,
     transports: Transports::TCP,
@@ -143,9 +150,9 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             }
         }
         let parsed = if ins.to_server() {
-            parse_request(data, state, st.meta, ins)
+            parse_request(data, state, st.meta, st.events, ins)
         } else {
-            parse_response(data, state, st.meta)
+            parse_response(data, state, st.meta, st.events)
         };
         match parsed {
             Some((header_len, body_len)) => {
@@ -186,8 +193,16 @@ fn parse_request(
     data: &[u8],
     state: &mut State,
     meta: &mut crate::metadata::Metadata,
+    events: &mut crate::metadata::EventSink<'_>,
     ins: &mut Inspect<'_>,
 ) -> Option<(usize, usize)> {
+    let mut event: Vec<(&'static str, MetaValue)> = Vec::new();
+    let wanted = events.wants(&REQUEST);
+    let mut note = |spec: &'static crate::metadata::AttrSpec, v: &str| {
+        if wanted {
+            event.push((spec.name, MetaValue::Str(v.to_string())));
+        }
+    };
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(data) {
@@ -196,14 +211,27 @@ fn parse_request(
     };
     state.requests += 1;
     if let Some(m) = req.method {
+        note(&METHOD, m);
         meta.set_str(&METHOD, m);
     }
     if let Some(p) = req.path {
+        note(&URI, p);
         meta.set_str(&URI, p);
     }
     let mut body = 0usize;
     for h in req.headers.iter() {
         let value = header_text(h.value);
+        for spec in [
+            &HOST,
+            &USER_AGENT,
+            &REFERER,
+            &X_FORWARDED_FOR,
+            &REQUEST_CONTENT_TYPE,
+        ] {
+            if header_attr(h.name) == Some(spec.name) {
+                note(spec, &value);
+            }
+        }
         if h.name.eq_ignore_ascii_case("host") {
             if !meta.has(&HOST) {
                 ins.app_from_host(&value);
@@ -221,14 +249,31 @@ fn parse_request(
             body = value.parse().unwrap_or(0);
         }
     }
+    events.emit(&REQUEST, event);
     Some((len, body))
+}
+
+/// The attribute a request header feeds.
+fn header_attr(name: &str) -> Option<&'static str> {
+    [
+        ("host", &HOST),
+        ("user-agent", &USER_AGENT),
+        ("referer", &REFERER),
+        ("x-forwarded-for", &X_FORWARDED_FOR),
+        ("content-type", &REQUEST_CONTENT_TYPE),
+    ]
+    .iter()
+    .find(|(h, _)| name.eq_ignore_ascii_case(h))
+    .map(|(_, spec)| spec.name)
 }
 
 fn parse_response(
     data: &[u8],
     state: &mut State,
     meta: &mut crate::metadata::Metadata,
+    events: &mut crate::metadata::EventSink<'_>,
 ) -> Option<(usize, usize)> {
+    let mut event: Vec<(&'static str, MetaValue)> = Vec::new();
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut headers);
     let len = match resp.parse(data) {
@@ -238,16 +283,24 @@ fn parse_response(
     state.responses += 1;
     if let Some(code) = resp.code {
         meta.set(&STATUS_CODE, MetaValue::Int(i64::from(code)));
+        event.push((STATUS_CODE.name, MetaValue::Int(i64::from(code))));
     }
     let mut body = 0usize;
     for h in resp.headers.iter() {
-        if h.name.eq_ignore_ascii_case("server") {
-            meta.set_str(&SERVER, header_text(h.value));
+        let spec = if h.name.eq_ignore_ascii_case("server") {
+            &SERVER
         } else if h.name.eq_ignore_ascii_case("content-type") {
-            meta.set_str(&CONTENT_TYPE, header_text(h.value));
-        } else if h.name.eq_ignore_ascii_case("content-length") {
-            body = header_text(h.value).parse().unwrap_or(0);
-        }
+            &CONTENT_TYPE
+        } else {
+            if h.name.eq_ignore_ascii_case("content-length") {
+                body = header_text(h.value).parse().unwrap_or(0);
+            }
+            continue;
+        };
+        let value = header_text(h.value);
+        event.push((spec.name, MetaValue::Str(value.clone())));
+        meta.set_str(spec, value);
     }
+    events.emit(&RESPONSE, event);
     Some((len, body))
 }

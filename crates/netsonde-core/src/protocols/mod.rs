@@ -97,6 +97,19 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
     [http::ATTRS, dns::ATTRS].concat()
 }
 
+/// Every event any protocol (or the engine) produces.
+pub fn events() -> Vec<&'static crate::metadata::EventSpec> {
+    let mut all: Vec<&'static crate::metadata::EventSpec> =
+        vec![&crate::classify::FLOW_CLASSIFIED, &FLOW_END];
+    all.extend_from_slice(http::EVENTS);
+    all.extend_from_slice(dns::EVENTS);
+    all
+}
+
+crate::events! {
+    pub FLOW_END = "flow.end", "A flow ended (its record is the event)", [];
+}
+
 /// Per-flow state of the confirmed protocol's dissector.
 #[derive(Default)]
 pub enum ProtoState {
