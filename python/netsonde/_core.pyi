@@ -7,6 +7,7 @@ from typing import Any, final
 __all__ = [
     "FIELD_NAMES",
     "CaptureFormatError",
+    "EngineConfig",
     "FileAnalysis",
     "NetsondeError",
     "PacketEngine",
@@ -27,17 +28,20 @@ _Path = str | PathLike[str]
 _Progress = Callable[[int, int], object]
 
 @final
-class FileAnalysis:
+class EngineConfig:
     def __new__(
         cls,
-        paths: Sequence[_Path],
         *,
         idle_timeout_ms: int,
         active_timeout_ms: int,
         max_flows: int,
         defrag: bool,
         decode_tunnels: bool,
-    ) -> FileAnalysis: ...
+    ) -> EngineConfig: ...
+
+@final
+class FileAnalysis:
+    def __new__(cls, paths: Sequence[_Path], config: EngineConfig) -> FileAnalysis: ...
     def next_batch(
         self, min_records: int = 1024, progress: _Progress | None = None
     ) -> list[dict[str, Any]] | None: ...
@@ -46,15 +50,7 @@ class FileAnalysis:
 
 @final
 class PacketEngine:
-    def __new__(
-        cls,
-        *,
-        idle_timeout_ms: int,
-        active_timeout_ms: int,
-        max_flows: int,
-        defrag: bool,
-        decode_tunnels: bool,
-    ) -> PacketEngine: ...
+    def __new__(cls, config: EngineConfig) -> PacketEngine: ...
     def process(self, packets: Sequence[tuple[int, bytes, int]], link_type: int) -> list[dict[str, Any]]: ...
     def process_file(self, path: _Path) -> tuple[list[dict[str, Any]], str | None]: ...
     def flush(self) -> list[dict[str, Any]]: ...
@@ -67,12 +63,7 @@ def analyze_to_file(
     paths: Sequence[_Path],
     out_path: _Path | None,
     fmt: str,
-    *,
-    idle_timeout_ms: int,
-    active_timeout_ms: int,
-    max_flows: int,
-    defrag: bool,
-    decode_tunnels: bool,
+    config: EngineConfig,
     progress: _Progress | None = None,
 ) -> tuple[dict[str, int], list[tuple[str, int, int, int]], list[str], int]: ...
 def is_capture(path: _Path) -> bool: ...

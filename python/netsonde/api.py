@@ -101,7 +101,7 @@ def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any
 def _analyze_files(paths: list[str], opts: Options) -> Iterator[Flow]:
     # Opening happens here, eagerly, so that a missing file or a non-capture raises at the
     # call rather than at the first next().
-    analysis = _core.FileAnalysis(paths, **opts.core_kwargs())
+    analysis = _core.FileAnalysis(paths, opts.to_core())
 
     def flows() -> Iterator[Flow]:
         while True:
@@ -132,7 +132,7 @@ class Engine:
 
     def __init__(self, **options: Any) -> None:
         self.options = Options.from_kwargs(options)
-        self._core = _core.PacketEngine(**self.options.core_kwargs())
+        self._core = _core.PacketEngine(self.options.to_core())
         self._flow_callbacks: list[Callable[[Flow], object]] = []
         self._event_callbacks: dict[str, list[Callable[[Event], object]]] = {}
 

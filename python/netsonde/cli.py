@@ -192,7 +192,7 @@ def _analyze(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     try:
         stats, summary, warnings, _ = _core.analyze_to_file(
-            args.paths, out_path, "jsonl" if fmt == "table" else fmt, progress=bar, **opts.core_kwargs()
+            args.paths, out_path, "jsonl" if fmt == "table" else fmt, opts.to_core(), progress=bar
         )
     finally:
         if bar is not None:

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from . import _core
+
 
 @dataclass(frozen=True)
 class Options:
@@ -53,12 +55,12 @@ class Options:
             )
         return cls(**kwargs)
 
-    def core_kwargs(self) -> dict[str, Any]:
+    def to_core(self) -> _core.EngineConfig:
         """The options as the compiled module takes them."""
-        return {
-            "idle_timeout_ms": round(self.idle_timeout * 1000),
-            "active_timeout_ms": round(self.active_timeout * 1000),
-            "max_flows": self.max_flows,
-            "defrag": self.defrag,
-            "decode_tunnels": self.decode_tunnels,
-        }
+        return _core.EngineConfig(
+            idle_timeout_ms=round(self.idle_timeout * 1000),
+            active_timeout_ms=round(self.active_timeout * 1000),
+            max_flows=self.max_flows,
+            defrag=self.defrag,
+            decode_tunnels=self.decode_tunnels,
+        )

@@ -108,11 +108,7 @@ impl Analysis {
                     }
                     Ok(None) => break true,
                     Err(e) => {
-                        self.warnings.push(format!(
-                            "{}: {e}; {} packets read before it",
-                            path.display(),
-                            reader.packets_read()
-                        ));
+                        self.warnings.push(damage_warning(path, &e, reader));
                         break true;
                     }
                 }
@@ -147,5 +143,34 @@ impl Analysis {
 
     pub fn is_capture(path: &Path) -> bool {
         CaptureReader::open(path).is_ok()
+    }
+}
+
+/// The warning for a capture whose reading stopped at damage.
+fn damage_warning(path: &Path, e: &CaptureError, reader: &CaptureReader) -> String {
+    format!(
+        "{}: {e}; {} packets read before it",
+        path.display(),
+        reader.packets_read()
+    )
+}
+
+/// Reads a whole capture file through an existing engine; records of flows that ended go to
+/// `out`. Returns the warning about damage that stopped reading early, if any.
+pub fn process_file(
+    engine: &mut Engine,
+    path: &Path,
+    out: &mut Vec<FlowRecord>,
+) -> Result<Option<String>, OpenError> {
+    let mut reader = CaptureReader::open(path).map_err(|error| OpenError {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    loop {
+        match reader.next_packet() {
+            Ok(Some(pkt)) => engine.process(&pkt, out),
+            Ok(None) => return Ok(None),
+            Err(e) => return Ok(Some(damage_warning(path, &e, &reader))),
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use netsonde_core::analysis::OpenError;
-use netsonde_core::capture::{CaptureError, CaptureReader, LinkType, RawPacket};
+use netsonde_core::capture::{CaptureError, LinkType, RawPacket};
 use netsonde_core::record::{FieldValue, MetaValue, FIELD_NAMES};
 use netsonde_core::{Analysis, Engine, EngineOptions, FlowRecord, Stats};
 use pyo3::create_exception;
@@ -38,9 +38,10 @@ fn open_error(e: OpenError) -> PyErr {
     }
 }
 
-/// Engine options as the Python layer passes them (already validated there).
+/// Engine options as the Python layer passes them (validated there, by `netsonde.Options`).
+#[pyclass(module = "netsonde._core", frozen, from_py_object)]
 #[derive(Clone, Copy)]
-struct Opts {
+struct EngineConfig {
     idle_timeout_ms: u64,
     active_timeout_ms: u64,
     max_flows: usize,
@@ -48,7 +49,28 @@ struct Opts {
     decode_tunnels: bool,
 }
 
-impl Opts {
+#[pymethods]
+impl EngineConfig {
+    #[new]
+    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels))]
+    fn new(
+        idle_timeout_ms: u64,
+        active_timeout_ms: u64,
+        max_flows: usize,
+        defrag: bool,
+        decode_tunnels: bool,
+    ) -> Self {
+        EngineConfig {
+            idle_timeout_ms,
+            active_timeout_ms,
+            max_flows,
+            defrag,
+            decode_tunnels,
+        }
+    }
+}
+
+impl EngineConfig {
     fn engine_options(self) -> EngineOptions {
         EngineOptions {
             idle_timeout_ms: self.idle_timeout_ms,
@@ -146,25 +168,9 @@ struct FileAnalysis {
 #[pymethods]
 impl FileAnalysis {
     #[new]
-    #[pyo3(signature = (paths, *, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels))]
-    fn new(
-        py: Python<'_>,
-        paths: Vec<PathBuf>,
-        idle_timeout_ms: u64,
-        active_timeout_ms: u64,
-        max_flows: usize,
-        defrag: bool,
-        decode_tunnels: bool,
-    ) -> PyResult<Self> {
-        let opts = Opts {
-            idle_timeout_ms,
-            active_timeout_ms,
-            max_flows,
-            defrag,
-            decode_tunnels,
-        };
+    fn new(py: Python<'_>, paths: Vec<PathBuf>, config: EngineConfig) -> PyResult<Self> {
         let inner = py
-            .detach(|| Analysis::open(&paths, opts.engine_options()))
+            .detach(|| Analysis::open(&paths, config.engine_options()))
             .map_err(open_error)?;
         Ok(FileAnalysis {
             inner,
@@ -217,23 +223,9 @@ struct PacketEngine {
 #[pymethods]
 impl PacketEngine {
     #[new]
-    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels))]
-    fn new(
-        idle_timeout_ms: u64,
-        active_timeout_ms: u64,
-        max_flows: usize,
-        defrag: bool,
-        decode_tunnels: bool,
-    ) -> Self {
-        let opts = Opts {
-            idle_timeout_ms,
-            active_timeout_ms,
-            max_flows,
-            defrag,
-            decode_tunnels,
-        };
+    fn new(config: EngineConfig) -> Self {
         PacketEngine {
-            engine: Engine::new(opts.engine_options()),
+            engine: Engine::new(config.engine_options()),
         }
     }
 
@@ -272,26 +264,9 @@ impl PacketEngine {
     ) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
         let engine = &mut self.engine;
         let (out, warning) = py
-            .detach(|| -> Result<_, OpenError> {
-                let mut reader = CaptureReader::open(&path).map_err(|error| OpenError {
-                    path: path.clone(),
-                    error,
-                })?;
+            .detach(|| {
                 let mut out = Vec::new();
-                let warning = loop {
-                    match reader.next_packet() {
-                        Ok(Some(pkt)) => engine.process(&pkt, &mut out),
-                        Ok(None) => break None,
-                        Err(e) => {
-                            break Some(format!(
-                                "{}: {e}; {} packets read before it",
-                                path.display(),
-                                reader.packets_read()
-                            ))
-                        }
-                    }
-                };
-                Ok((out, warning))
+                netsonde_core::analysis::process_file(engine, &path, &mut out).map(|w| (out, w))
             })
             .map_err(open_error)?;
         Ok((records_to_list(py, &out)?, warning))
@@ -360,18 +335,13 @@ fn add_to_summary(summary: &mut Summary, r: &FlowRecord) {
 /// as JSON lines or CSV, entirely in Rust. Returns (stats, per-application summary,
 /// warnings, flows written).
 #[pyfunction]
-#[pyo3(signature = (paths, out_path, fmt, *, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, progress=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (paths, out_path, fmt, config, progress=None))]
 fn analyze_to_file<'py>(
     py: Python<'py>,
     paths: Vec<PathBuf>,
     out_path: Option<PathBuf>,
     fmt: &str,
-    idle_timeout_ms: u64,
-    active_timeout_ms: u64,
-    max_flows: usize,
-    defrag: bool,
-    decode_tunnels: bool,
+    config: EngineConfig,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyDict>, Summary, Vec<String>, u64)> {
     let csv = match fmt {
@@ -383,15 +353,8 @@ fn analyze_to_file<'py>(
             )))
         }
     };
-    let opts = Opts {
-        idle_timeout_ms,
-        active_timeout_ms,
-        max_flows,
-        defrag,
-        decode_tunnels,
-    };
     let mut analysis = py
-        .detach(|| Analysis::open(&paths, opts.engine_options()))
+        .detach(|| Analysis::open(&paths, config.engine_options()))
         .map_err(open_error)?;
     let mut reporter = Progress::new(progress);
     let result = py.detach(|| -> std::io::Result<(Summary, u64)> {
@@ -496,6 +459,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "CaptureFormatError",
         m.py().get_type::<CaptureFormatError>(),
     )?;
+    m.add_class::<EngineConfig>()?;
     m.add_class::<FileAnalysis>()?;
     m.add_class::<PacketEngine>()?;
     m.add_function(wrap_pyfunction!(analyze_to_file, m)?)?;

@@ -33,13 +33,14 @@ impl PcapReader {
                 offset: data.len() as u64,
             });
         }
-        // The upper bits of the link type field carry FCS information (pcap spec, LinkType).
+        // Only the lower 16 bits are the link type; the upper bits say how long the frames'
+        // FCS is (pcap specification, LinkType field).
         let raw_link = rd_u32(data, 20, big_endian).unwrap_or(0);
         Ok(Some(PcapReader {
             big_endian,
             nanos: magic == MAGIC_NS,
             record_header_len: if magic == MAGIC_MODIFIED { 24 } else { 16 },
-            link_type: LinkType(raw_link & 0x0fff_ffff),
+            link_type: LinkType(raw_link & 0xffff),
             offset: FILE_HEADER_LEN,
         }))
     }

@@ -177,13 +177,26 @@ impl PcapngReader {
     }
 
     fn read_epb<'a>(&self, body: &'a [u8], at: usize) -> Result<RawPacket<'a>, CaptureError> {
+        let id = rd_u32(body, 0, self.big_endian);
+        self.read_timed_packet(id, body, at, "bad enhanced packet block")
+    }
+
+    /// The fields enhanced and obsolete packet blocks share after the interface id:
+    /// timestamp (high, low), captured length, wire length, then the data.
+    fn read_timed_packet<'a>(
+        &self,
+        interface: Option<u32>,
+        body: &'a [u8],
+        at: usize,
+        reason: &'static str,
+    ) -> Result<RawPacket<'a>, CaptureError> {
         let be = self.big_endian;
         let corrupt = CaptureError::Corrupt {
             offset: at as u64,
-            reason: "bad enhanced packet block",
+            reason,
         };
         let (Some(id), Some(hi), Some(lo), Some(caplen), Some(wire)) = (
-            rd_u32(body, 0, be),
+            interface,
             rd_u32(body, 4, be),
             rd_u32(body, 8, be),
             rd_u32(body, 12, be),
@@ -231,29 +244,7 @@ impl PcapngReader {
         body: &'a [u8],
         at: usize,
     ) -> Result<RawPacket<'a>, CaptureError> {
-        let be = self.big_endian;
-        let corrupt = CaptureError::Corrupt {
-            offset: at as u64,
-            reason: "bad packet block",
-        };
-        let (Some(id), Some(hi), Some(lo), Some(caplen), Some(wire)) = (
-            rd_u16(body, 0, be),
-            rd_u32(body, 4, be),
-            rd_u32(body, 8, be),
-            rd_u32(body, 12, be),
-            rd_u32(body, 16, be),
-        ) else {
-            return Err(corrupt);
-        };
-        let Some(bytes) = body.get(20..20 + caplen as usize) else {
-            return Err(corrupt);
-        };
-        let iface = self.interface(u32::from(id));
-        Ok(RawPacket {
-            ts_ns: Self::timestamp_ns(&iface, hi, lo),
-            link_type: iface.link_type,
-            data: bytes,
-            wire_len: wire.max(caplen),
-        })
+        let id = rd_u16(body, 0, self.big_endian).map(u32::from);
+        self.read_timed_packet(id, body, at, "bad packet block")
     }
 }
