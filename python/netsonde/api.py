@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from decimal import Decimal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, TypeAlias
@@ -53,6 +54,21 @@ def _as_paths(source: Any) -> list[str] | None:
     return None
 
 
+def _timestamp_ns(ts: object, index: int) -> int:
+    """Seconds as int, float or Decimal (scapy's packet times) to integer nanoseconds.
+
+    A float near today's epoch only resolves about 0.2 µs, so floats are rounded to the
+    microsecond (what pcap stores) instead of carrying that noise into the milliseconds.
+    """
+    if isinstance(ts, bool) or not isinstance(ts, (int, float, Decimal)):
+        raise TypeError(f"packet {index}: timestamp must be seconds as a number, not {ts!r}")
+    if isinstance(ts, int):
+        return ts * 1_000_000_000
+    if isinstance(ts, Decimal):
+        return int(ts * 1_000_000_000)
+    return round(ts * 1_000_000) * 1000
+
+
 def _packet_triples(packets: Iterable[Any]) -> Iterator[list[tuple[int, bytes, int]]]:
     """Batches of (timestamp_ns, frame, wire_len), checked, for the compiled engine."""
     it = iter(packets)
@@ -71,11 +87,9 @@ def _packet_triples(packets: Iterable[Any]) -> Iterator[list[tuple[int, bytes, i
                 ) from None
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise TypeError(f"packet {index}: frame must be bytes, not {type(data).__name__}")
-            if isinstance(ts, bool) or not isinstance(ts, (int, float)):
-                raise TypeError(f"packet {index}: timestamp must be seconds as a number, not {ts!r}")
             frame = bytes(data)
             wire_len = int(rest[0]) if rest else len(frame)
-            batch.append((round(ts * 1_000_000_000), frame, wire_len))
+            batch.append((_timestamp_ns(ts, index), frame, wire_len))
             index += 1
         yield batch
 

@@ -15,8 +15,9 @@ class Options:
 
     idle_timeout: a flow with no packet for this long ends (``expiration="idle"``).
     active_timeout: a flow that has lasted this long ends; later packets start a new one.
-    max_flows: flows held at once; beyond it the least recently seen flow is evicted and
-        its record is still produced (``expiration="eviction"``).
+    max_flows: flows held at once; beyond it a flow is evicted — a closed TCP connection if
+        there is one, else the least recently seen flow — and its record is still produced
+        (``expiration="eviction"``).
     defrag: reassemble IPv4/IPv6 fragments (bounded memory); when off, first fragments
         count for their flow and later ones are counted as unassembled.
     decode_tunnels: decapsulate GRE, GTP-U, VXLAN, Geneve, Teredo, IP-in-IP, CAPWAP, TZSP,

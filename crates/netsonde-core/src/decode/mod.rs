@@ -178,9 +178,9 @@ pub(crate) fn be32(d: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b))
 }
 
-/// Formats an address for records: dotted quad, or IPv6 as `inet_ntop` writes it (the
-/// longest run of zero groups, even a single one, becomes `::`), which is how nDPI and
-/// nfstream print addresses, so records compare one to one.
+/// Formats an address for records: dotted quad, or IPv6 with the longest run of zero groups
+/// shortened to `::` even when it is a single group — the way nDPI prints addresses (RFC 5952
+/// would keep a lone `0`), so records compare one to one with nDPI's.
 pub fn format_ip(version: u8, ip: &IpBytes) -> String {
     use std::fmt::Write;
     let [a, b, c, d, ..] = *ip;
