@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from decimal import Decimal
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from itertools import islice
 from typing import Any, TypeAlias
 
