@@ -155,3 +155,11 @@ fn defrag_gives_up_on_timeout_and_memory_bound() {
         .is_none());
     assert_eq!(d.stats.oversized, 1);
 }
+
+#[test]
+fn flow_state_stays_compact() {
+    // Per-flow memory matters at millions of flows: the plain flow (accounting, key, list
+    // links, classification) must stay small; inspection state is boxed and freed when done.
+    let size = std::mem::size_of::<Flow>();
+    assert!(size <= 192, "Flow is {size} bytes");
+}
