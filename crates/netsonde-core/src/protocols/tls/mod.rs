@@ -718,4 +718,57 @@ mod tests {
         assert_eq!(version_name(0x7f1c), "TLSv1.3 (draft)");
         assert_eq!(version_name(0x0100), "TLS (0100)");
     }
+
+    /// Mutated handshakes (bytes flipped, streams cut) through the whole dissector and the
+    /// certificate reader: no panic, whatever the input.
+    #[test]
+    fn mutated_handshakes_never_panic() {
+        let mut client = records(22, &handshake(1, &client_hello_body()), 90);
+        client.extend_from_slice(&[20, 3, 3, 0, 1, 1]);
+        let cert = x509::tests::sample_certificate();
+        let mut list = vec![0u8, 0, 0];
+        list.extend_from_slice(&(cert.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(&cert);
+        let n = (list.len() - 3) as u32;
+        list[..3].copy_from_slice(&n.to_be_bytes()[1..]);
+        let mut flight = handshake(2, &server_hello_body(0xc02f, false));
+        flight.extend(handshake(11, &list));
+        let server = records(22, &flight, 200);
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let sigs = SignatureSet::default();
+        for _ in 0..3000 {
+            let mut c = client.clone();
+            let mut s = server.clone();
+            let mut x = cert.clone();
+            for buf in [&mut c, &mut s, &mut x] {
+                for _ in 0..(next() % 4 + 1) {
+                    let at = (next() as usize) % buf.len();
+                    buf[at] = next() as u8;
+                }
+                let keep = buf.len() - (next() as usize) % (buf.len() / 4 + 1);
+                buf.truncate(keep);
+            }
+            let _ = x509::parse_certificate(&x);
+            let mut dpi = Dpi::new(vec![0]);
+            let (mut cs, mut ss) = (1u32, 1u32);
+            let seg = (next() % 300 + 1) as usize;
+            feed(&mut dpi, Dir::ToServer, &c, seg, &mut cs, 0);
+            feed(&mut dpi, Dir::ToClient, &s, seg, &mut ss, 0);
+            let _ = dpi.inspect(
+                &[],
+                Dir::ToClient,
+                facts(),
+                Some((ss, 0x18)),
+                0,
+                &sigs,
+                &[&DISSECTOR],
+            );
+        }
+    }
 }
