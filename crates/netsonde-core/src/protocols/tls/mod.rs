@@ -95,6 +95,8 @@ pub struct State {
     server_hello: bool,
     /// Negotiated version, once the ServerHello is seen.
     version: Option<u16>,
+    /// The direction the ServerHello came from.
+    server_dir: Option<usize>,
     certificate: bool,
     server_done: bool,
     /// An application was set from the SNI.
@@ -452,7 +454,7 @@ fn record(
             }
             ds.hs.extend_from_slice(rec.fragment);
             let buf = std::mem::take(&mut ds.hs);
-            let used = handshake_messages(&buf, state, st, ins);
+            let used = handshake_messages(&buf, d, state, st, ins);
             if let Some(ds) = state.dirs.get_mut(d) {
                 ds.hs = buf;
                 ds.hs.drain(..used.min(ds.hs.len()));
@@ -466,6 +468,7 @@ fn record(
 /// Handles the complete handshake messages at the start of `buf`; returns the bytes used.
 fn handshake_messages(
     buf: &[u8],
+    d: usize,
     state: &mut State,
     st: &mut DissectorState,
     ins: &mut Inspect,
@@ -475,11 +478,14 @@ fn handshake_messages(
         match parser::parse_handshake(rest) {
             Ok((hs, n)) => {
                 off += n;
-                message(hs, state, st, ins);
+                message(hs, d, state, st, ins);
             }
             Err(_) => {
                 // Incomplete: the first certificate may already be whole.
-                if rest.first() == Some(&parser::HS_CERTIFICATE) && !state.certificate {
+                if rest.first() == Some(&parser::HS_CERTIFICATE)
+                    && !state.certificate
+                    && state.server_dir == Some(d)
+                {
                     if let Ok(der) = parser::first_certificate(rest.get(4..).unwrap_or_default()) {
                         certificate_metadata(der, state, st, ins);
                     }
@@ -493,6 +499,7 @@ fn handshake_messages(
 
 fn message(
     hs: parser::Handshake<'_>,
+    d: usize,
     state: &mut State,
     st: &mut DissectorState,
     ins: &mut Inspect,
@@ -507,11 +514,13 @@ fn message(
         parser::HS_SERVER_HELLO if !state.server_hello => {
             if let Some(hello) = parser::parse_server_hello_body(hs.body) {
                 state.server_hello = true;
+                state.server_dir = Some(d);
                 state.version = Some(hello.negotiated_version());
                 server_hello_metadata(&hello, st);
             }
         }
-        parser::HS_CERTIFICATE if !state.certificate => {
+        // The server's certificate: a client's (mutual TLS) is not the one reported.
+        parser::HS_CERTIFICATE if !state.certificate && state.server_dir == Some(d) => {
             if state.version.is_some_and(|v| v >= 0x0304) {
                 return;
             }
@@ -717,6 +726,30 @@ mod tests {
         );
         assert_eq!(version_name(0x7f1c), "TLSv1.3 (draft)");
         assert_eq!(version_name(0x0100), "TLS (0100)");
+    }
+
+    #[test]
+    fn a_client_certificate_is_not_the_server_certificate() {
+        let mut dpi = Dpi::new(vec![0]);
+        let (mut cs, mut ss) = (1u32, 1u32);
+        let ch = records(22, &handshake(1, &client_hello_body()), 16384);
+        feed(&mut dpi, Dir::ToServer, &ch, 1500, &mut cs, 0);
+        let sh = records(22, &handshake(2, &server_hello_body(0xc02f, false)), 16384);
+        feed(&mut dpi, Dir::ToClient, &sh, 1500, &mut ss, 0);
+        let cert = x509::tests::sample_certificate();
+        let mut list = vec![0u8, 0, 0];
+        list.extend_from_slice(&(cert.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(&cert);
+        let n = (list.len() - 3) as u32;
+        list[..3].copy_from_slice(&n.to_be_bytes()[1..]);
+        let client_cert = records(22, &handshake(11, &list), 16384);
+        feed(&mut dpi, Dir::ToServer, &client_cert, 1500, &mut cs, 0);
+        assert_eq!(
+            meta(&dpi, &CIPHER).as_deref(),
+            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        );
+        assert_eq!(meta(&dpi, &SUBJECT), None);
+        assert_eq!(meta(&dpi, &CERT_SHA1), None);
     }
 
     /// Mutated handshakes (bytes flipped, streams cut) through the whole dissector and the
