@@ -2,9 +2,12 @@
 //! segments, ClientHello and ServerHello metadata, JA3/JA3S/JA4 fingerprints, and the server
 //! certificate (TLS 1.2 and earlier: TLS 1.3 encrypts it).
 //!
-//! Confirmed by a well-formed ClientHello (or a ServerHello seen first, or an SSL 2.0-format
-//! ClientHello). [`client_hello_metadata`] is shared with QUIC, whose ClientHello travels in
-//! CRYPTO frames.
+//! Confirmed by the headers of a ClientHello or ServerHello at the start of a direction (record
+//! type and version, handshake type and length, hello version: a hello whose body is broken
+//! still names a TLS peer), by an SSL 2.0-format ClientHello, or, for captures that begin
+//! mid-connection, by records that follow one another exactly to the end of the data.
+//! Metadata only comes from hellos that parse whole. [`client_hello_metadata`] is shared with
+//! QUIC, whose ClientHello travels in CRYPTO frames.
 
 pub mod ciphers;
 pub mod fingerprint;
