@@ -7,6 +7,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod tls;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -71,6 +72,10 @@ macro_rules! protocols {
 
 protocols! {
     HTTP = 7, "HTTP", "Web";
+    TLS = 91, "TLS", "Web";
+    SMTPS = 29, "SMTPS", "Email";
+    IMAPS = 51, "IMAPS", "Email";
+    POPS = 23, "POPS", "Email";
     DNS = 5, "DNS", "Network";
     MDNS = 8, "MDNS", "Network";
     LLMNR = 154, "LLMNR", "Network";
@@ -90,11 +95,11 @@ protocols! {
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
-pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR];
+pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR, &tls::DISSECTOR];
 
 /// Every attribute any protocol extracts.
 pub fn attributes() -> Vec<&'static AttrSpec> {
-    [http::ATTRS, dns::ATTRS].concat()
+    [http::ATTRS, dns::ATTRS, tls::ATTRS].concat()
 }
 
 /// Every event any protocol (or the engine) produces.
@@ -116,6 +121,7 @@ pub enum ProtoState {
     #[default]
     None,
     Http(http::State),
+    Tls(Box<tls::State>),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
