@@ -183,7 +183,17 @@ pub struct EventSink<'a> {
     pub out: &'a mut Vec<Event>,
 }
 
-impl EventSink<'_> {
+impl<'a> EventSink<'a> {
+    /// A sink that keeps nothing (no subscriptions), for callers that want no events.
+    pub fn silent(out: &'a mut Vec<Event>) -> EventSink<'a> {
+        EventSink {
+            subscribed: &[],
+            flow_id: 0,
+            ts_ns: 0,
+            out,
+        }
+    }
+
     /// Whether anyone listens to `spec` (check before building costly attributes).
     pub fn wants(&self, spec: &'static EventSpec) -> bool {
         self.subscribed.contains(&spec.name)

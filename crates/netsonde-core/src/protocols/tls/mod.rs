@@ -566,6 +566,7 @@ mod tests {
                 ts_ns,
                 &sigs,
                 &[&DISSECTOR],
+                &mut crate::metadata::EventSink::silent(&mut Vec::new()),
             );
             *seq = seq.wrapping_add(chunk.len() as u32);
         }
@@ -708,7 +709,8 @@ mod tests {
             Some((1, 0x18)),
             0,
             &sigs,
-            &[&DISSECTOR]
+            &[&DISSECTOR],
+            &mut crate::metadata::EventSink::silent(&mut Vec::new()),
         ));
         let mut sh = records(22, &handshake(2, &server_hello_body(0x1302, true)), 16384);
         sh.extend_from_slice(&[20, 3, 3, 0, 1, 1, 23, 3, 3, 0, 2, 0xaa, 0xbb]);
@@ -720,6 +722,7 @@ mod tests {
             0,
             &sigs,
             &[&DISSECTOR],
+            &mut crate::metadata::EventSink::silent(&mut Vec::new()),
         );
         assert!(!more, "nothing left to learn after a TLS 1.3 ServerHello");
         assert_eq!(meta(&dpi, &VERSION).as_deref(), Some("TLSv1.3"));
@@ -804,6 +807,7 @@ mod tests {
                 0,
                 &sigs,
                 &[&DISSECTOR],
+                &mut crate::metadata::EventSink::silent(&mut Vec::new()),
             );
         }
     }
