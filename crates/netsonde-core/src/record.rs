@@ -6,7 +6,9 @@ use crate::decode::{format_ip, IpBytes};
 use crate::flow::{Expiration, Flow};
 use crate::metadata::Metadata;
 
-/// Record fields filled from metadata: the first attribute present wins.
+/// Record fields filled from metadata: the first attribute present wins, in the order
+/// given; a `*.name` entry stands for that attribute of any protocol (e.g. the User-Agent
+/// that SSDP, RTSP or Gnutella carry).
 const PROMOTED: [(&str, &[&str]); 5] = [
     (
         "requested_server_name",
@@ -17,19 +19,26 @@ const PROMOTED: [(&str, &[&str]); 5] = [
             "dns.query",
             "dhcp.hostname",
             "netbios.name",
+            "*.hostname",
         ],
     ),
-    ("user_agent", &["http.user_agent", "quic.user_agent"]),
-    ("content_type", &["http.content_type"]),
+    (
+        "user_agent",
+        &["http.user_agent", "quic.user_agent", "*.user_agent"],
+    ),
+    ("content_type", &["http.content_type", "*.content_type"]),
     ("client_fingerprint", &["tls.ja4", "quic.ja4"]),
     ("server_fingerprint", &["tls.ja3s"]),
 ];
 
 fn promoted(meta: &[(String, MetaValue)], field: &str) -> Option<String> {
     let (_, names) = PROMOTED.iter().find(|(f, _)| *f == field)?;
-    names.iter().find_map(|n| {
+    names.iter().find_map(|pattern| {
         meta.iter()
-            .find(|(k, _)| k == n)
+            .find(|(k, _)| match pattern.strip_prefix('*') {
+                Some(suffix) => k.ends_with(suffix),
+                None => k == pattern,
+            })
             .and_then(|(_, v)| match v {
                 MetaValue::Str(s) => Some(s.clone()),
                 _ => None,
