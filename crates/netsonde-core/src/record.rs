@@ -19,7 +19,10 @@ const PROMOTED: [(&str, &[&str]); 5] = [
             "netbios.name",
         ],
     ),
-    ("user_agent", &["http.user_agent", "quic.user_agent"]),
+    (
+        "user_agent",
+        &["http.user_agent", "quic.user_agent", "gnutella.user_agent"],
+    ),
     ("content_type", &["http.content_type"]),
     ("client_fingerprint", &["tls.ja4", "quic.ja4"]),
     ("server_fingerprint", &["tls.ja3s"]),

@@ -6,7 +6,10 @@
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
 pub mod dns;
+pub mod gnutella;
 pub mod http;
+pub mod slp;
+pub mod wire;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -87,14 +90,21 @@ protocols! {
     IP_IN_IP = 84, "IP_in_IP", "Network", ip = 4;
     EGP = 83, "EGP", "Network", ip = 8;
     PGM = 113, "PGM", "Network", ip = 113;
+    SLP = 347, "Service_Location_Protocol", "RPC";
+    GNUTELLA = 35, "Gnutella", "Download";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
-pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR];
+pub static DISSECTORS: &[&Dissector] = &[
+    &http::DISSECTOR,
+    &dns::DISSECTOR,
+    &slp::DISSECTOR,
+    &gnutella::DISSECTOR,
+];
 
 /// Every attribute any protocol extracts.
 pub fn attributes() -> Vec<&'static AttrSpec> {
-    [http::ATTRS, dns::ATTRS].concat()
+    [http::ATTRS, dns::ATTRS, slp::ATTRS, gnutella::ATTRS].concat()
 }
 
 /// Per-flow state of the confirmed protocol's dissector.
