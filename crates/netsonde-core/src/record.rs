@@ -17,11 +17,17 @@ const PROMOTED: [(&str, &[&str]); 5] = [
             "dns.query",
             "dhcp.hostname",
             "netbios.name",
+            "ssdp.host",
         ],
     ),
     (
         "user_agent",
-        &["http.user_agent", "quic.user_agent", "gnutella.user_agent"],
+        &[
+            "http.user_agent",
+            "quic.user_agent",
+            "gnutella.user_agent",
+            "ssdp.user_agent",
+        ],
     ),
     ("content_type", &["http.content_type"]),
     ("client_fingerprint", &["tls.ja4", "quic.ja4"]),

@@ -8,7 +8,10 @@
 pub mod dns;
 pub mod gnutella;
 pub mod http;
+pub mod netbios;
 pub mod slp;
+pub mod ssdp;
+pub mod stun;
 pub mod wire;
 
 use crate::classify::ProtoId;
@@ -92,6 +95,11 @@ protocols! {
     PGM = 113, "PGM", "Network", ip = 113;
     SLP = 347, "Service_Location_Protocol", "RPC";
     GNUTELLA = 35, "Gnutella", "Download";
+    STUN = 478, "STUN", "Network";
+    SSDP = 12, "SSDP", "System";
+    NETBIOS = 10, "NetBIOS", "System";
+    SMBV1 = 16, "SMBv1", "System";
+    SMBV23 = 41, "SMBv23", "System";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -100,11 +108,23 @@ pub static DISSECTORS: &[&Dissector] = &[
     &dns::DISSECTOR,
     &slp::DISSECTOR,
     &gnutella::DISSECTOR,
+    &stun::DISSECTOR,
+    &ssdp::DISSECTOR,
+    &netbios::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
 pub fn attributes() -> Vec<&'static AttrSpec> {
-    [http::ATTRS, dns::ATTRS, slp::ATTRS, gnutella::ATTRS].concat()
+    [
+        http::ATTRS,
+        dns::ATTRS,
+        slp::ATTRS,
+        gnutella::ATTRS,
+        stun::ATTRS,
+        ssdp::ATTRS,
+        netbios::ATTRS,
+    ]
+    .concat()
 }
 
 /// Per-flow state of the confirmed protocol's dissector.
@@ -113,6 +133,8 @@ pub enum ProtoState {
     #[default]
     None,
     Http(http::State),
+    /// STUN confirmed: later packets may be media or TURN channel data.
+    Stun,
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
