@@ -5,13 +5,23 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod dhcp;
+pub mod dhcpv6;
 pub mod dns;
 pub mod gnutella;
 pub mod http;
 pub mod netbios;
+pub mod nfs;
+pub mod ntp;
+pub mod radius;
+pub mod rtp;
+pub mod sip;
 pub mod slp;
+pub mod snmp;
 pub mod ssdp;
+pub mod ssh;
 pub mod stun;
+pub mod syslog;
 pub mod wire;
 
 use crate::classify::ProtoId;
@@ -100,6 +110,17 @@ protocols! {
     NETBIOS = 10, "NetBIOS", "System";
     SMBV1 = 16, "SMBv1", "System";
     SMBV23 = 41, "SMBv23", "System";
+    DHCP = 18, "DHCP", "Network";
+    DHCPV6 = 103, "DHCPV6", "Network";
+    SIP = 100, "SIP", "VoIP";
+    RTP = 487, "RTP", "Media";
+    RTCP = 165, "RTCP", "VoIP";
+    SNMP = 14, "SNMP", "Network";
+    RADIUS = 146, "Radius", "Network";
+    SYSLOG = 17, "Syslog", "System";
+    NTP = 9, "NTP", "System";
+    SSH = 92, "SSH", "RemoteAccess";
+    NFS = 11, "NFS", "DataTransfer";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -111,6 +132,17 @@ pub static DISSECTORS: &[&Dissector] = &[
     &stun::DISSECTOR,
     &ssdp::DISSECTOR,
     &netbios::DISSECTOR,
+    &dhcp::DISSECTOR,
+    &dhcpv6::DISSECTOR,
+    &sip::DISSECTOR,
+    &snmp::DISSECTOR,
+    &radius::DISSECTOR,
+    &syslog::DISSECTOR,
+    &ntp::DISSECTOR,
+    &ssh::DISSECTOR,
+    &nfs::DISSECTOR,
+    // Last: RTP confirms only on a second packet and must not shadow the others.
+    &rtp::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -123,6 +155,16 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         stun::ATTRS,
         ssdp::ATTRS,
         netbios::ATTRS,
+        dhcp::ATTRS,
+        dhcpv6::ATTRS,
+        sip::ATTRS,
+        rtp::ATTRS,
+        snmp::ATTRS,
+        radius::ATTRS,
+        syslog::ATTRS,
+        ntp::ATTRS,
+        ssh::ATTRS,
+        nfs::ATTRS,
     ]
     .concat()
 }
@@ -135,6 +177,8 @@ pub enum ProtoState {
     Http(http::State),
     /// STUN confirmed: later packets may be media or TURN channel data.
     Stun,
+    Rtp(rtp::State),
+    Ssh(ssh::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {

@@ -48,8 +48,11 @@ impl Kind {
     }
 }
 
-/// The message kind and its headers as (name, value) pairs.
-pub fn parse(d: &[u8]) -> Option<(Kind, Vec<(&[u8], &[u8])>)> {
+/// Header lines as (name, value) pairs, trimmed.
+pub type Headers<'a> = Vec<(&'a [u8], &'a [u8])>;
+
+/// The message kind and its headers.
+pub fn parse(d: &[u8]) -> Option<(Kind, Headers<'_>)> {
     let kind = if starts_with_ci(d, b"M-SEARCH * HTTP/1.") {
         Kind::Search
     } else if starts_with_ci(d, b"NOTIFY * HTTP/1.") {
@@ -108,6 +111,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
 mod tests {
     use super::*;
 

@@ -280,6 +280,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
 mod tests {
     use super::*;
 
@@ -290,7 +291,11 @@ mod tests {
         m.extend_from_slice(&[7u8; 12]);
         // XOR-MAPPED-ADDRESS: port 32853 ^ 0x2112, address 192.0.2.1 ^ cookie.
         let port = 32853u16 ^ 0x2112;
-        let ip = [192u8 ^ 0x21, 0 ^ 0x12, 2 ^ 0xA4, 1 ^ 0x42];
+        let ip: Vec<u8> = [192u8, 0, 2, 1]
+            .iter()
+            .zip(MAGIC_COOKIE.to_be_bytes())
+            .map(|(a, k)| a ^ k)
+            .collect();
         m.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 1]);
         m.extend_from_slice(&port.to_be_bytes());
         m.extend_from_slice(&ip);
