@@ -202,6 +202,7 @@ pub fn by_ip_proto(ip_proto: u8) -> Option<ProtoId> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
 mod tests {
     use super::*;
 
@@ -235,6 +236,88 @@ mod tests {
                 info(d.proto).is_some(),
                 "dissector for an undeclared protocol"
             );
+        }
+    }
+
+    /// A cheap stand-in for the fuzz targets in `cargo test`: random and mutated payloads
+    /// through the dispatcher and every dissector, on both transports, must not panic
+    /// (debug builds also check arithmetic overflow).
+    #[test]
+    fn dissectors_survive_random_flows() {
+        use crate::classify::{candidate_order, Dir, Dpi, FlowFacts, SignatureSet};
+        let sigs = SignatureSet::builtin();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Valid-looking openings, mutated below, so parsers get past their first checks.
+        let seeds: [&[u8]; 8] = [
+            b"SSH-2.0-OpenSSH_8.2\r\n\x00\x00\x01\x0c\x0a\x14",
+            b"\x00\x01\x00\x08\x21\x12\xa4\x42abcdefghijkl\x00\x03\x00\x04\x00\x00\x00\x00",
+            b"\x02\x01\x00\x00\x1d\x00\x00\x00\x00\x00\x12\x34\x00\x02en\x00\x00",
+            b"GNUTELLA CONNECT/0.6\r\nUser-Agent: x\r\n\r\n",
+            b"\x80\x08\x00\x01\x00\x00\x00\x00\x12\x34\x56\x78",
+            b"\x81\x00\x00\x44\x20EOEFEEEJFCEDEPEN",
+            b"INVITE sip:a@b SIP/2.0\r\nFrom: a\r\n\r\n",
+            b"\x30\x26\x02\x01\x01\x04\x06public\xa0\x19",
+        ];
+        for round in 0..3000u32 {
+            let l4 = if round % 2 == 0 { 17 } else { 6 };
+            let ports = [
+                (next() % 65536) as u16,
+                [
+                    22, 137, 138, 139, 3478, 5060, 427, 123, 161, 1812, 514, 67, 547, 1900, 2049,
+                    6346,
+                ][round as usize % 16],
+            ];
+            let facts = FlowFacts {
+                l4,
+                client_port: ports[0],
+                server_port: ports[1],
+                ip_version: 4,
+                client_ip: [10; 16],
+                server_ip: [20; 16],
+            };
+            let mut dpi = Dpi::new(candidate_order(DISSECTORS, l4, ports));
+            let mut seq = [1u32, 1u32];
+            for pkt in 0..6 {
+                let seed = seeds[(next() % seeds.len() as u64) as usize];
+                let mut p: Vec<u8> = seed.to_vec();
+                let extra = (next() % 300) as usize;
+                p.extend((0..extra).map(|_| next() as u8));
+                for _ in 0..(next() % 6) {
+                    let i = (next() as usize) % p.len();
+                    p[i] = next() as u8;
+                }
+                if next() % 4 == 0 {
+                    p.truncate((next() as usize) % (p.len() + 1));
+                }
+                let dir = if (next() + pkt) % 2 == 0 {
+                    Dir::ToServer
+                } else {
+                    Dir::ToClient
+                };
+                let d = dir as usize;
+                let tcp = (l4 == 6).then(|| {
+                    let s = seq[d];
+                    seq[d] = s.wrapping_add(p.len() as u32);
+                    (s, 0x18)
+                });
+                if !dpi.inspect(
+                    &p,
+                    dir,
+                    facts,
+                    tcp,
+                    i64::from(pkt as u32),
+                    &sigs,
+                    DISSECTORS,
+                ) {
+                    break;
+                }
+            }
         }
     }
 }
