@@ -18,6 +18,7 @@ const PROMOTED: [(&str, &[&str]); 5] = [
             "dhcp.hostname",
             "netbios.name",
             "ssdp.host",
+            "stun.realm",
         ],
     ),
     (

@@ -418,3 +418,32 @@ pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
         (None, None) => protocols::category(class.master).to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocols::id;
+
+    #[test]
+    fn carried_protocol_names_the_flow_unless_an_app_does() {
+        let sigs = SignatureSet::builtin();
+        let mut class = Classification {
+            master: id::NETBIOS,
+            sub: Some(id::SMBV1),
+            confidence: Confidence::Dpi,
+            ..Classification::default()
+        };
+        assert_eq!(application_name(&class, &sigs), "NetBIOS.SMBv1");
+        assert_eq!(category_name(&class, &sigs), "System");
+        class.sub = Some(id::NETBIOS);
+        assert_eq!(application_name(&class, &sigs), "NetBIOS");
+        let google = sigs.match_host("google.com").expect("built-in app");
+        class.sub = Some(id::SMBV1);
+        class.app = Some(google);
+        assert_eq!(application_name(&class, &sigs), "NetBIOS.Google");
+        assert_eq!(
+            application_name(&Classification::default(), &sigs),
+            "Unknown"
+        );
+    }
+}

@@ -65,20 +65,17 @@ fn decode_name(d: &[u8], at: usize, strict: bool) -> Option<(Name, usize)> {
     }
     let suffix = *raw.get(15)?;
     let body = raw.get(..15)?;
-    let end = body
+    // The name ends at its padding, or at a byte that is not text (a damaged name).
+    let printable = body
         .iter()
-        .rposition(|&b| b != b' ' && b != 0)
-        .map_or(0, |p| p + 1);
-    let mut name: String = body
+        .position(|&b| !(b.is_ascii_graphic() || b == b' '))
+        .unwrap_or(body.len());
+    let text = body.get(..printable)?;
+    let end = text.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
+    let mut name: String = text
         .get(..end)?
         .iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                char::from(b.to_ascii_lowercase())
-            } else {
-                '?'
-            }
-        })
+        .map(|&b| char::from(b.to_ascii_lowercase()))
         .collect();
     // Scope: DNS-style labels up to a zero length.
     match scope(d, at + 33) {

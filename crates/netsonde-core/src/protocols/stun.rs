@@ -177,7 +177,9 @@ fn push_addr(st: &mut DissectorState<'_>, spec: &'static crate::metadata::AttrSp
     }
 }
 
-fn record(msg: &Message<'_>, st: &mut DissectorState<'_>) {
+/// Keeps a message's attributes; returns a REALM seen for the first time.
+fn record(msg: &Message<'_>, st: &mut DissectorState<'_>) -> Option<String> {
+    let mut realm = None;
     let mut found: Vec<(&'static crate::metadata::AttrSpec, String)> = Vec::new();
     walk(msg.attributes, |t, v| {
         let xor = matches!(t, 0x0020 | 0x8020 | 0x0016 | 0x0012);
@@ -204,12 +206,16 @@ fn record(msg: &Message<'_>, st: &mut DissectorState<'_>) {
         }
     });
     for (spec, value) in found {
+        if std::ptr::eq(spec, &REALM) && !st.meta.has(&REALM) {
+            realm = Some(value.clone());
+        }
         match spec.ty {
             crate::metadata::AttrType::StrList => push_addr(st, spec, value),
             _ if !value.is_empty() => st.set_str(spec, value),
             _ => {}
         }
     }
+    realm
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
@@ -242,7 +248,10 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             break;
         }
         seen = true;
-        record(&msg, st);
+        if let Some(realm) = record(&msg, st) {
+            // The TURN server's domain names the service behind it.
+            ins.app_from_host(&realm);
+        }
         let n = framed + msg.len();
         consumed += n;
         data = data.get(n..).unwrap_or_default();
