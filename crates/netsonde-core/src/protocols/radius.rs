@@ -1,5 +1,6 @@
-//! RADIUS (RFC 2865/2866, 5176): code, identifier, a length equal to the datagram (20 to
-//! 4096), the authenticator, and attributes (type, length ≥ 2) that fill the rest exactly.
+//! RADIUS (RFC 2865/2866, 5176): a known code, identifier, a length equal to the datagram
+//! (20 to 4096), the authenticator, and attributes (type, length ≥ 2) that fill the rest.
+//! A packet damaged further on is still taken when its first three attributes are sound.
 
 use super::wire::{be16, u8_at};
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
@@ -21,6 +22,9 @@ pub static DISSECTOR: Dissector = Dissector {
     inspect,
 };
 
+/// Attributes that must parse before damage further on is forgiven.
+const MIN_SOUND_ATTRIBUTES: usize = 3;
+
 /// Codes in use: access, accounting, challenge, status, dynamic authorisation.
 fn known_code(c: u8) -> bool {
     matches!(c, 1..=5 | 11..=13 | 40..=45)
@@ -35,19 +39,21 @@ pub fn parse(d: &[u8]) -> Option<(u8, Option<String>)> {
     }
     let mut user = None;
     let mut at = 20;
+    let mut sound = 0;
     while at < len {
-        let t = u8_at(d, at)?;
-        let l = usize::from(u8_at(d, at + 1)?);
-        if l < 2 {
-            return None;
-        }
-        let v = d.get(at + 2..at + l)?;
+        let (Some(t), Some(l)) = (u8_at(d, at), u8_at(d, at + 1).map(usize::from)) else {
+            break;
+        };
+        let Some(v) = d.get(at + 2..at + l.max(2)).filter(|_| l >= 2 && t != 0) else {
+            break;
+        };
+        sound += 1;
         if t == 1 {
             user = Some(super::wire::text(v));
         }
         at += l;
     }
-    Some((code, user))
+    (at == len || sound >= MIN_SOUND_ATTRIBUTES).then_some((code, user))
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
@@ -77,10 +83,16 @@ mod tests {
         let len = d.len() as u16;
         d[2..4].copy_from_slice(&len.to_be_bytes());
         assert_eq!(parse(&d), Some((1, Some("alice".to_string()))));
+        let mut damaged = d.clone();
+        damaged[21] = 1; // first attribute length below 2: nothing sound
+        assert_eq!(parse(&damaged), None);
+        // Three sound attributes, then a damaged one: taken.
+        let mut long = d.clone();
+        long.extend_from_slice(&[5, 6, 0, 0, 0, 1, 0x1a, 0xff, 0]);
+        let len = long.len() as u16;
+        long[2..4].copy_from_slice(&len.to_be_bytes());
+        assert_eq!(parse(&long), Some((1, Some("alice".to_string()))));
         let mut bad = d.clone();
-        bad[21] = 1; // attribute length below 2
-        assert_eq!(parse(&bad), None);
-        bad = d.clone();
         bad[0] = 9;
         assert_eq!(parse(&bad), None);
         assert_eq!(parse(&d[..d.len() - 1]), None);
