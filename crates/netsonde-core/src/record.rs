@@ -19,6 +19,8 @@ const PROMOTED: [(&str, &[&str]); 5] = [
             "dns.query",
             "dhcp.hostname",
             "netbios.name",
+            "ssdp.host",
+            "stun.realm",
             "*.hostname",
         ],
     ),

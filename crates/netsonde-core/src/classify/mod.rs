@@ -51,10 +51,16 @@ impl Confidence {
 }
 
 /// A flow's classification: a master protocol and an application riding on it.
+///
+/// `sub` is a protocol carried inside the master that nDPI names in the application's place
+/// (`NetBIOS.SMBv1`: SMB datagrams inside NetBIOS): unlike `app` it comes from the protocol
+/// registry, found by the dissector in the payload. An application from a signature pack
+/// (`app`) takes precedence over it in the name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Classification {
     pub master: ProtoId,
     pub app: Option<AppId>,
+    pub sub: Option<ProtoId>,
     pub confidence: Confidence,
 }
 
@@ -138,6 +144,7 @@ pub struct Inspect<'a> {
 struct Outcome {
     detected: Option<ProtoId>,
     app: Option<AppId>,
+    sub: Option<ProtoId>,
     confidence: Option<Confidence>,
     consumed: usize,
 }
@@ -151,6 +158,11 @@ impl<'a> Inspect<'a> {
     /// Sets the application riding on the protocol.
     pub fn set_app(&mut self, app: AppId) {
         self.out.app = Some(app);
+    }
+
+    /// Names a protocol carried inside the confirmed one (see [`Classification::sub`]).
+    pub fn set_sub_protocol(&mut self, proto: ProtoId) {
+        self.out.sub = Some(proto);
     }
 
     /// Looks a host name (SNI, Host header, DNS query) up in the signature packs and sets the
@@ -325,6 +337,9 @@ impl Dpi {
             if let Some(app) = out.app {
                 self.class.app = Some(app);
             }
+            if let Some(sub) = out.sub {
+                self.class.sub = Some(sub);
+            }
             if let Some(p) = out.detected {
                 if self.detected.is_none() {
                     self.detected = Some(i);
@@ -402,23 +417,57 @@ pub fn candidate_order(dissectors: &[&'static Dissector], l4: u8, ports: [u16; 2
     first
 }
 
-/// Names the classification as `Master.App`, `Master`, `App` or `Unknown`.
+/// Names the classification as `Master.App`, `Master.Sub`, `Master`, `App` or `Unknown`.
 pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
     let master = protocols::name(class.master);
-    match (class.master, class.app.and_then(|a| sigs.app(a))) {
-        (ProtoId::UNKNOWN, None) => "Unknown".to_string(),
-        (ProtoId::UNKNOWN, Some(app)) => app.name.clone(),
-        (_, None) => master.to_string(),
-        (_, Some(app)) if app.name == master => master.to_string(),
-        (_, Some(app)) => format!("{master}.{}", app.name),
+    match (class.master, class.app.and_then(|a| sigs.app(a)), class.sub) {
+        (ProtoId::UNKNOWN, None, _) => "Unknown".to_string(),
+        (ProtoId::UNKNOWN, Some(app), _) => app.name.clone(),
+        (_, None, Some(sub)) if sub != class.master => {
+            format!("{master}.{}", protocols::name(sub))
+        }
+        (_, None, _) => master.to_string(),
+        (_, Some(app), _) if app.name == master => master.to_string(),
+        (_, Some(app), _) => format!("{master}.{}", app.name),
     }
 }
 
-/// The category of the classification: the application's, else the protocol's.
+/// The category of the classification: the application's, else the carried protocol's,
+/// else the protocol's.
 pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
-    match class.app.and_then(|a| sigs.app(a)) {
-        Some(app) => app.category.clone(),
-        None if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
-        None => protocols::category(class.master).to_string(),
+    match (class.app.and_then(|a| sigs.app(a)), class.sub) {
+        (Some(app), _) => app.category.clone(),
+        _ if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
+        (None, Some(sub)) => protocols::category(sub).to_string(),
+        (None, None) => protocols::category(class.master).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocols::id;
+
+    #[test]
+    fn carried_protocol_names_the_flow_unless_an_app_does() {
+        let sigs = SignatureSet::builtin();
+        let mut class = Classification {
+            master: id::NETBIOS,
+            sub: Some(id::SMBV1),
+            confidence: Confidence::Dpi,
+            ..Classification::default()
+        };
+        assert_eq!(application_name(&class, &sigs), "NetBIOS.SMBv1");
+        assert_eq!(category_name(&class, &sigs), "System");
+        class.sub = Some(id::NETBIOS);
+        assert_eq!(application_name(&class, &sigs), "NetBIOS");
+        let google = sigs.match_host("google.com").expect("built-in app");
+        class.sub = Some(id::SMBV1);
+        class.app = Some(google);
+        assert_eq!(application_name(&class, &sigs), "NetBIOS.Google");
+        assert_eq!(
+            application_name(&Classification::default(), &sigs),
+            "Unknown"
+        );
     }
 }

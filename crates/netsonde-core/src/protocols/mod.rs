@@ -5,9 +5,25 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod dhcp;
+pub mod dhcpv6;
 pub mod dns;
+pub mod gnutella;
 pub mod http;
+pub mod netbios;
+pub mod nfs;
+pub mod ntp;
+pub mod radius;
+pub mod rtp;
+pub mod sip;
+pub mod slp;
+pub mod snmp;
+pub mod ssdp;
+pub mod ssh;
+pub mod stun;
+pub mod syslog;
 pub mod tls;
+pub mod wire;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -92,14 +108,72 @@ protocols! {
     IP_IN_IP = 84, "IP_in_IP", "Network", ip = 4;
     EGP = 83, "EGP", "Network", ip = 8;
     PGM = 113, "PGM", "Network", ip = 113;
+    SLP = 347, "Service_Location_Protocol", "RPC";
+    GNUTELLA = 35, "Gnutella", "Download";
+    STUN = 478, "STUN", "Network";
+    SSDP = 12, "SSDP", "System";
+    NETBIOS = 10, "NetBIOS", "System";
+    SMBV1 = 16, "SMBv1", "System";
+    SMBV23 = 41, "SMBv23", "System";
+    DHCP = 18, "DHCP", "Network";
+    DHCPV6 = 103, "DHCPV6", "Network";
+    SIP = 100, "SIP", "VoIP";
+    RTP = 487, "RTP", "Media";
+    RTCP = 165, "RTCP", "VoIP";
+    SNMP = 14, "SNMP", "Network";
+    RADIUS = 146, "Radius", "Network";
+    SYSLOG = 17, "Syslog", "System";
+    NTP = 9, "NTP", "System";
+    SSH = 92, "SSH", "RemoteAccess";
+    NFS = 11, "NFS", "DataTransfer";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
-pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR, &tls::DISSECTOR];
+pub static DISSECTORS: &[&Dissector] = &[
+    &http::DISSECTOR,
+    &dns::DISSECTOR,
+    &slp::DISSECTOR,
+    &gnutella::DISSECTOR,
+    &stun::DISSECTOR,
+    &ssdp::DISSECTOR,
+    &netbios::DISSECTOR,
+    &dhcp::DISSECTOR,
+    &dhcpv6::DISSECTOR,
+    &sip::DISSECTOR,
+    &snmp::DISSECTOR,
+    &radius::DISSECTOR,
+    &syslog::DISSECTOR,
+    &ntp::DISSECTOR,
+    &ssh::DISSECTOR,
+    &nfs::DISSECTOR,
+    &tls::DISSECTOR,
+    // Last: RTP confirms only on a second packet and must not shadow the others.
+    &rtp::DISSECTOR,
+];
 
 /// Every attribute any protocol extracts.
 pub fn attributes() -> Vec<&'static AttrSpec> {
-    [http::ATTRS, dns::ATTRS, tls::ATTRS].concat()
+    [
+        http::ATTRS,
+        dns::ATTRS,
+        slp::ATTRS,
+        gnutella::ATTRS,
+        stun::ATTRS,
+        ssdp::ATTRS,
+        netbios::ATTRS,
+        dhcp::ATTRS,
+        dhcpv6::ATTRS,
+        sip::ATTRS,
+        rtp::ATTRS,
+        snmp::ATTRS,
+        radius::ATTRS,
+        syslog::ATTRS,
+        ntp::ATTRS,
+        ssh::ATTRS,
+        nfs::ATTRS,
+        tls::ATTRS,
+    ]
+    .concat()
 }
 
 /// Every event any protocol (or the engine) produces.
@@ -122,6 +196,10 @@ pub enum ProtoState {
     None,
     Http(http::State),
     Tls(Box<tls::State>),
+    /// STUN confirmed: later packets may be media or TURN channel data.
+    Stun,
+    Rtp(rtp::State),
+    Ssh(ssh::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
@@ -145,6 +223,7 @@ pub fn by_ip_proto(ip_proto: u8) -> Option<ProtoId> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
 mod tests {
     use super::*;
 
@@ -178,6 +257,89 @@ mod tests {
                 info(d.proto).is_some(),
                 "dissector for an undeclared protocol"
             );
+        }
+    }
+
+    /// A cheap stand-in for the fuzz targets in `cargo test`: random and mutated payloads
+    /// through the dispatcher and every dissector, on both transports, must not panic
+    /// (debug builds also check arithmetic overflow).
+    #[test]
+    fn dissectors_survive_random_flows() {
+        use crate::classify::{candidate_order, Dir, Dpi, FlowFacts, SignatureSet};
+        let sigs = SignatureSet::builtin();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Valid-looking openings, mutated below, so parsers get past their first checks.
+        let seeds: [&[u8]; 8] = [
+            b"SSH-2.0-OpenSSH_8.2\r\n\x00\x00\x01\x0c\x0a\x14",
+            b"\x00\x01\x00\x08\x21\x12\xa4\x42abcdefghijkl\x00\x03\x00\x04\x00\x00\x00\x00",
+            b"\x02\x01\x00\x00\x1d\x00\x00\x00\x00\x00\x12\x34\x00\x02en\x00\x00",
+            b"GNUTELLA CONNECT/0.6\r\nUser-Agent: x\r\n\r\n",
+            b"\x80\x08\x00\x01\x00\x00\x00\x00\x12\x34\x56\x78",
+            b"\x81\x00\x00\x44\x20EOEFEEEJFCEDEPEN",
+            b"INVITE sip:a@b SIP/2.0\r\nFrom: a\r\n\r\n",
+            b"\x30\x26\x02\x01\x01\x04\x06public\xa0\x19",
+        ];
+        for round in 0..3000u32 {
+            let l4 = if round % 2 == 0 { 17 } else { 6 };
+            let ports = [
+                (next() % 65536) as u16,
+                [
+                    22, 137, 138, 139, 3478, 5060, 427, 123, 161, 1812, 514, 67, 547, 1900, 2049,
+                    6346,
+                ][round as usize % 16],
+            ];
+            let facts = FlowFacts {
+                l4,
+                client_port: ports[0],
+                server_port: ports[1],
+                ip_version: 4,
+                client_ip: [10; 16],
+                server_ip: [20; 16],
+            };
+            let mut dpi = Dpi::new(candidate_order(DISSECTORS, l4, ports));
+            let mut seq = [1u32, 1u32];
+            for pkt in 0..6 {
+                let seed = seeds[(next() % seeds.len() as u64) as usize];
+                let mut p: Vec<u8> = seed.to_vec();
+                let extra = (next() % 300) as usize;
+                p.extend((0..extra).map(|_| next() as u8));
+                for _ in 0..(next() % 6) {
+                    let i = (next() as usize) % p.len();
+                    p[i] = next() as u8;
+                }
+                if next() % 4 == 0 {
+                    p.truncate((next() as usize) % (p.len() + 1));
+                }
+                let dir = if (next() + pkt) % 2 == 0 {
+                    Dir::ToServer
+                } else {
+                    Dir::ToClient
+                };
+                let d = dir as usize;
+                let tcp = (l4 == 6).then(|| {
+                    let s = seq[d];
+                    seq[d] = s.wrapping_add(p.len() as u32);
+                    (s, 0x18)
+                });
+                if !dpi.inspect(
+                    &p,
+                    dir,
+                    facts,
+                    tcp,
+                    i64::from(pkt as u32),
+                    &sigs,
+                    DISSECTORS,
+                    &mut crate::metadata::EventSink::silent(&mut Vec::new()),
+                ) {
+                    break;
+                }
+            }
         }
     }
 }

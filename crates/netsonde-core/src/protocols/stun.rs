@@ -1,0 +1,373 @@
+//! STUN and TURN (RFC 5389/8489, RFC 8656, classic RFC 3489): a 20-byte header (message
+//! type, length, magic cookie, transaction id) followed by attributes that must fill the
+//! length exactly. Classic messages have no cookie, so they also need a known message type.
+//! Over TCP messages follow each other directly or behind a 2-byte length (RFC 4571).
+//!
+//! Addresses from (XOR-)MAPPED, RELAYED and PEER attributes and the SOFTWARE attribute are
+//! kept. Calls usually carry RTP, RTCP or DTLS on the same 5-tuple: such packets neither
+//! confirm nor exclude STUN, so a flow that opens with media is still recognised when its
+//! STUN checks come.
+
+use super::wire::{be16, be32, slice, u8_at};
+use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
+use crate::attrs;
+use crate::record::MetaValue;
+
+attrs! {
+    pub SOFTWARE = "stun.software", Str, Identifier, "SOFTWARE attribute (client or server implementation)";
+    pub MAPPED = "stun.mapped_address", StrList, Identifier, "Reflexive addresses from (XOR-)MAPPED-ADDRESS";
+    pub RELAYED = "stun.relayed_address", StrList, Identifier, "TURN relayed addresses from XOR-RELAYED-ADDRESS";
+    pub PEER = "stun.peer_address", StrList, Identifier, "TURN peer addresses from XOR-PEER-ADDRESS";
+    pub REALM = "stun.realm", Str, Identifier, "REALM attribute of a TURN server";
+}
+
+pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&SOFTWARE, &MAPPED, &RELAYED, &PEER, &REALM];
+
+pub static DISSECTOR: Dissector = Dissector {
+    proto: id::STUN,
+    transports: Transports::TCP_UDP,
+    tcp_ports: &[3478, 3479, 5349],
+    udp_ports: &[3478, 3479, 3480, 3481, 5349, 19302, 19305],
+    inspect,
+};
+
+pub const MAGIC_COOKIE: u32 = 0x2112_A442;
+const HEADER_LEN: usize = 20;
+/// Addresses kept per attribute kind.
+const MAX_ADDRESSES: usize = 8;
+/// Messages examined for metadata after confirmation.
+const MAX_MESSAGES: u16 = 12;
+
+/// Message types of classic STUN (RFC 3489): binding and shared-secret requests and their
+/// answers.
+const CLASSIC_TYPES: [u16; 6] = [0x0001, 0x0101, 0x0111, 0x0002, 0x0102, 0x0112];
+
+/// A recognised STUN message.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub msg_type: u16,
+    pub cookie: bool,
+    pub transaction: &'a [u8],
+    pub attributes: &'a [u8],
+}
+
+impl Message<'_> {
+    /// Length of the whole message.
+    pub fn len(&self) -> usize {
+        HEADER_LEN + self.attributes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// Whether an attribute header at `at` fits in `attrs` with its value.
+fn fits(attrs: &[u8], at: usize) -> bool {
+    at == attrs.len() || be16(attrs, at + 2).is_some_and(|l| at + 4 + usize::from(l) <= attrs.len())
+}
+
+/// Walks TLV attributes, calling `f(type, value)` for each; returns whether they fill
+/// `attrs` exactly. Values are padded to 4 bytes, except in old MS-TURN messages; where the
+/// padded position cannot hold the next attribute, the unpadded one is tried.
+fn walk(attrs: &[u8], mut f: impl FnMut(u16, &[u8])) -> bool {
+    let mut at = 0;
+    while at < attrs.len() {
+        let (Some(t), Some(l)) = (be16(attrs, at), be16(attrs, at + 2)) else {
+            return false;
+        };
+        let l = usize::from(l);
+        let Some(v) = slice(attrs, at + 4, l) else {
+            return false;
+        };
+        f(t, v);
+        let unpadded = at + 4 + l;
+        let padded = at + 4 + l.div_ceil(4) * 4;
+        at = if fits(attrs, padded) || !fits(attrs, unpadded) {
+            padded
+        } else {
+            unpadded
+        };
+    }
+    at == attrs.len()
+}
+
+/// Parses the STUN message at the start of `d`.
+pub fn parse(d: &[u8]) -> Option<Message<'_>> {
+    let msg_type = be16(d, 0)?;
+    let len = usize::from(be16(d, 2)?);
+    // The two top bits of the type are zero.
+    if msg_type & 0xC000 != 0 {
+        return None;
+    }
+    // Classic messages need a known type and a length in words; with the cookie some
+    // stacks (WhatsApp, Teams) leave their last attribute unpadded.
+    let cookie = be32(d, 4)? == MAGIC_COOKIE;
+    if !cookie && (!CLASSIC_TYPES.contains(&msg_type) || len % 4 != 0) {
+        return None;
+    }
+    let attributes = slice(d, HEADER_LEN, len)?;
+    if !walk(attributes, |_, _| {}) {
+        return None;
+    }
+    Some(Message {
+        msg_type,
+        cookie,
+        transaction: slice(d, 8, 12)?,
+        attributes,
+    })
+}
+
+/// Decodes a (XOR-)address attribute value as `ip:port` (`[ip]:port` for IPv6).
+pub fn address(v: &[u8], xor: bool, transaction: &[u8]) -> Option<String> {
+    let family = u8_at(v, 1)?;
+    let mut port = be16(v, 2)?;
+    let cookie = MAGIC_COOKIE.to_be_bytes();
+    if xor {
+        port ^= (MAGIC_COOKIE >> 16) as u16;
+    }
+    match family {
+        1 => {
+            let mut a: [u8; 4] = slice(v, 4, 4)?.try_into().ok()?;
+            if xor {
+                for (b, k) in a.iter_mut().zip(cookie) {
+                    *b ^= k;
+                }
+            }
+            Some(format!("{}:{port}", std::net::Ipv4Addr::from(a)))
+        }
+        2 => {
+            let mut a: [u8; 16] = slice(v, 4, 16)?.try_into().ok()?;
+            if xor {
+                let key = cookie.iter().chain(transaction.iter());
+                for (b, k) in a.iter_mut().zip(key) {
+                    *b ^= k;
+                }
+            }
+            Some(format!("[{}]:{port}", std::net::Ipv6Addr::from(a)))
+        }
+        _ => None,
+    }
+}
+
+/// TURN ChannelData: channel number 0x4000-0x7FFF, length, data.
+fn channel_data_len(d: &[u8]) -> Option<usize> {
+    let channel = be16(d, 0)?;
+    let len = usize::from(be16(d, 2)?);
+    ((0x4000..=0x7FFF).contains(&channel) && 4 + len <= d.len()).then_some(4 + len)
+}
+
+/// RTP/RTCP (version 2) or DTLS records: media that shares the 5-tuple with STUN checks.
+fn looks_like_media(d: &[u8]) -> bool {
+    match d.first() {
+        Some(0x80..=0xBF) => d.len() >= 8,
+        Some(20..=63) => d.get(1) == Some(&0xFE),
+        _ => false,
+    }
+}
+
+fn push_addr(st: &mut DissectorState<'_>, spec: &'static crate::metadata::AttrSpec, a: String) {
+    let mut list = match st.meta.get(spec) {
+        Some(MetaValue::List(l)) => l.clone(),
+        _ => Vec::new(),
+    };
+    if list.len() < MAX_ADDRESSES && !list.contains(&a) {
+        list.push(a);
+        st.meta.replace(spec, MetaValue::List(list));
+    }
+}
+
+/// Keeps a message's attributes; returns a REALM seen for the first time.
+fn record(msg: &Message<'_>, st: &mut DissectorState<'_>) -> Option<String> {
+    let mut realm = None;
+    let mut found: Vec<(&'static crate::metadata::AttrSpec, String)> = Vec::new();
+    walk(msg.attributes, |t, v| {
+        let xor = matches!(t, 0x0020 | 0x8020 | 0x0016 | 0x0012);
+        let spec = match t {
+            0x0001 | 0x0020 | 0x8020 => Some(&MAPPED),
+            0x0016 => Some(&RELAYED),
+            0x0012 => Some(&PEER),
+            0x8022 => {
+                found.push((&SOFTWARE, super::wire::text(v)));
+                None
+            }
+            0x0014 => {
+                found.push((&REALM, super::wire::text(v)));
+                None
+            }
+            _ => None,
+        };
+        if let Some(spec) = spec {
+            // MAPPED-ADDRESS of a classic message is not XORed; 0x8020 is the pre-RFC
+            // XOR-MAPPED-ADDRESS.
+            if let Some(a) = address(v, xor && (msg.cookie || t == 0x8020), msg.transaction) {
+                found.push((spec, a));
+            }
+        }
+    });
+    for (spec, value) in found {
+        if std::ptr::eq(spec, &REALM) && !st.meta.has(&REALM) {
+            realm = Some(value.clone());
+        }
+        match spec.ty {
+            crate::metadata::AttrType::StrList => push_addr(st, spec, value),
+            _ if !value.is_empty() => st.set_str(spec, value),
+            _ => {}
+        }
+    }
+    realm
+}
+
+fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    let tcp = ins.flow.l4 == 6;
+    let confirmed = matches!(st.state, ProtoState::Stun);
+    let mut data = ins.data;
+    let mut consumed = 0;
+    let mut seen = false;
+    // TCP may carry several messages, framed or not.
+    loop {
+        let (framed, msg) = if tcp {
+            match parse(data) {
+                Some(m) => (0, Some(m)),
+                None => {
+                    let framed = be16(data, 0)
+                        .map(usize::from)
+                        .and_then(|n| data.get(2..2 + n))
+                        .and_then(parse);
+                    (2, framed)
+                }
+            }
+        } else {
+            (0, parse(data))
+        };
+        let Some(msg) = msg else {
+            break;
+        };
+        // One datagram is one message.
+        if !tcp && msg.len() != data.len() {
+            break;
+        }
+        seen = true;
+        if let Some(realm) = record(&msg, st) {
+            // The TURN server's domain names the service behind it.
+            ins.app_from_host(&realm);
+        }
+        let n = framed + msg.len();
+        consumed += n;
+        data = data.get(n..).unwrap_or_default();
+        if !tcp || data.is_empty() {
+            break;
+        }
+    }
+    if seen {
+        ins.detect(id::STUN);
+        *st.state = ProtoState::Stun;
+        if tcp {
+            ins.consume(consumed);
+        }
+        return if ins.packet_no >= MAX_MESSAGES {
+            Verdict::Done
+        } else {
+            Verdict::Continue
+        };
+    }
+    if confirmed {
+        if tcp {
+            ins.consume(channel_data_len(ins.data).unwrap_or(ins.data.len()));
+        }
+        return if ins.packet_no >= MAX_MESSAGES {
+            Verdict::Done
+        } else {
+            Verdict::Continue
+        };
+    }
+    // Not STUN (yet): media may precede the checks; a partial TCP header may be arriving.
+    if (!tcp && looks_like_media(ins.data)) || (tcp && ins.data.len() < HEADER_LEN) {
+        return Verdict::Continue;
+    }
+    Verdict::Exclude
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
+mod tests {
+    use super::*;
+
+    /// A binding success response with XOR-MAPPED-ADDRESS 192.0.2.1:32853 and SOFTWARE.
+    fn binding_response() -> Vec<u8> {
+        let mut m = vec![0x01, 0x01, 0, 0];
+        m.extend_from_slice(&MAGIC_COOKIE.to_be_bytes());
+        m.extend_from_slice(&[7u8; 12]);
+        // XOR-MAPPED-ADDRESS: port 32853 ^ 0x2112, address 192.0.2.1 ^ cookie.
+        let port = 32853u16 ^ 0x2112;
+        let ip: Vec<u8> = [192u8, 0, 2, 1]
+            .iter()
+            .zip(MAGIC_COOKIE.to_be_bytes())
+            .map(|(a, k)| a ^ k)
+            .collect();
+        m.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 1]);
+        m.extend_from_slice(&port.to_be_bytes());
+        m.extend_from_slice(&ip);
+        // SOFTWARE "test" (4 bytes, no padding needed).
+        m.extend_from_slice(&[0x80, 0x22, 0, 4]);
+        m.extend_from_slice(b"test");
+        let len = (m.len() - HEADER_LEN) as u16;
+        m[2..4].copy_from_slice(&len.to_be_bytes());
+        m
+    }
+
+    #[test]
+    fn parses_rfc5389_message_and_xor_address() {
+        let m = binding_response();
+        let msg = parse(&m).expect("valid");
+        assert!(msg.cookie);
+        assert_eq!(msg.msg_type, 0x0101);
+        assert_eq!(msg.len(), m.len());
+        let mut addrs = Vec::new();
+        walk(msg.attributes, |t, v| {
+            if t == 0x0020 {
+                addrs.extend(address(v, true, msg.transaction));
+            }
+        });
+        assert_eq!(addrs, vec!["192.0.2.1:32853".to_string()]);
+        // Attributes that overrun the length are refused.
+        let mut bad = m.clone();
+        bad[23] = 12;
+        assert!(parse(&bad).is_none());
+        for n in 0..m.len() {
+            assert!(parse(&m[..n]).is_none(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn classic_needs_a_known_type() {
+        // RFC 3489 binding request with CHANGE-REQUEST, no cookie.
+        let mut m = vec![0x00, 0x01, 0x00, 0x08];
+        m.extend_from_slice(&[0x94, 0x29, 0xef, 0x88, 0x29, 0x4d, 0xd5, 0x26]);
+        m.extend_from_slice(&[0x32, 0xc7, 0x29, 0x31, 0xcb, 0x8d, 0xbb, 0x4c]);
+        m.extend_from_slice(&[0x00, 0x03, 0x00, 0x04, 0, 0, 0, 0]);
+        let msg = parse(&m).expect("classic");
+        assert!(!msg.cookie);
+        m[1] = 0x03;
+        assert!(parse(&m).is_none());
+    }
+
+    #[test]
+    fn ipv6_xor_address() {
+        let txn = [1u8; 12];
+        let ip: std::net::Ipv6Addr = "2001:db8::1".parse().expect("ip");
+        let mut v = vec![0, 2];
+        v.extend_from_slice(&(443u16 ^ 0x2112).to_be_bytes());
+        let key: Vec<u8> = MAGIC_COOKIE
+            .to_be_bytes()
+            .iter()
+            .chain(txn.iter())
+            .copied()
+            .collect();
+        v.extend(ip.octets().iter().zip(key).map(|(a, k)| a ^ k));
+        assert_eq!(
+            address(&v, true, &txn).as_deref(),
+            Some("[2001:db8::1]:443")
+        );
+    }
+}
