@@ -6,19 +6,21 @@ use crate::decode::{format_ip, IpBytes};
 use crate::flow::{Expiration, Flow};
 use crate::metadata::Metadata;
 
+/// The attributes naming the server a flow asked for, in order of preference: they fill
+/// `requested_server_name`, and a flow carrying one is not given an application by the DNS
+/// cache (its own name decides).
+pub const SERVER_NAME_ATTRS: &[&str] = &[
+    "tls.sni",
+    "quic.sni",
+    "http.host",
+    "dns.query",
+    "dhcp.hostname",
+    "netbios.name",
+];
+
 /// Record fields filled from metadata: the first attribute present wins.
 const PROMOTED: [(&str, &[&str]); 5] = [
-    (
-        "requested_server_name",
-        &[
-            "tls.sni",
-            "quic.sni",
-            "http.host",
-            "dns.query",
-            "dhcp.hostname",
-            "netbios.name",
-        ],
-    ),
+    ("requested_server_name", SERVER_NAME_ATTRS),
     ("user_agent", &["http.user_agent", "quic.user_agent"]),
     ("content_type", &["http.content_type"]),
     ("client_fingerprint", &["tls.ja4", "quic.ja4"]),

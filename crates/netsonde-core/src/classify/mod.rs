@@ -7,12 +7,14 @@
 //! for metadata, until it says it is done or the packet budget runs out; then the state is
 //! dropped and the flow is plain accounting.
 
+pub mod dns_cache;
 pub mod signatures;
 pub mod stream;
 
 use crate::metadata::{AttrSpec, Metadata};
 use crate::protocols::{self, Dissector, ProtoState};
-use crate::record::MetaValue;
+use crate::record::{MetaValue, SERVER_NAME_ATTRS};
+pub use dns_cache::{DnsCache, DNS_CACHE_ENTRIES};
 pub use signatures::{AppId, SignatureSet};
 use stream::StreamBuf;
 
@@ -351,6 +353,57 @@ impl Dpi {
     pub fn detected(&self) -> Option<usize> {
         self.detected
     }
+
+    /// Called once, when inspection of the flow ends (its dissector is done, the packet
+    /// budget is spent, every dissector excluded itself, or the flow ended first). A DNS
+    /// answer teaches `cache` the answered addresses; a flow that found no application
+    /// looks its server's (then its client's) address up:
+    /// - in `cache`, unless the flow carries a server name of its own (SNI, Host, query...),
+    ///   which alone decides: the application is the one of the name last resolved to that
+    ///   address, confidence "DPI (cache)";
+    /// - in the signature packs' IP ranges, only when no protocol was recognised either:
+    ///   the application alone, confidence "Match by IP". A recognised protocol keeps its
+    ///   plain name, as nDPI does (a TLS flow without SNI to a Google address stays "TLS").
+    pub fn conclude(&mut self, ends: &Endpoints, sigs: &SignatureSet, cache: &mut DnsCache) {
+        if self.class.master == protocols::id::DNS {
+            if let (Some(app), Some(MetaValue::List(answers))) =
+                (self.class.app, self.meta.get(&protocols::dns::ANSWERS))
+            {
+                cache.learn(app, answers);
+            }
+        }
+        if self.class.app.is_some() {
+            return;
+        }
+        let has_name = SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n));
+        if !has_name {
+            let cached = cache
+                .get(ends.ip_version, &ends.server_ip)
+                .or_else(|| cache.get(ends.ip_version, &ends.client_ip));
+            if let Some(app) = cached {
+                self.class.app = Some(app);
+                self.class.confidence = Confidence::DpiCache;
+                return;
+            }
+        }
+        if self.class.master == ProtoId::UNKNOWN {
+            let by_ip = sigs
+                .match_ip(ends.ip_version, &ends.server_ip)
+                .or_else(|| sigs.match_ip(ends.ip_version, &ends.client_ip));
+            if let Some(app) = by_ip {
+                self.class.app = Some(app);
+                self.class.confidence = Confidence::MatchByIp;
+            }
+        }
+    }
+}
+
+/// A flow's addresses, for the look-ups made when its inspection ends.
+#[derive(Clone, Copy, Debug)]
+pub struct Endpoints {
+    pub ip_version: u8,
+    pub client_ip: [u8; 16],
+    pub server_ip: [u8; 16],
 }
 
 /// The order in which dissectors are tried for a flow: those registered for one of its

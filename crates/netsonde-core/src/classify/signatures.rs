@@ -111,6 +111,16 @@ impl SignatureSet {
         set
     }
 
+    /// The built-in pack, compiled once per process and shared (it is immutable): parsing
+    /// it takes a few milliseconds, which every new engine would otherwise pay again.
+    pub fn builtin_shared() -> std::sync::Arc<SignatureSet> {
+        static BUILTIN: std::sync::OnceLock<std::sync::Arc<SignatureSet>> =
+            std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| std::sync::Arc::new(SignatureSet::builtin()))
+            .clone()
+    }
+
     /// Adds a pack's applications; an application id already loaded is replaced.
     pub fn load_str(&mut self, text: &str, origin: &str) -> Result<usize, PackError> {
         let pack: PackFile =
