@@ -561,8 +561,8 @@ mod tests {
         ]
     }
 
-    /// Runs raw IPv4 packets through an engine; returns (destination, name, confidence).
-    fn run(opts: EngineOptions, packets: &[Vec<u8>]) -> Vec<(String, String, &'static str)> {
+    /// Runs raw IPv4 packets through an engine and returns the records.
+    fn run(opts: EngineOptions, packets: &[Vec<u8>]) -> Vec<FlowRecord> {
         let mut engine = Engine::new(opts);
         let mut out = Vec::new();
         for (i, data) in packets.iter().enumerate() {
@@ -575,23 +575,20 @@ mod tests {
             engine.process(&pkt, &mut out);
         }
         engine.flush(&mut out);
-        out.iter()
-            .map(|r| {
-                (
-                    crate::decode::format_ip(r.ip_version, &r.dst_ip),
-                    r.application_name.clone(),
-                    r.application_confidence,
-                )
-            })
-            .collect()
+        out
     }
 
-    fn find<'a>(recs: &'a [(String, String, &'static str)], dst: &str) -> (&'a str, &'static str) {
+    /// (application, category, confidence) of the flow to `dst`.
+    fn find<'a>(recs: &'a [FlowRecord], dst: &str) -> (&'a str, &'a str, &'static str) {
         let r = recs
             .iter()
-            .find(|r| r.0 == dst)
+            .find(|r| crate::decode::format_ip(r.ip_version, &r.dst_ip) == dst)
             .unwrap_or_else(|| panic!("no flow to {dst}"));
-        (r.1.as_str(), r.2)
+        (
+            r.application_name.as_str(),
+            r.application_category_name.as_str(),
+            r.application_confidence,
+        )
     }
 
     #[test]
@@ -616,16 +613,23 @@ mod tests {
         packets.extend(named);
 
         let recs = run(EngineOptions::default(), &packets);
-        // The response alone makes the flow: its client is the side without the service port.
-        assert_eq!(find(&recs, "10.0.0.53"), ("DNS.NetFlix", "DPI"));
-        assert_eq!(find(&recs, "192.0.2.80"), ("NetFlix", "DPI (cache)"));
-        assert_eq!(find(&recs, "149.154.167.91"), ("Telegram", "Match by IP"));
-        let http: Vec<_> = recs.iter().filter(|r| r.1.starts_with("HTTP")).collect();
-        assert_eq!(http.len(), 2);
-        assert!(
-            http.iter().all(|r| r.1 == "HTTP" && r.2 == "DPI"),
-            "{http:?}"
+        // The response alone makes the flow: its client is the side without the service
+        // port. DNS flows stay in DNS's category whatever name they asked for.
+        assert_eq!(find(&recs, "10.0.0.53"), ("DNS.NetFlix", "Network", "DPI"));
+        assert_eq!(
+            find(&recs, "192.0.2.80"),
+            ("NetFlix", "Video", "DPI (cache)")
         );
+        assert_eq!(
+            find(&recs, "149.154.167.91"),
+            ("Telegram", "Chat", "Match by IP")
+        );
+        let http: Vec<_> = recs
+            .iter()
+            .filter(|r| r.application_name.starts_with("HTTP"))
+            .map(|r| (r.application_name.as_str(), r.application_confidence))
+            .collect();
+        assert_eq!(http, [("HTTP", "DPI"), ("HTTP", "DPI")]);
 
         // Without the cache the first connection has nothing to go by.
         let off = EngineOptions {
@@ -633,7 +637,10 @@ mod tests {
             ..EngineOptions::default()
         };
         let recs = run(off, &packets);
-        assert_eq!(find(&recs, "192.0.2.80"), ("Unknown", "Unknown"));
-        assert_eq!(find(&recs, "149.154.167.91"), ("Telegram", "Match by IP"));
+        assert_eq!(find(&recs, "192.0.2.80"), ("Unknown", "Unknown", "Unknown"));
+        assert_eq!(
+            find(&recs, "149.154.167.91"),
+            ("Telegram", "Chat", "Match by IP")
+        );
     }
 }

@@ -443,8 +443,13 @@ pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
     }
 }
 
-/// The category of the classification: the application's, else the protocol's.
+/// The category of the classification: the application's, else the protocol's. A DNS
+/// flow keeps DNS's category whatever name it asked for (as nDPI reports "DNS.YouTube" in
+/// "Network"): resolving a name is network plumbing, not use of the application.
 pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
+    if class.master == protocols::id::DNS {
+        return protocols::category(class.master).to_string();
+    }
     match class.app.and_then(|a| sigs.app(a)) {
         Some(app) => app.category.clone(),
         None if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
