@@ -163,6 +163,17 @@ impl<'a> Inspect<'a> {
         }
     }
 
+    /// The application owning the server's (else the client's) address by the signature
+    /// packs' IP ranges; nothing is set. For dissectors whose protocol takes its application
+    /// from where it goes (STUN to a Zoom relay, WireGuard to a VPN provider's servers);
+    /// flows in general get no application from their addresses (see [`Dpi::conclude`]).
+    pub fn app_by_ip(&self) -> Option<AppId> {
+        let f = &self.flow;
+        self.sigs
+            .match_ip(f.ip_version, &f.server_ip)
+            .or_else(|| self.sigs.match_ip(f.ip_version, &f.client_ip))
+    }
+
     pub fn set_confidence(&mut self, c: Confidence) {
         self.out.confidence = Some(c);
     }
@@ -454,5 +465,123 @@ pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
         Some(app) => app.category.clone(),
         None if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
         None => protocols::category(class.master).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(a: [u8; 4]) -> [u8; 16] {
+        let mut ip = [0u8; 16];
+        ip.iter_mut().zip(a).for_each(|(d, s)| *d = s);
+        ip
+    }
+
+    fn name(sigs: &SignatureSet, app: Option<AppId>) -> Option<&str> {
+        app.and_then(|a| sigs.app(a)).map(|a| a.name.as_str())
+    }
+
+    #[test]
+    fn app_by_ip_looks_at_the_server_then_the_client() {
+        let sigs = SignatureSet::builtin();
+        let lookup = |client: [u8; 4], server: [u8; 4]| {
+            let mut out = Outcome::default();
+            let ins = Inspect {
+                data: &[],
+                dir: Dir::ToServer,
+                flow: FlowFacts {
+                    l4: 17,
+                    client_port: 50000,
+                    server_port: 3478,
+                    ip_version: 4,
+                    client_ip: v4(client),
+                    server_ip: v4(server),
+                },
+                packet_no: 1,
+                dir_packets: [1, 0],
+                first_payload: [&[], &[]],
+                ts_ns: 0,
+                sigs: &sigs,
+                out: &mut out,
+            };
+            ins.app_by_ip()
+        };
+        let me = [192, 168, 1, 2];
+        assert_eq!(name(&sigs, lookup(me, [206, 247, 87, 213])), Some("Zoom"));
+        assert_eq!(
+            name(&sigs, lookup([149, 154, 167, 91], me)),
+            Some("Telegram")
+        );
+        // The server's owner wins over the client's.
+        assert_eq!(
+            name(&sigs, lookup([149, 154, 167, 91], [206, 247, 87, 213])),
+            Some("Zoom")
+        );
+        assert_eq!(lookup(me, [192, 168, 1, 1]), None);
+    }
+
+    #[test]
+    fn conclude_prefers_the_flows_own_name_then_the_cache_then_the_range() {
+        let sigs = SignatureSet::builtin();
+        let mut cache = DnsCache::new(16);
+        let netflix = sigs.app_by_name("NetFlix").expect("in the pack");
+        let telegram_ip = v4([149, 154, 167, 91]);
+        let ends = Endpoints {
+            ip_version: 4,
+            client_ip: v4([10, 0, 0, 2]),
+            server_ip: telegram_ip,
+        };
+
+        // A DNS answer for a NetFlix name teaches the cache the answered address.
+        let mut dns = Dpi {
+            class: Classification {
+                master: protocols::id::DNS,
+                app: Some(netflix),
+                confidence: Confidence::Dpi,
+            },
+            ..Dpi::default()
+        };
+        dns.meta.set(
+            &protocols::dns::ANSWERS,
+            MetaValue::List(vec!["nflx.example".into(), "149.154.167.91".into()]),
+        );
+        dns.conclude(&ends, &sigs, &mut cache);
+        assert_eq!(cache.len(), 1);
+
+        // Nothing recognised, no name: the cache (more specific) beats the range.
+        let mut bare = Dpi::default();
+        bare.conclude(&ends, &sigs, &mut cache);
+        assert_eq!(bare.class.app, Some(netflix));
+        assert_eq!(bare.class.confidence, Confidence::DpiCache);
+
+        // A flow naming its server keeps its own verdict, even with no application.
+        let http_only = Classification {
+            master: protocols::id::HTTP,
+            app: None,
+            confidence: Confidence::Dpi,
+        };
+        let mut named = Dpi {
+            class: http_only,
+            ..Dpi::default()
+        };
+        named.meta.set_str(&protocols::http::HOST, "example.org");
+        named.conclude(&ends, &sigs, &mut cache);
+        assert_eq!(named.class.app, None);
+        assert_eq!(named.class.confidence, Confidence::Dpi);
+
+        // Without the cache entry: the range names the application of an unrecognised flow
+        // only; a recognised protocol stays alone.
+        let mut empty = DnsCache::new(16);
+        let mut bare = Dpi::default();
+        bare.conclude(&ends, &sigs, &mut empty);
+        assert_eq!(name(&sigs, bare.class.app), Some("Telegram"));
+        assert_eq!(bare.class.confidence, Confidence::MatchByIp);
+        let mut http = Dpi {
+            class: http_only,
+            ..Dpi::default()
+        };
+        http.conclude(&ends, &sigs, &mut empty);
+        assert_eq!(http.class.app, None);
     }
 }
