@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use crate::capture::RawPacket;
 use crate::classify::{
-    candidate_order, Classification, Confidence, Dir, Dpi, FlowFacts, SignatureSet,
+    candidate_order, Classification, Confidence, Dir, DnsCache, Dpi, Endpoints, FlowFacts,
+    SignatureSet, DNS_CACHE_ENTRIES,
 };
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
-use crate::flow::{sender_is_client, Expiration, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
+use crate::flow::{sender_is_client, Expiration, Flow, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
 use crate::metadata::{Event, EventSink};
 use crate::protocols;
 use crate::record::FlowRecord;
@@ -31,6 +32,9 @@ pub struct EngineOptions {
     pub defrag: bool,
     pub defrag_options: DefragOptions,
     pub decode_tunnels: bool,
+    /// Addresses remembered from DNS answers, so that later flows to them without a name of
+    /// their own get the application of the name resolved (0 turns the cache off).
+    pub dns_cache_entries: usize,
 }
 
 impl Default for EngineOptions {
@@ -43,6 +47,7 @@ impl Default for EngineOptions {
             defrag: true,
             defrag_options: DefragOptions::default(),
             decode_tunnels: true,
+            dns_cache_entries: DNS_CACHE_ENTRIES,
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct Stats {
     pub fragments_oversized: u64,
     pub fragments_lost: u64,
     pub max_flows_seen: u64,
+    /// DNS cache entries dropped to stay within `dns_cache_entries`.
+    pub dns_cache_dropped: u64,
 }
 
 impl Stats {
@@ -103,6 +110,7 @@ impl Stats {
             ("fragment_overlaps".into(), self.fragment_overlaps),
             ("fragments_oversized".into(), self.fragments_oversized),
             ("fragments_lost".into(), self.fragments_lost),
+            ("dns_cache_dropped".into(), self.dns_cache_dropped),
         ];
         v.extend(
             self.not_ip_by_kind
@@ -136,6 +144,7 @@ pub struct Engine {
     /// Scratch list for datagrams given up by the defragmenter.
     given_up: Vec<Reassembled>,
     sigs: Arc<SignatureSet>,
+    dns_cache: DnsCache,
     /// Event names subscribed to; events of other names are never built.
     subscribed: Vec<&'static str>,
     events: Vec<Event>,
@@ -152,7 +161,8 @@ impl Engine {
             stats: Stats::default(),
             now_ns: i64::MIN,
             given_up: Vec::new(),
-            sigs: Arc::new(SignatureSet::builtin()),
+            sigs: SignatureSet::builtin_shared(),
+            dns_cache: DnsCache::new(opts.dns_cache_entries),
             subscribed: Vec::new(),
             events: Vec::new(),
             opts,
@@ -200,6 +210,7 @@ impl Engine {
         s.datagrams_evicted = d.datagrams_evicted;
         s.fragment_overlaps = d.overlaps;
         s.fragments_oversized = d.oversized;
+        s.dns_cache_dropped = self.dns_cache.dropped();
         s
     }
 
@@ -266,11 +277,11 @@ impl Engine {
         let flows = self.table.drain();
         self.stats.flows_at_end_of_input += flows.len() as u64;
         let sigs = &self.sigs;
-        out.extend(
-            flows
-                .into_iter()
-                .map(|f| FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)),
-        );
+        let cache = &mut self.dns_cache;
+        out.extend(flows.into_iter().map(|mut f| {
+            conclude(&mut f, sigs, cache);
+            FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
+        }));
     }
 
     fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {
@@ -338,7 +349,8 @@ impl Engine {
     }
 
     fn end_flow(&mut self, slot: u32, why: Expiration, out: &mut Vec<FlowRecord>) {
-        let flow = self.table.remove(slot);
+        let mut flow = self.table.remove(slot);
+        conclude(&mut flow, &self.sigs, &mut self.dns_cache);
         match why {
             Expiration::Idle => self.stats.flows_expired_idle += 1,
             Expiration::Active => self.stats.flows_expired_active += 1,
@@ -420,14 +432,16 @@ impl Engine {
                 server_ip,
             };
             let tcp = is_tcp.then_some((p.tcp_seq, p.tcp_flags));
-            if let Some(dpi) = flow.dpi.as_mut() {
+            let (subscribed, events) = (&self.subscribed, &mut self.events);
+            let flow_id = flow.id;
+            let more = flow.dpi.as_mut().is_some_and(|dpi| {
                 let mut sink = EventSink {
-                    subscribed: &self.subscribed,
-                    flow_id: flow.id,
+                    subscribed,
+                    flow_id,
                     ts_ns: last_ns,
-                    out: &mut self.events,
+                    out: events,
                 };
-                let more = dpi.inspect(
+                dpi.inspect(
                     p.payload,
                     dir,
                     facts,
@@ -436,11 +450,10 @@ impl Engine {
                     &self.sigs,
                     protocols::DISSECTORS,
                     &mut sink,
-                );
-                if !more {
-                    dpi.finish();
-                    flow.inspecting = false;
-                }
+                )
+            });
+            if !more {
+                conclude(flow, &self.sigs, &mut self.dns_cache);
             }
         }
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
@@ -491,8 +504,176 @@ impl Engine {
     }
 }
 
+/// Ends the inspection of a flow still under inspection: the last look-ups (DNS cache, IP
+/// ranges) and the release of what only inspection needed. Runs once per flow, when its
+/// inspection stops or, if it never did, when the flow ends.
+fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache) {
+    if !flow.inspecting {
+        return;
+    }
+    flow.inspecting = false;
+    let ((client_ip, _), (server_ip, _)) = flow.endpoints();
+    let ends = Endpoints {
+        ip_version: flow.key.ip_version,
+        client_ip,
+        server_ip,
+    };
+    if let Some(dpi) = flow.dpi.as_mut() {
+        dpi.conclude(&ends, sigs, cache);
+        dpi.finish();
+    }
+}
+
 fn ms_to_ns(ms: u64) -> i64 {
     i64::try_from(ms)
         .unwrap_or(i64::MAX / 1_000_000)
         .saturating_mul(1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+
+    fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], l4: &[u8]) -> Vec<u8> {
+        let total = u16::try_from(20 + l4.len()).expect("small packet");
+        let mut v = vec![0x45, 0];
+        v.extend(total.to_be_bytes());
+        v.extend([0, 1, 0x40, 0, 64, proto, 0, 0]);
+        v.extend(src);
+        v.extend(dst);
+        v.extend_from_slice(l4);
+        v
+    }
+
+    fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend(sport.to_be_bytes());
+        v.extend(dport.to_be_bytes());
+        v.extend(
+            u16::try_from(8 + payload.len())
+                .expect("small")
+                .to_be_bytes(),
+        );
+        v.extend([0, 0]);
+        v.extend_from_slice(payload);
+        v
+    }
+
+    fn tcp(sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend(sport.to_be_bytes());
+        v.extend(dport.to_be_bytes());
+        v.extend(seq.to_be_bytes());
+        v.extend(0u32.to_be_bytes());
+        v.extend([0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        v.extend_from_slice(payload);
+        v
+    }
+
+    /// A DNS response: `name` has one A record, `addr`.
+    fn dns_answer(name: &str, addr: [u8; 4]) -> Vec<u8> {
+        let mut v = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        for label in name.split('.') {
+            v.push(u8::try_from(label.len()).expect("short label"));
+            v.extend(label.bytes());
+        }
+        v.extend([0, 0, 1, 0, 1]);
+        v.extend([0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+        v.extend(addr);
+        v
+    }
+
+    /// A TCP connection from 10.0.0.2:`sport` to `dst`:443 carrying `payload` once.
+    fn connection(dst: [u8; 4], sport: u16, payload: &[u8]) -> Vec<Vec<u8>> {
+        let me = [10, 0, 0, 2];
+        vec![
+            ipv4(6, me, dst, &tcp(sport, 443, 100, TCP_SYN, &[])),
+            ipv4(6, dst, me, &tcp(443, sport, 500, TCP_SYN | TCP_ACK, &[])),
+            ipv4(6, me, dst, &tcp(sport, 443, 101, TCP_ACK | 0x08, payload)),
+        ]
+    }
+
+    /// Runs raw IPv4 packets through an engine and returns the records.
+    fn run(opts: EngineOptions, packets: &[Vec<u8>]) -> Vec<FlowRecord> {
+        let mut engine = Engine::new(opts);
+        let mut out = Vec::new();
+        for (i, data) in packets.iter().enumerate() {
+            let pkt = RawPacket {
+                ts_ns: 1_000_000 * i64::try_from(i).expect("few packets"),
+                link_type: LinkType::RAW,
+                data,
+                wire_len: u32::try_from(data.len()).expect("small"),
+            };
+            engine.process(&pkt, &mut out);
+        }
+        engine.flush(&mut out);
+        out
+    }
+
+    /// (application, category, confidence) of the flow to `dst`.
+    fn find<'a>(recs: &'a [FlowRecord], dst: &str) -> (&'a str, &'a str, &'static str) {
+        let r = recs
+            .iter()
+            .find(|r| crate::decode::format_ip(r.ip_version, &r.dst_ip) == dst)
+            .unwrap_or_else(|| panic!("no flow to {dst}"));
+        (
+            r.application_name.as_str(),
+            r.application_category_name.as_str(),
+            r.application_confidence,
+        )
+    }
+
+    #[test]
+    fn apps_from_dns_cache_and_ip_ranges_at_the_end_of_inspection() {
+        let resolver = [10, 0, 0, 53];
+        let cdn = [192, 0, 2, 80];
+        let telegram = [149, 154, 167, 91];
+        // Bytes no dissector recognises (nor excludes at once).
+        let opaque = [0x01, 0x02, 0x9a, 0x4f, 0x10, 0x77];
+        let mut packets = vec![ipv4(
+            17,
+            resolver,
+            [10, 0, 0, 2],
+            &udp(53, 33000, &dns_answer("www.netflix.com", cdn)),
+        )];
+        packets.extend(connection(cdn, 40000, &opaque));
+        packets.extend(connection(telegram, 40001, &opaque));
+        // A flow naming its own host: the name decides, not the cache nor the range.
+        let get = b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n";
+        let mut named = connection(cdn, 40002, get);
+        named.extend(connection(telegram, 40003, get));
+        packets.extend(named);
+
+        let recs = run(EngineOptions::default(), &packets);
+        // The response alone makes the flow: its client is the side without the service
+        // port. DNS flows stay in DNS's category whatever name they asked for.
+        assert_eq!(find(&recs, "10.0.0.53"), ("DNS.NetFlix", "Network", "DPI"));
+        assert_eq!(
+            find(&recs, "192.0.2.80"),
+            ("NetFlix", "Video", "DPI (cache)")
+        );
+        assert_eq!(
+            find(&recs, "149.154.167.91"),
+            ("Telegram", "Chat", "Match by IP")
+        );
+        let http: Vec<_> = recs
+            .iter()
+            .filter(|r| r.application_name.starts_with("HTTP"))
+            .map(|r| (r.application_name.as_str(), r.application_confidence))
+            .collect();
+        assert_eq!(http, [("HTTP", "DPI"), ("HTTP", "DPI")]);
+
+        // Without the cache the first connection has nothing to go by.
+        let off = EngineOptions {
+            dns_cache_entries: 0,
+            ..EngineOptions::default()
+        };
+        let recs = run(off, &packets);
+        assert_eq!(find(&recs, "192.0.2.80"), ("Unknown", "Unknown", "Unknown"));
+        assert_eq!(
+            find(&recs, "149.154.167.91"),
+            ("Telegram", "Chat", "Match by IP")
+        );
+    }
 }

@@ -6,24 +6,26 @@ use crate::decode::{format_ip, IpBytes};
 use crate::flow::{Expiration, Flow};
 use crate::metadata::Metadata;
 
+/// The attributes naming the server a flow asked for, in order of preference: they fill
+/// `requested_server_name`, and a flow carrying one is not given an application by the DNS
+/// cache (its own name decides). A `*.name` entry stands for that attribute of any protocol.
+pub const SERVER_NAME_ATTRS: &[&str] = &[
+    "tls.sni",
+    "quic.sni",
+    "http.host",
+    "dns.query",
+    "dhcp.hostname",
+    "netbios.name",
+    "ssdp.host",
+    "stun.realm",
+    "*.hostname",
+];
+
 /// Record fields filled from metadata: the first attribute present wins, in the order
 /// given; a `*.name` entry stands for that attribute of any protocol (e.g. the User-Agent
 /// that SSDP, RTSP or Gnutella carry).
 const PROMOTED: [(&str, &[&str]); 5] = [
-    (
-        "requested_server_name",
-        &[
-            "tls.sni",
-            "quic.sni",
-            "http.host",
-            "dns.query",
-            "dhcp.hostname",
-            "netbios.name",
-            "ssdp.host",
-            "stun.realm",
-            "*.hostname",
-        ],
-    ),
+    ("requested_server_name", SERVER_NAME_ATTRS),
     (
         "user_agent",
         &["http.user_agent", "quic.user_agent", "*.user_agent"],

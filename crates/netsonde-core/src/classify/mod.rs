@@ -7,12 +7,14 @@
 //! for metadata, until it says it is done or the packet budget runs out; then the state is
 //! dropped and the flow is plain accounting.
 
+pub mod dns_cache;
 pub mod signatures;
 pub mod stream;
 
 use crate::metadata::{AttrSpec, EventSink, Metadata};
 use crate::protocols::{self, Dissector, ProtoState};
-use crate::record::MetaValue;
+use crate::record::{MetaValue, SERVER_NAME_ATTRS};
+pub use dns_cache::{DnsCache, DNS_CACHE_ENTRIES};
 pub use signatures::{AppId, SignatureSet};
 use stream::StreamBuf;
 
@@ -175,6 +177,17 @@ impl<'a> Inspect<'a> {
             }
             None => false,
         }
+    }
+
+    /// The application owning the server's (else the client's) address by the signature
+    /// packs' IP ranges; nothing is set. For dissectors whose protocol takes its application
+    /// from where it goes (STUN to a Zoom relay, WireGuard to a VPN provider's servers);
+    /// flows in general get no application from their addresses (see [`Dpi::conclude`]).
+    pub fn app_by_ip(&self) -> Option<AppId> {
+        let f = &self.flow;
+        self.sigs
+            .match_ip(f.ip_version, &f.server_ip)
+            .or_else(|| self.sigs.match_ip(f.ip_version, &f.client_ip))
     }
 
     pub fn set_confidence(&mut self, c: Confidence) {
@@ -390,6 +403,57 @@ impl Dpi {
     pub fn detected(&self) -> Option<usize> {
         self.detected
     }
+
+    /// Called once, when inspection of the flow ends (its dissector is done, the packet
+    /// budget is spent, every dissector excluded itself, or the flow ended first). A DNS
+    /// answer teaches `cache` the answered addresses; a flow that found no application
+    /// looks its server's (then its client's) address up:
+    /// - in `cache`, unless the flow carries a server name of its own (SNI, Host, query...),
+    ///   which alone decides: the application is the one of the name last resolved to that
+    ///   address, confidence "DPI (cache)";
+    /// - in the signature packs' IP ranges, only when no protocol was recognised either:
+    ///   the application alone, confidence "Match by IP". A recognised protocol keeps its
+    ///   plain name, as nDPI does (a TLS flow without SNI to a Google address stays "TLS").
+    pub fn conclude(&mut self, ends: &Endpoints, sigs: &SignatureSet, cache: &mut DnsCache) {
+        if self.class.master == protocols::id::DNS {
+            if let (Some(app), Some(MetaValue::List(answers))) =
+                (self.class.app, self.meta.get(&protocols::dns::ANSWERS))
+            {
+                cache.learn(app, answers);
+            }
+        }
+        if self.class.app.is_some() {
+            return;
+        }
+        let has_name = SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n));
+        if !has_name {
+            let cached = cache
+                .get(ends.ip_version, &ends.server_ip)
+                .or_else(|| cache.get(ends.ip_version, &ends.client_ip));
+            if let Some(app) = cached {
+                self.class.app = Some(app);
+                self.class.confidence = Confidence::DpiCache;
+                return;
+            }
+        }
+        if self.class.master == ProtoId::UNKNOWN {
+            let by_ip = sigs
+                .match_ip(ends.ip_version, &ends.server_ip)
+                .or_else(|| sigs.match_ip(ends.ip_version, &ends.client_ip));
+            if let Some(app) = by_ip {
+                self.class.app = Some(app);
+                self.class.confidence = Confidence::MatchByIp;
+            }
+        }
+    }
+}
+
+/// A flow's addresses, for the look-ups made when its inspection ends.
+#[derive(Clone, Copy, Debug)]
+pub struct Endpoints {
+    pub ip_version: u8,
+    pub client_ip: [u8; 16],
+    pub server_ip: [u8; 16],
 }
 
 /// The order in which dissectors are tried for a flow: those registered for one of its
@@ -433,8 +497,13 @@ pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
 }
 
 /// The category of the classification: the application's, else the carried protocol's,
-/// else the protocol's.
+/// else the protocol's. A DNS flow keeps DNS's category whatever name it asked for (as nDPI
+/// reports "DNS.YouTube" in "Network"): resolving a name is network plumbing, not use of
+/// the application.
 pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
+    if class.master == protocols::id::DNS {
+        return protocols::category(class.master).to_string();
+    }
     match (class.app.and_then(|a| sigs.app(a)), class.sub) {
         (Some(app), _) => app.category.clone(),
         _ if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
@@ -469,5 +538,120 @@ mod tests {
             application_name(&Classification::default(), &sigs),
             "Unknown"
         );
+    }
+
+    fn v4(a: [u8; 4]) -> [u8; 16] {
+        let mut ip = [0u8; 16];
+        ip.iter_mut().zip(a).for_each(|(d, s)| *d = s);
+        ip
+    }
+
+    fn name(sigs: &SignatureSet, app: Option<AppId>) -> Option<&str> {
+        app.and_then(|a| sigs.app(a)).map(|a| a.name.as_str())
+    }
+
+    #[test]
+    fn app_by_ip_looks_at_the_server_then_the_client() {
+        let sigs = SignatureSet::builtin();
+        let lookup = |client: [u8; 4], server: [u8; 4]| {
+            let mut out = Outcome::default();
+            let ins = Inspect {
+                data: &[],
+                dir: Dir::ToServer,
+                flow: FlowFacts {
+                    l4: 17,
+                    client_port: 50000,
+                    server_port: 3478,
+                    ip_version: 4,
+                    client_ip: v4(client),
+                    server_ip: v4(server),
+                },
+                packet_no: 1,
+                dir_packets: [1, 0],
+                first_payload: [&[], &[]],
+                ts_ns: 0,
+                sigs: &sigs,
+                out: &mut out,
+            };
+            ins.app_by_ip()
+        };
+        let me = [192, 168, 1, 2];
+        assert_eq!(name(&sigs, lookup(me, [206, 247, 87, 213])), Some("Zoom"));
+        assert_eq!(
+            name(&sigs, lookup([149, 154, 167, 91], me)),
+            Some("Telegram")
+        );
+        // The server's owner wins over the client's.
+        assert_eq!(
+            name(&sigs, lookup([149, 154, 167, 91], [206, 247, 87, 213])),
+            Some("Zoom")
+        );
+        assert_eq!(lookup(me, [192, 168, 1, 1]), None);
+    }
+
+    #[test]
+    fn conclude_prefers_the_flows_own_name_then_the_cache_then_the_range() {
+        let sigs = SignatureSet::builtin();
+        let mut cache = DnsCache::new(16);
+        let netflix = sigs.app_by_name("NetFlix").expect("in the pack");
+        let telegram_ip = v4([149, 154, 167, 91]);
+        let ends = Endpoints {
+            ip_version: 4,
+            client_ip: v4([10, 0, 0, 2]),
+            server_ip: telegram_ip,
+        };
+
+        // A DNS answer for a NetFlix name teaches the cache the answered address.
+        let mut dns = Dpi {
+            class: Classification {
+                master: protocols::id::DNS,
+                app: Some(netflix),
+                sub: None,
+                confidence: Confidence::Dpi,
+            },
+            ..Dpi::default()
+        };
+        dns.meta.set(
+            &protocols::dns::ANSWERS,
+            MetaValue::List(vec!["nflx.example".into(), "149.154.167.91".into()]),
+        );
+        dns.conclude(&ends, &sigs, &mut cache);
+        assert_eq!(cache.len(), 1);
+
+        // Nothing recognised, no name: the cache (more specific) beats the range.
+        let mut bare = Dpi::default();
+        bare.conclude(&ends, &sigs, &mut cache);
+        assert_eq!(bare.class.app, Some(netflix));
+        assert_eq!(bare.class.confidence, Confidence::DpiCache);
+
+        // A flow naming its server keeps its own verdict, even with no application.
+        let http_only = Classification {
+            master: protocols::id::HTTP,
+            app: None,
+            sub: None,
+            confidence: Confidence::Dpi,
+        };
+        let mut named = Dpi {
+            class: http_only,
+            ..Dpi::default()
+        };
+        named.meta.set_str(&protocols::http::HOST, "example.org");
+        named.conclude(&ends, &sigs, &mut cache);
+        assert_eq!(named.class.app, None);
+        assert_eq!(named.class.confidence, Confidence::Dpi);
+
+        // Without the cache entry: the range names the application of an unrecognised flow
+        // only; a recognised protocol stays alone.
+        let mut empty = DnsCache::new(16);
+        let mut bare = Dpi::default();
+        bare.conclude(&ends, &sigs, &mut empty);
+        assert_eq!(name(&sigs, bare.class.app), Some("Telegram"));
+        assert_eq!(bare.class.confidence, Confidence::MatchByIp);
+        let mut http = Dpi {
+            class: http_only,
+            ..Dpi::default()
+        };
+        http.conclude(&ends, &sigs, &mut empty);
+        assert_eq!(http.class.app, None);
     }
 }

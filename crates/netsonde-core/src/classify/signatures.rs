@@ -60,22 +60,11 @@ impl Cidr {
         if bits > max {
             return None;
         }
-        let host_bits = u32::from(max - bits);
-        let net = if host_bits >= 128 {
-            0
-        } else {
-            (value >> host_bits) << host_bits
-        };
-        Some(Cidr { net, bits, v6 })
-    }
-
-    fn contains(&self, value: u128, v6: bool) -> bool {
-        if v6 != self.v6 {
-            return false;
-        }
-        let max = if v6 { 128 } else { 32 };
-        let host_bits = u32::from(max - self.bits);
-        host_bits >= 128 || (value >> host_bits) << host_bits == self.net
+        Some(Cidr {
+            net: mask(value, max - bits),
+            bits,
+            v6,
+        })
     }
 }
 
@@ -91,14 +80,23 @@ impl std::fmt::Display for PackError {
 
 impl std::error::Error for PackError {}
 
+/// The ranges of one address family and prefix length, keyed by their network address.
+#[derive(Clone)]
+struct RangeTable {
+    v6: bool,
+    bits: u8,
+    nets: HashMap<u128, AppId>,
+}
+
 /// The compiled signatures of every loaded pack.
 #[derive(Clone, Default)]
 pub struct SignatureSet {
     apps: Vec<App>,
     by_id: HashMap<AppId, usize>,
     hosts: HashMap<String, AppId>,
-    /// Ranges sorted by prefix length, longest first, so the first hit is the most specific.
-    cidrs: Vec<(Cidr, AppId)>,
+    /// One table per (family, prefix length), longest prefix first: a lookup costs one hash
+    /// probe per distinct length and the first hit is the most specific range.
+    ranges: Vec<RangeTable>,
 }
 
 /// The pack built into the engine.
@@ -111,6 +109,16 @@ impl SignatureSet {
         // The built-in pack is checked by a unit test, so this cannot fail at run time.
         let _ = set.load_str(DEFAULT_PACK, "built-in pack");
         set
+    }
+
+    /// The built-in pack, compiled once per process and shared (it is immutable): parsing
+    /// it takes a few milliseconds, which every new engine would otherwise pay again.
+    pub fn builtin_shared() -> std::sync::Arc<SignatureSet> {
+        static BUILTIN: std::sync::OnceLock<std::sync::Arc<SignatureSet>> =
+            std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| std::sync::Arc::new(SignatureSet::builtin()))
+            .clone()
     }
 
     /// Adds a pack's applications; an application id already loaded is replaced.
@@ -156,11 +164,29 @@ impl SignatureSet {
                 let cidr = Cidr::parse(&text).ok_or_else(|| {
                     PackError(format!("{origin}: app {}: bad IP range {text:?}", id.0))
                 })?;
-                self.cidrs.push((cidr, id));
+                self.add_range(cidr, id);
             }
         }
-        self.cidrs.sort_by_key(|c| std::cmp::Reverse(c.0.bits));
+        self.ranges.sort_by_key(|t| std::cmp::Reverse(t.bits));
         Ok(count)
+    }
+
+    fn add_range(&mut self, cidr: Cidr, id: AppId) {
+        let same = |t: &RangeTable| t.v6 == cidr.v6 && t.bits == cidr.bits;
+        let i = match self.ranges.iter().position(same) {
+            Some(i) => i,
+            None => {
+                self.ranges.push(RangeTable {
+                    v6: cidr.v6,
+                    bits: cidr.bits,
+                    nets: HashMap::new(),
+                });
+                self.ranges.len() - 1
+            }
+        };
+        if let Some(table) = self.ranges.get_mut(i) {
+            table.nets.insert(cidr.net, id);
+        }
     }
 
     pub fn app(&self, id: AppId) -> Option<&App> {
@@ -169,6 +195,12 @@ impl SignatureSet {
 
     pub fn apps(&self) -> &[App] {
         &self.apps
+    }
+
+    /// The application with this exact name, for code that refers to an application of
+    /// the packs (several packs may name one; the first loaded wins).
+    pub fn app_by_name(&self, name: &str) -> Option<AppId> {
+        self.apps.iter().find(|a| a.name == name).map(|a| a.id)
     }
 
     /// The application of a host name: the longest pattern that is the name or one of its
@@ -189,16 +221,25 @@ impl SignatureSet {
 
     /// The application owning an address, by the most specific range.
     pub fn match_ip(&self, version: u8, ip: &[u8; 16]) -> Option<AppId> {
-        let (value, v6) = if version == 4 {
+        let (value, v6, max) = if version == 4 {
             let [a, b, c, d, ..] = *ip;
-            (u128::from(u32::from_be_bytes([a, b, c, d])), false)
+            (u128::from(u32::from_be_bytes([a, b, c, d])), false, 32u8)
         } else {
-            (u128::from_be_bytes(*ip), true)
+            (u128::from_be_bytes(*ip), true, 128u8)
         };
-        self.cidrs
+        self.ranges
             .iter()
-            .find(|(c, _)| c.contains(value, v6))
-            .map(|(_, id)| *id)
+            .filter(|t| t.v6 == v6)
+            .find_map(|t| t.nets.get(&mask(value, max - t.bits.min(max))).copied())
+    }
+}
+
+/// `value` with its `host_bits` low bits cleared.
+fn mask(value: u128, host_bits: u8) -> u128 {
+    if host_bits >= 128 {
+        0
+    } else {
+        (value >> host_bits) << host_bits
     }
 }
 
@@ -253,5 +294,143 @@ mod tests {
         assert!(set
             .load_str("[[app]]\nid=1\nname='a.b'\ncategory='x'\n", "bad")
             .is_err());
+    }
+
+    fn ip(text: &str) -> (u8, [u8; 16]) {
+        match text.parse::<IpAddr>().expect("valid address") {
+            IpAddr::V4(a) => {
+                let mut b = [0u8; 16];
+                b.iter_mut().zip(a.octets()).for_each(|(d, s)| *d = s);
+                (4, b)
+            }
+            IpAddr::V6(a) => (6, a.octets()),
+        }
+    }
+
+    fn name_of(set: &SignatureSet, id: Option<AppId>) -> Option<&str> {
+        id.and_then(|i| set.app(i)).map(|a| a.name.as_str())
+    }
+
+    #[test]
+    fn builtin_pack_is_well_formed() {
+        let pack: PackFile = toml::from_str(DEFAULT_PACK).expect("parses");
+        let mut ids = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        let mut hosts: HashMap<String, &str> = HashMap::new();
+        let mut ranges: HashMap<(u128, u8, bool), &str> = HashMap::new();
+        for app in &pack.app {
+            assert!(app.id >= 1000, "{}: built-in ids start at 1000", app.name);
+            assert!(ids.insert(app.id), "id {} used twice", app.id);
+            assert!(
+                names.insert(app.name.as_str()),
+                "{} declared twice",
+                app.name
+            );
+            assert!(
+                !app.name.is_empty() && !app.name.contains('.'),
+                "{}",
+                app.name
+            );
+            assert!(!app.category.is_empty(), "{} has no category", app.name);
+            assert!(
+                !app.hosts.is_empty() || !app.ip.is_empty(),
+                "{} matches nothing",
+                app.name
+            );
+            for h in &app.hosts {
+                assert_eq!(normalize_host(h), h.as_str(), "{h}: not in normal form");
+                assert!(
+                    h.contains('.')
+                        && !h.starts_with('.')
+                        && h.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b)),
+                    "{h}: not a plain host suffix"
+                );
+                if let Some(other) = hosts.insert(h.clone(), &app.name) {
+                    panic!("{h} belongs to both {other} and {}", app.name);
+                }
+            }
+            for text in &app.ip {
+                let c = Cidr::parse(text).unwrap_or_else(|| panic!("{text}: bad range"));
+                let value = match text.split('/').next().map(str::parse::<IpAddr>) {
+                    Some(Ok(IpAddr::V4(a))) => u128::from(u32::from(a)),
+                    Some(Ok(IpAddr::V6(a))) => u128::from(a),
+                    _ => panic!("{text}: bad address"),
+                };
+                assert_eq!(value, c.net, "{text}: address bits beyond the prefix");
+                if let Some(other) = ranges.insert((c.net, c.bits, c.v6), &app.name) {
+                    panic!("{text} belongs to both {other} and {}", app.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn builtin_pack_classifies_known_names_and_addresses() {
+        let set = SignatureSet::builtin();
+        let host = |h: &str| name_of(&set, set.match_host(h));
+        assert_eq!(
+            host("r3---sn-vh5ouxa-hjuk.googlevideo.com"),
+            Some("YouTube")
+        );
+        assert_eq!(host("www.google.com"), Some("Google"));
+        assert_eq!(host("mail.google.com"), Some("GMail"));
+        assert_eq!(host("android.clients.google.com"), Some("PlayStore"));
+        assert_eq!(host("safebrowsing.googleapis.com"), Some("GoogleServices"));
+        assert_eq!(host("teams.microsoft.com"), Some("Teams"));
+        assert_eq!(host("login.microsoftonline.com"), Some("Microsoft365"));
+        assert_eq!(host("1-courier.push.apple.com"), Some("ApplePush"));
+        assert_eq!(host("mmg.whatsapp.net"), Some("WhatsAppFiles"));
+        assert_eq!(host("g.whatsapp.net"), Some("WhatsApp"));
+        assert_eq!(host("notgoogle.com"), None);
+        let addr = |a: &str| {
+            let (v, b) = ip(a);
+            name_of(&set, set.match_ip(v, &b))
+        };
+        assert_eq!(addr("149.154.167.91"), Some("Telegram"));
+        assert_eq!(addr("2001:67c:4e8::1"), Some("Telegram"));
+        assert_eq!(addr("17.1.2.3"), Some("Apple"));
+        // The more specific range wins over Apple's /8.
+        assert_eq!(addr("17.57.144.116"), Some("ApplePush"));
+        assert_eq!(addr("104.16.1.1"), Some("Cloudflare"));
+        assert_eq!(addr("162.159.192.1"), Some("CloudflareWarp"));
+        assert_eq!(addr("192.168.1.1"), None);
+        assert_eq!(addr("fe80::1"), None);
+        assert_eq!(set.app_by_name("NetFlix").map(|a| a.0), Some(1110));
+    }
+
+    #[test]
+    fn later_packs_override_and_longest_prefix_wins() {
+        let mut set = SignatureSet::default();
+        let pack = r#"
+            [[app]]
+            id = 6000
+            name = "Wide"
+            category = "Web"
+            ip = ["10.0.0.0/8"]
+            [[app]]
+            id = 6001
+            name = "Narrow"
+            category = "Web"
+            ip = ["10.1.2.0/24"]
+        "#;
+        set.load_str(pack, "test").expect("valid");
+        let lookup = |set: &SignatureSet, a: &str| {
+            let (v, b) = ip(a);
+            set.match_ip(v, &b).map(|i| i.0)
+        };
+        assert_eq!(lookup(&set, "10.1.2.3"), Some(6001));
+        assert_eq!(lookup(&set, "10.1.3.3"), Some(6000));
+        assert_eq!(lookup(&set, "11.0.0.1"), None);
+        // A second pack takes the range over and renames the application.
+        set.load_str(
+            "[[app]]\nid=6002\nname='Mine'\ncategory='Web'\nip=['10.1.2.0/24']\n",
+            "user",
+        )
+        .expect("valid");
+        assert_eq!(lookup(&set, "10.1.2.3"), Some(6002));
+        assert!(Cidr::parse("10.0.0.0/33").is_none());
+        assert!(Cidr::parse("::/129").is_none());
+        assert!(Cidr::parse("0.0.0.0/0").is_some());
     }
 }

@@ -103,6 +103,11 @@ impl Metadata {
         self.get(spec).is_some()
     }
 
+    /// Whether an attribute of this name (`protocol.attribute`) is set.
+    pub fn has_named(&self, name: &str) -> bool {
+        self.items.iter().any(|(s, _)| s.name == name)
+    }
+
     /// Sets a value unless one is already there.
     pub fn set(&mut self, spec: &'static AttrSpec, value: MetaValue) {
         if !self.has(spec) {
