@@ -272,18 +272,19 @@ impl Dpi {
     ) -> bool {
         let d = dir as usize;
         // TCP: in-order bytes through the stream buffer; the SYN only sets the start.
-        let data: Vec<u8>;
         let data_ref: &[u8] = match tcp {
             Some((seq, flags)) => {
                 let Some(stream) = self.streams.get_mut(d) else {
                     return false;
                 };
                 stream.add(seq, flags, payload);
-                if payload.is_empty() || stream.available().is_empty() {
+                // Borrow the stream again, shared: dissectors read it in place (no copy) while
+                // they write the metadata and state fields beside it.
+                let available = self.streams.get(d).map_or(&[][..], StreamBuf::available);
+                if payload.is_empty() || available.is_empty() {
                     return true;
                 }
-                data = stream.available().to_vec();
-                &data
+                available
             }
             None => {
                 if payload.is_empty() {
