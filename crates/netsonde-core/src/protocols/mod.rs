@@ -7,6 +7,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod quic;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -74,6 +75,7 @@ protocols! {
     DNS = 5, "DNS", "Network";
     MDNS = 8, "MDNS", "Network";
     LLMNR = 154, "LLMNR", "Network";
+    QUIC = 188, "QUIC", "Web";
     ICMP = 81, "ICMP", "Network", ip = 1;
     IGMP = 82, "IGMP", "Network", ip = 2;
     GRE = 80, "GRE", "Network", ip = 47;
@@ -90,11 +92,11 @@ protocols! {
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
-pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR];
+pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR, &quic::DISSECTOR];
 
 /// Every attribute any protocol extracts.
 pub fn attributes() -> Vec<&'static AttrSpec> {
-    [http::ATTRS, dns::ATTRS].concat()
+    [http::ATTRS, dns::ATTRS, quic::ATTRS].concat()
 }
 
 /// Per-flow state of the confirmed protocol's dissector.
@@ -103,6 +105,7 @@ pub enum ProtoState {
     #[default]
     None,
     Http(http::State),
+    Quic(Box<quic::State>),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
