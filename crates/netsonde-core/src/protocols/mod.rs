@@ -8,6 +8,7 @@
 pub mod dns;
 pub mod http;
 pub mod quic;
+pub mod tls;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -72,6 +73,11 @@ macro_rules! protocols {
 
 protocols! {
     HTTP = 7, "HTTP", "Web";
+    TLS = 91, "TLS", "Web";
+    SMTPS = 29, "SMTPS", "Email";
+    IMAPS = 51, "IMAPS", "Email";
+    POPS = 23, "POPS", "Email";
+    DOH_DOT = 196, "DoH_DoT", "Network";
     DNS = 5, "DNS", "Network";
     MDNS = 8, "MDNS", "Network";
     LLMNR = 154, "LLMNR", "Network";
@@ -92,11 +98,16 @@ protocols! {
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
-pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR, &quic::DISSECTOR];
+pub static DISSECTORS: &[&Dissector] = &[
+    &http::DISSECTOR,
+    &dns::DISSECTOR,
+    &tls::DISSECTOR,
+    &quic::DISSECTOR,
+];
 
 /// Every attribute any protocol extracts.
 pub fn attributes() -> Vec<&'static AttrSpec> {
-    [http::ATTRS, dns::ATTRS, quic::ATTRS].concat()
+    [http::ATTRS, dns::ATTRS, tls::ATTRS, quic::ATTRS].concat()
 }
 
 /// Per-flow state of the confirmed protocol's dissector.
@@ -106,6 +117,7 @@ pub enum ProtoState {
     None,
     Http(http::State),
     Quic(Box<quic::State>),
+    Tls(Box<tls::State>),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {

@@ -14,15 +14,15 @@ pub mod crypto;
 pub mod frames;
 pub mod gquic;
 pub mod header;
-mod hello;
 
+use super::tls::fingerprint;
+use super::tls::parser::{parse_client_hello, ClientHello};
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use crate::attrs;
 use crate::record::MetaValue;
 use crypto::InitialKeys;
 use frames::CryptoStream;
 use header::{version, LongType, MAX_CID_LEN};
-use hello::{parse_client_hello, ClientHello};
 
 attrs! {
     pub VERSION = "quic.version", Str, Service, "QUIC version of the client's packets, as nDPI names it (V-1, V-2, Draft-29, Q046, Ver-Negotiation, …)";
@@ -363,7 +363,7 @@ fn handshake_data(
         let Some(hello) = parse_client_hello(data) else {
             return false;
         };
-        client_hello(ins, meta, v, &hello);
+        client_hello(ins, meta, &hello);
         (
             hello.sni.map(<[u8]>::to_vec),
             transport_user_agent(&hello, v),
@@ -396,11 +396,10 @@ fn handshake_data(
     true
 }
 
-/// The ClientHello's ALPN (DNS over QUIC when it offers `doq`) and fingerprint.
+/// The ClientHello's ALPN (DNS over QUIC when it offers `doq`) and JA4 fingerprint.
 fn client_hello(
     ins: &mut Inspect<'_>,
     meta: &mut crate::metadata::Metadata,
-    _v: u32,
     hello: &ClientHello<'_>,
 ) {
     if !hello.alpn.is_empty() {
@@ -416,6 +415,7 @@ fn client_hello(
         }
         meta.set(&ALPN, MetaValue::List(alpn));
     }
+    meta.set_str(&JA4, fingerprint::ja4(hello, true));
 }
 
 /// The `google_user_agent` transport parameter of the ClientHello, if any.

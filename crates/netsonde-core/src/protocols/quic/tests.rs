@@ -86,7 +86,11 @@ fn seal_initial(v: u32, key_dcid: &[u8], dcid: &[u8], pn: u32, frames: &[u8]) ->
     let pn_offset = header.len();
     header.extend(pn.to_be_bytes());
     let mut nonce = keys.iv;
-    for (n, p) in nonce.iter_mut().rev().zip(u64::from(pn).to_be_bytes().iter().rev()) {
+    for (n, p) in nonce
+        .iter_mut()
+        .rev()
+        .zip(u64::from(pn).to_be_bytes().iter().rev())
+    {
         *n ^= p;
     }
     let aead = Aes128Gcm::new(GenericArray::from_slice(&keys.key));
@@ -96,7 +100,9 @@ fn seal_initial(v: u32, key_dcid: &[u8], dcid: &[u8], pn: u32, frames: &[u8]) ->
     let mut packet = header;
     packet.extend(&payload);
     packet.extend(tag.as_slice());
-    let sample: [u8; 16] = packet[pn_offset + 4..pn_offset + 20].try_into().expect("sample");
+    let sample: [u8; 16] = packet[pn_offset + 4..pn_offset + 20]
+        .try_into()
+        .expect("sample");
     let mask = crypto::header_mask(&keys.hp, &sample);
     packet[0] ^= mask[0] & 0x0f;
     for i in 0..4 {
@@ -122,7 +128,11 @@ fn client_hello(sni: &str, alpn: &str, transport_params: &[u8]) -> Vec<u8> {
     exts.extend(alpn.as_bytes());
     exts.extend([0, 43, 0, 3, 2, 3, 4]); // supported_versions: TLS 1.3
     exts.extend([0, 0x39]);
-    exts.extend(u16::try_from(transport_params.len()).unwrap_or(0).to_be_bytes());
+    exts.extend(
+        u16::try_from(transport_params.len())
+            .unwrap_or(0)
+            .to_be_bytes(),
+    );
     exts.extend(transport_params);
     let mut body = vec![3, 3];
     body.extend([7u8; 32]);
@@ -243,7 +253,11 @@ fn gquic_chlo(version: &[u8; 4], sni: &str, ua: &str) -> Vec<u8> {
     chlo.extend(b"SNI\0");
     chlo.extend(u32::try_from(sni.len()).unwrap_or(0).to_le_bytes());
     chlo.extend(b"UAID");
-    chlo.extend(u32::try_from(sni.len() + ua.len()).unwrap_or(0).to_le_bytes());
+    chlo.extend(
+        u32::try_from(sni.len() + ua.len())
+            .unwrap_or(0)
+            .to_le_bytes(),
+    );
     chlo.extend(sni.as_bytes());
     chlo.extend(ua.as_bytes());
     let mut p = vec![0x0d, 1, 2, 3, 4, 5, 6, 7, 8];
@@ -263,7 +277,11 @@ fn google_quic_chlo() {
     let mut f = Flow::new(35236, 443);
     f.send(
         Dir::ToServer,
-        &gquic_chlo(b"Q030", "www.youtube.com", "Chrome/50.0.2661.102 Linux x86_64"),
+        &gquic_chlo(
+            b"Q030",
+            "www.youtube.com",
+            "Chrome/50.0.2661.102 Linux x86_64",
+        ),
     );
     assert_eq!(f.master(), id::QUIC);
     assert_eq!(f.attr(&VERSION).as_deref(), Some("Q030"));
@@ -284,7 +302,8 @@ fn short_header_packets_to_443() {
         p
     };
     let mut f = Flow::new(40000, 443);
-    f.send(Dir::ToServer, &sh(1)).send(Dir::ToClient, &[0x41; 60]);
+    f.send(Dir::ToServer, &sh(1))
+        .send(Dir::ToClient, &[0x41; 60]);
     f.send(Dir::ToServer, &sh(2));
     assert_eq!(f.master(), ProtoId::UNKNOWN);
     f.send(Dir::ToServer, &sh(3));
@@ -319,11 +338,15 @@ fn other_udp_is_not_quic() {
 
 #[test]
 fn transport_parameters_in_both_encodings() {
-    let varint = [0x04, 0x02, 0x40, 0x10, 0x80, 0x00, 0x31, 0x29, 0x03, b'u', b'a', b'!'];
+    let varint = [
+        0x04, 0x02, 0x40, 0x10, 0x80, 0x00, 0x31, 0x29, 0x03, b'u', b'a', b'!',
+    ];
     assert_eq!(transport_param(&varint, true, 0x3129), Some(&b"ua!"[..]));
     assert_eq!(transport_param(&varint, true, 0x05), None);
     // Before draft-27: list length, then 16-bit id and length.
-    let old = [0x00, 0x0b, 0x00, 0x04, 0x00, 0x01, 0x07, 0x31, 0x29, 0x00, 0x02, b'u', b'a'];
+    let old = [
+        0x00, 0x0b, 0x00, 0x04, 0x00, 0x01, 0x07, 0x31, 0x29, 0x00, 0x02, b'u', b'a',
+    ];
     assert_eq!(transport_param(&old, false, 0x3129), Some(&b"ua"[..]));
     // A value longer than the list is not read.
     assert_eq!(transport_param(&varint[..10], true, 0x3129), None);

@@ -1,0 +1,667 @@
+//! TLS over TCP on any port: records, handshake messages reassembled across records and
+//! segments, ClientHello and ServerHello metadata, JA3/JA3S/JA4 fingerprints, and the server
+//! certificate (TLS 1.2 and earlier: TLS 1.3 encrypts it).
+//!
+//! Confirmed by a well-formed ClientHello (or a ServerHello seen first, or an SSL 2.0-format
+//! ClientHello). [`client_hello_metadata`] is shared with QUIC, whose ClientHello travels in
+//! CRYPTO frames.
+
+pub mod ciphers;
+pub mod fingerprint;
+pub mod parser;
+pub mod x509;
+
+use sha1::{Digest, Sha1};
+
+use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
+use crate::attrs;
+use crate::classify::{Dir, ProtoId};
+use crate::record::MetaValue;
+use parser::{ClientHello, Error, ServerHello};
+
+attrs! {
+    pub SNI = "tls.sni", Str, Identifier, "Server name the client asked for (server_name extension)";
+    pub ALPN = "tls.alpn", StrList, Usage, "Application protocols the client offered (ALPN), in order";
+    pub NEGOTIATED_ALPN = "tls.negotiated_alpn", Str, Usage, "Application protocol the server chose (ALPN)";
+    pub SUPPORTED_VERSIONS = "tls.supported_versions", StrList, Service, "Versions the client offered (supported_versions extension)";
+    pub VERSION = "tls.version", Str, Service, "Negotiated version (TLSv1.2, TLSv1.3, …)";
+    pub CIPHER = "tls.cipher", Str, Security, "Negotiated cipher suite, IANA name";
+    pub JA3 = "tls.ja3", Str, Identifier, "JA3 fingerprint of the ClientHello (MD5, GREASE removed)";
+    pub JA3S = "tls.ja3s", Str, Identifier, "JA3S fingerprint of the ServerHello (MD5)";
+    pub JA4 = "tls.ja4", Str, Identifier, "JA4 fingerprint of the ClientHello (FoxIO)";
+    pub SUBJECT = "tls.subject", Str, Identifier, "Subject of the server certificate (C, ST, L, O, OU, CN)";
+    pub ISSUER = "tls.issuer", Str, Identifier, "Issuer of the server certificate (C, ST, L, O, OU, CN)";
+    pub CERT_SHA1 = "tls.cert_sha1", Str, Identifier, "SHA-1 of the server certificate (DER), upper-case hex with colons";
+    pub NOT_BEFORE = "tls.not_before", Str, Security, "Server certificate valid from (UTC, YYYY-MM-DD HH:MM:SS)";
+    pub NOT_AFTER = "tls.not_after", Str, Security, "Server certificate valid until (UTC, YYYY-MM-DD HH:MM:SS)";
+    pub SAN = "tls.san", StrList, Identifier, "DNS names of the server certificate's subject alternative names";
+}
+
+pub static ATTRS: &[&crate::metadata::AttrSpec] = &[
+    &SNI,
+    &ALPN,
+    &NEGOTIATED_ALPN,
+    &SUPPORTED_VERSIONS,
+    &VERSION,
+    &CIPHER,
+    &JA3,
+    &JA3S,
+    &JA4,
+    &SUBJECT,
+    &ISSUER,
+    &CERT_SHA1,
+    &NOT_BEFORE,
+    &NOT_AFTER,
+    &SAN,
+];
+
+pub static DISSECTOR: Dissector = Dissector {
+    proto: id::TLS,
+    transports: Transports::TCP,
+    tcp_ports: &[
+        443, 8443, 993, 995, 465, 853, 5061, 636, 989, 990, 992, 994, 4443, 6697,
+    ],
+    udp_ports: &[],
+    inspect,
+};
+
+/// Risk names raised by TLS (and QUIC through [`client_hello_metadata`]).
+pub const RISK_SELF_SIGNED: &str = "self_signed_certificate";
+pub const RISK_EXPIRED: &str = "expired_certificate";
+pub const RISK_OBSOLETE_VERSION: &str = "obsolete_tls_version";
+pub const RISK_NUMERIC_SNI: &str = "numeric_ip_sni";
+pub const RISK_WEAK_CIPHER: &str = "weak_tls_cipher";
+
+/// Handshake bytes buffered per direction while a message is incomplete.
+const MAX_HANDSHAKE_BUF: usize = 64 * 1024;
+
+#[derive(Default, Debug)]
+struct DirState {
+    /// Handshake-record payload not yet parsed into messages.
+    hs: Vec<u8>,
+    /// ChangeCipherSpec or application data seen: later records are ciphertext.
+    encrypted: bool,
+    /// Data that is not TLS records (or a message past the bound): stop reading this side.
+    stopped: bool,
+}
+
+/// Per-flow TLS state.
+#[derive(Default, Debug)]
+pub struct State {
+    dirs: [DirState; 2],
+    client_hello: bool,
+    server_hello: bool,
+    /// Negotiated version, once the ServerHello is seen.
+    version: Option<u16>,
+    certificate: bool,
+    server_done: bool,
+    /// An application was set from the SNI.
+    app_from_sni: bool,
+}
+
+impl State {
+    fn finished(&self) -> bool {
+        let both_encrypted = self.dirs.iter().all(|d| d.encrypted || d.stopped);
+        let server_finished =
+            self.certificate || self.server_done || self.version.is_some_and(|v| v >= 0x0304);
+        both_encrypted || (self.client_hello && self.server_hello && server_finished)
+    }
+}
+
+/// nDPI's name of a TLS version value.
+pub fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSLv3".into(),
+        0x0301 => "TLSv1".into(),
+        0x0302 => "TLSv1.1".into(),
+        0x0303 => "TLSv1.2".into(),
+        0x0304 => "TLSv1.3".into(),
+        0xfb1a => "TLSv1.3 (Fizz)".into(),
+        0xfeff => "DTLSv1.0".into(),
+        0xfefd => "DTLSv1.2".into(),
+        0xfefc => "DTLSv1.3".into(),
+        v if v >> 8 == 0x7f => "TLSv1.3 (draft)".into(),
+        v if parser::is_grease(v) => "GREASE".into(),
+        v => format!("TLS ({v:04X})"),
+    }
+}
+
+/// Whether a host name is a literal IPv4 or IPv6 address.
+fn is_ip_literal(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Sets the ClientHello's metadata (SNI and the application it names, ALPN, supported
+/// versions, JA3, JA4) and risks; QUIC calls this with `quic = true`.
+pub fn client_hello_metadata(
+    hello: &ClientHello,
+    quic: bool,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) -> bool {
+    let mut app = false;
+    if let Some(sni) = hello.sni_str() {
+        let sni = sni.to_ascii_lowercase();
+        if is_ip_literal(&sni) {
+            st.risk(RISK_NUMERIC_SNI);
+        } else {
+            app = ins.app_from_host(&sni);
+        }
+        st.set_str(&SNI, sni);
+    }
+    if !hello.alpn.is_empty() {
+        let list = hello
+            .alpn
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        st.set(&ALPN, MetaValue::List(list));
+    }
+    if !hello.supported_versions.is_empty() {
+        let list = hello
+            .supported_versions
+            .iter()
+            .map(|&v| version_name(v))
+            .collect();
+        st.set(&SUPPORTED_VERSIONS, MetaValue::List(list));
+    }
+    st.set_str(&JA3, fingerprint::ja3(hello));
+    st.set_str(&JA4, fingerprint::ja4(hello, quic));
+    app
+}
+
+/// Sets the ServerHello's metadata (version, cipher, JA3S, chosen ALPN) and risks.
+pub fn server_hello_metadata(hello: &ServerHello, st: &mut DissectorState) {
+    let version = hello.negotiated_version();
+    st.set_str(&VERSION, version_name(version));
+    st.set_str(&CIPHER, ciphers::display_name(hello.cipher_suite));
+    st.set_str(&JA3S, fingerprint::ja3s(hello));
+    if let Some(p) = hello.alpn {
+        st.set_str(&NEGOTIATED_ALPN, String::from_utf8_lossy(p).into_owned());
+    }
+    if version < 0x0303 && version >> 8 == 0x03 {
+        st.risk(RISK_OBSOLETE_VERSION);
+    }
+    if ciphers::strength(hello.cipher_suite) != ciphers::Strength::Safe {
+        st.risk(RISK_WEAK_CIPHER);
+    }
+}
+
+/// Upper-case hex with colons, as certificate fingerprints are usually shown.
+fn colon_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push_str(&format!("{b:02X}"));
+    }
+    s
+}
+
+/// Sets the metadata of the server's first certificate.
+fn certificate_metadata(der: &[u8], state: &mut State, st: &mut DissectorState, ins: &mut Inspect) {
+    state.certificate = true;
+    st.set_str(&CERT_SHA1, colon_hex(&Sha1::digest(der)));
+    let Some(info) = x509::parse_certificate(der) else {
+        return;
+    };
+    if !info.issuer.is_empty() {
+        st.set_str(&ISSUER, info.issuer.clone());
+    }
+    if !info.subject.is_empty() {
+        st.set_str(&SUBJECT, info.subject.clone());
+    }
+    if let Some(t) = info.not_before {
+        st.set_str(&NOT_BEFORE, x509::format_time(t));
+    }
+    if let Some(t) = info.not_after {
+        st.set_str(&NOT_AFTER, x509::format_time(t));
+    }
+    if info.self_signed() {
+        st.risk(RISK_SELF_SIGNED);
+    }
+    let now = ins.ts_ns.div_euclid(1_000_000_000);
+    if let (Some(nb), Some(na)) = (info.not_before, info.not_after) {
+        if now < nb || now > na {
+            st.risk(RISK_EXPIRED);
+        }
+    }
+    if !state.app_from_sni {
+        // No SNI match: the certificate's names may still name the application.
+        for name in &info.san {
+            if ins.app_from_host(name.trim_start_matches("*.")) {
+                break;
+            }
+        }
+    }
+    if !info.san.is_empty() {
+        st.set(&SAN, MetaValue::List(info.san));
+    }
+}
+
+/// What the first bytes of a direction say before the flow is confirmed.
+#[derive(PartialEq, Eq, Debug)]
+enum Probe {
+    Tls,
+    NeedMore,
+    NotTls,
+}
+
+/// Checks that a direction's stream starts with a ClientHello or ServerHello record (or an
+/// SSL 2.0 ClientHello). A hello cut short is accepted on its headers: record type and
+/// version, handshake type and length, hello version.
+fn probe(d: &[u8]) -> Probe {
+    let Some(&first) = d.first() else {
+        return Probe::NeedMore;
+    };
+    if first & 0x80 != 0 {
+        return match parser::parse_sslv2_client_hello(d) {
+            Ok(_) => Probe::Tls,
+            Err(Error::Incomplete) => Probe::NeedMore,
+            Err(Error::Invalid) => Probe::NotTls,
+        };
+    }
+    if first != parser::CT_HANDSHAKE {
+        return Probe::NotTls;
+    }
+    let (_, _, len) = match parser::record_header(d) {
+        Ok(h) => h,
+        Err(Error::Incomplete) => {
+            // Check what is there: type, version major, minor.
+            let ok = d.get(1).map_or(true, |&b| b == 3) && d.get(2).map_or(true, |&b| b <= 4);
+            return if ok { Probe::NeedMore } else { Probe::NotTls };
+        }
+        Err(Error::Invalid) => return Probe::NotTls,
+    };
+    let frag = d.get(parser::RECORD_HEADER_LEN..).unwrap_or_default();
+    let frag = frag.get(..len).unwrap_or(frag);
+    // Handshake header (4) and hello version (2).
+    let Some(&[msg_type, l0, l1, l2, v0, v1]) =
+        frag.get(..6).and_then(|h| <&[u8; 6]>::try_from(h).ok())
+    else {
+        return if len < 6 {
+            Probe::NotTls
+        } else {
+            Probe::NeedMore
+        };
+    };
+    let msg_len = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
+    if !(msg_type == parser::HS_CLIENT_HELLO || msg_type == parser::HS_SERVER_HELLO)
+        || !(38..=0xffff).contains(&msg_len)
+        || v0 != 3
+        || v1 > 4
+    {
+        return Probe::NotTls;
+    }
+    match frag.get(..4 + msg_len) {
+        Some(msg) => {
+            let ok = if msg_type == parser::HS_CLIENT_HELLO {
+                parser::parse_client_hello(msg).is_some()
+            } else {
+                parser::parse_server_hello(msg).is_some()
+            };
+            if ok {
+                Probe::Tls
+            } else {
+                Probe::NotTls
+            }
+        }
+        // The hello continues in later records or segments: its headers are enough.
+        None => Probe::Tls,
+    }
+}
+
+/// The master protocol for TLS on well-known ports of other protocols (nDPI's refinement).
+fn master_for_ports(ins: &Inspect) -> ProtoId {
+    let ports = [ins.flow.client_port, ins.flow.server_port];
+    if ports.iter().any(|&p| p == 465 || p == 587) {
+        id::SMTPS
+    } else if ports.contains(&993) {
+        id::IMAPS
+    } else if ports.contains(&995) {
+        id::POPS
+    } else if ports.contains(&853) {
+        id::DOH_DOT
+    } else {
+        id::TLS
+    }
+}
+
+fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    if !matches!(st.state, ProtoState::Tls(_)) {
+        match probe(ins.data) {
+            Probe::NotTls => return Verdict::Exclude,
+            Probe::NeedMore => return Verdict::Continue,
+            Probe::Tls => {}
+        }
+        ins.detect(master_for_ports(ins));
+        *st.state = ProtoState::Tls(Box::default());
+    }
+    let ProtoState::Tls(state) = &mut *st.state else {
+        return Verdict::Done;
+    };
+    let mut state = std::mem::take(state);
+    let consumed = read_records(ins.data, ins.dir, &mut state, st, ins);
+    ins.consume(consumed);
+    let finished = state.finished();
+    if let ProtoState::Tls(slot) = &mut *st.state {
+        *slot = state;
+    }
+    if finished {
+        Verdict::Done
+    } else {
+        Verdict::Continue
+    }
+}
+
+/// Reads the complete records at the start of `data`; returns the bytes read.
+fn read_records(
+    data: &[u8],
+    dir: Dir,
+    state: &mut State,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) -> usize {
+    let d = dir as usize;
+    let mut off = 0usize;
+    while let Some(rest) = data.get(off..).filter(|r| !r.is_empty()) {
+        if state.dirs.get(d).map_or(true, |s| s.stopped) {
+            return data.len();
+        }
+        if off == 0 && rest.first().is_some_and(|b| b & 0x80 != 0) {
+            // An SSL 2.0-format ClientHello opens the stream: nothing to fingerprint.
+            match parser::parse_sslv2_client_hello(rest) {
+                Ok((_, n)) => {
+                    state.client_hello = true;
+                    off += n;
+                    continue;
+                }
+                Err(Error::Incomplete) => return off,
+                Err(Error::Invalid) => {}
+            }
+        }
+        match parser::parse_record(rest) {
+            Ok((rec, n)) => {
+                off += n;
+                record(rec, d, state, st, ins);
+            }
+            Err(Error::Incomplete) => return off,
+            Err(Error::Invalid) => {
+                if let Some(s) = state.dirs.get_mut(d) {
+                    s.stopped = true;
+                }
+                return data.len();
+            }
+        }
+    }
+    off
+}
+
+fn record(
+    rec: parser::Record<'_>,
+    d: usize,
+    state: &mut State,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) {
+    let Some(ds) = state.dirs.get_mut(d) else {
+        return;
+    };
+    match rec.content_type {
+        parser::CT_HANDSHAKE if !ds.encrypted => {
+            if ds.hs.len() + rec.fragment.len() > MAX_HANDSHAKE_BUF {
+                ds.stopped = true;
+                ds.hs = Vec::new();
+                return;
+            }
+            ds.hs.extend_from_slice(rec.fragment);
+            let buf = std::mem::take(&mut ds.hs);
+            let used = handshake_messages(&buf, state, st, ins);
+            if let Some(ds) = state.dirs.get_mut(d) {
+                ds.hs = buf;
+                ds.hs.drain(..used.min(ds.hs.len()));
+            }
+        }
+        parser::CT_CHANGE_CIPHER_SPEC | parser::CT_APPLICATION_DATA => ds.encrypted = true,
+        _ => {}
+    }
+}
+
+/// Handles the complete handshake messages at the start of `buf`; returns the bytes used.
+fn handshake_messages(
+    buf: &[u8],
+    state: &mut State,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) -> usize {
+    let mut off = 0usize;
+    while let Some(rest) = buf.get(off..).filter(|r| !r.is_empty()) {
+        match parser::parse_handshake(rest) {
+            Ok((hs, n)) => {
+                off += n;
+                message(hs, state, st, ins);
+            }
+            Err(_) => {
+                // Incomplete: the first certificate may already be whole.
+                if rest.first() == Some(&parser::HS_CERTIFICATE) && !state.certificate {
+                    if let Ok(der) = parser::first_certificate(rest.get(4..).unwrap_or_default()) {
+                        certificate_metadata(der, state, st, ins);
+                    }
+                }
+                break;
+            }
+        }
+    }
+    off
+}
+
+fn message(
+    hs: parser::Handshake<'_>,
+    state: &mut State,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) {
+    match hs.msg_type {
+        parser::HS_CLIENT_HELLO if !state.client_hello => {
+            if let Some(hello) = parser::parse_client_hello_body(hs.body) {
+                state.client_hello = true;
+                state.app_from_sni = client_hello_metadata(&hello, false, st, ins);
+            }
+        }
+        parser::HS_SERVER_HELLO if !state.server_hello => {
+            if let Some(hello) = parser::parse_server_hello_body(hs.body) {
+                state.server_hello = true;
+                state.version = Some(hello.negotiated_version());
+                server_hello_metadata(&hello, st);
+            }
+        }
+        parser::HS_CERTIFICATE if !state.certificate => {
+            if state.version.is_some_and(|v| v >= 0x0304) {
+                return;
+            }
+            if let Ok(der) = parser::first_certificate(hs.body) {
+                certificate_metadata(der, state, st, ins);
+            }
+        }
+        parser::HS_SERVER_HELLO_DONE => state.server_done = true,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+    use super::parser::tests::{client_hello_body, handshake, records, server_hello_body};
+    use super::*;
+    use crate::classify::{Dpi, FlowFacts, SignatureSet};
+
+    fn facts() -> FlowFacts {
+        FlowFacts {
+            l4: 6,
+            client_port: 50000,
+            server_port: 8443,
+            ip_version: 4,
+            client_ip: [0; 16],
+            server_ip: [0; 16],
+        }
+    }
+
+    /// Feeds `stream` to the flow as TCP segments of `seg` bytes.
+    fn feed(dpi: &mut Dpi, dir: Dir, stream: &[u8], seg: usize, seq: &mut u32, ts_ns: i64) {
+        let sigs = SignatureSet::default();
+        for chunk in stream.chunks(seg) {
+            dpi.inspect(
+                chunk,
+                dir,
+                facts(),
+                Some((*seq, 0x18)),
+                ts_ns,
+                &sigs,
+                &[&DISSECTOR],
+            );
+            *seq = seq.wrapping_add(chunk.len() as u32);
+        }
+    }
+
+    fn meta(dpi: &Dpi, spec: &'static crate::metadata::AttrSpec) -> Option<String> {
+        match dpi.meta.get(spec)? {
+            MetaValue::Str(s) => Some(s.clone()),
+            MetaValue::List(l) => Some(l.join(",")),
+            MetaValue::Int(i) => Some(i.to_string()),
+        }
+    }
+
+    #[test]
+    fn hello_split_across_records_and_segments_then_certificate() {
+        let mut dpi = Dpi::new(vec![0]);
+        let ch = handshake(parser::HS_CLIENT_HELLO, &client_hello_body());
+        let mut cseq = 1000u32;
+        // 60-byte records cut into 37-byte segments: nothing lines up.
+        feed(
+            &mut dpi,
+            Dir::ToServer,
+            &records(22, &ch, 60),
+            37,
+            &mut cseq,
+            0,
+        );
+        assert_eq!(dpi.class.master, id::TLS);
+        assert_eq!(meta(&dpi, &SNI).as_deref(), Some("example.com"));
+        assert_eq!(meta(&dpi, &ALPN).as_deref(), Some("h2,http/1.1"));
+        assert_eq!(
+            meta(&dpi, &SUPPORTED_VERSIONS).as_deref(),
+            Some("GREASE,TLSv1.3,TLSv1.2")
+        );
+        let hello = parser::parse_client_hello(&ch).expect("hello");
+        assert_eq!(meta(&dpi, &JA3), Some(fingerprint::ja3(&hello)));
+        assert_eq!(meta(&dpi, &JA4), Some(fingerprint::ja4(&hello, false)));
+
+        // Server: ServerHello and Certificate in one handshake stream, 100-byte records,
+        // 500-byte segments; then a ChangeCipherSpec.
+        let mut flight = handshake(parser::HS_SERVER_HELLO, &server_hello_body(0x002f, false));
+        let cert = x509::tests::sample_certificate();
+        let mut list = vec![0u8; 3];
+        list.extend_from_slice(&(cert.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(&cert);
+        let n = (list.len() - 3) as u32;
+        list[..3].copy_from_slice(&n.to_be_bytes()[1..]);
+        flight.extend(handshake(parser::HS_CERTIFICATE, &list));
+        let mut sseq = 5000u32;
+        // 2024-01-01: after the certificate's validity.
+        let ts = 1_704_067_200 * 1_000_000_000;
+        feed(
+            &mut dpi,
+            Dir::ToClient,
+            &records(22, &flight, 100),
+            500,
+            &mut sseq,
+            ts,
+        );
+        assert_eq!(meta(&dpi, &VERSION).as_deref(), Some("TLSv1.2"));
+        assert_eq!(
+            meta(&dpi, &CIPHER).as_deref(),
+            Some("TLS_RSA_WITH_AES_128_CBC_SHA")
+        );
+        assert_eq!(
+            meta(&dpi, &ISSUER).as_deref(),
+            Some("C=US, O=Let's Encrypt, CN=R3")
+        );
+        assert_eq!(meta(&dpi, &SUBJECT).as_deref(), Some("CN=example.com"));
+        assert_eq!(
+            meta(&dpi, &NOT_AFTER).as_deref(),
+            Some("2023-08-27 13:13:27")
+        );
+        assert_eq!(
+            meta(&dpi, &SAN).as_deref(),
+            Some("example.com,*.example.com")
+        );
+        let sha = meta(&dpi, &CERT_SHA1).expect("sha1");
+        assert_eq!(sha, colon_hex(&Sha1::digest(&cert)));
+        assert_eq!(sha.len(), 59);
+        assert!(dpi.risks.contains(&RISK_EXPIRED));
+        assert!(dpi.risks.contains(&RISK_WEAK_CIPHER));
+        assert!(!dpi.risks.contains(&RISK_SELF_SIGNED));
+        assert!(!dpi.risks.contains(&RISK_OBSOLETE_VERSION));
+    }
+
+    #[test]
+    fn probe_rejects_other_protocols_and_waits_for_short_prefixes() {
+        assert_eq!(probe(b"GET / HTTP/1.1\r\n"), Probe::NotTls);
+        assert_eq!(probe(b"SSH-2.0-OpenSSH"), Probe::NotTls);
+        assert_eq!(probe(&[22]), Probe::NeedMore);
+        assert_eq!(probe(&[22, 3, 1]), Probe::NeedMore);
+        assert_eq!(probe(&[22, 4]), Probe::NotTls);
+        // Application data first: not a handshake start.
+        assert_eq!(probe(&[23, 3, 3, 0, 10, 1, 2, 3]), Probe::NotTls);
+        // A handshake record holding a Finished-like message.
+        assert_eq!(
+            probe(&[22, 3, 3, 0, 10, 20, 0, 0, 6, 3, 3, 0, 0, 0, 0]),
+            Probe::NotTls
+        );
+        let ch = records(22, &handshake(1, &client_hello_body()), 1000);
+        assert_eq!(probe(&ch), Probe::Tls);
+        assert_eq!(probe(&ch[..20]), Probe::Tls);
+        assert_eq!(probe(&ch[..8]), Probe::NeedMore);
+        // A complete but malformed hello.
+        let mut bad = ch.clone();
+        bad[5 + 4 + 34] = 40;
+        assert_eq!(probe(&bad), Probe::NotTls);
+    }
+
+    #[test]
+    fn tls13_server_hello_ends_inspection_and_names_versions() {
+        let mut dpi = Dpi::new(vec![0]);
+        let sigs = SignatureSet::default();
+        let ch = records(22, &handshake(1, &client_hello_body()), 16384);
+        assert!(dpi.inspect(
+            &ch,
+            Dir::ToServer,
+            facts(),
+            Some((1, 0x18)),
+            0,
+            &sigs,
+            &[&DISSECTOR]
+        ));
+        let mut sh = records(22, &handshake(2, &server_hello_body(0x1302, true)), 16384);
+        sh.extend_from_slice(&[20, 3, 3, 0, 1, 1, 23, 3, 3, 0, 2, 0xaa, 0xbb]);
+        let more = dpi.inspect(
+            &sh,
+            Dir::ToClient,
+            facts(),
+            Some((1, 0x18)),
+            0,
+            &sigs,
+            &[&DISSECTOR],
+        );
+        assert!(!more, "nothing left to learn after a TLS 1.3 ServerHello");
+        assert_eq!(meta(&dpi, &VERSION).as_deref(), Some("TLSv1.3"));
+        assert_eq!(
+            meta(&dpi, &CIPHER).as_deref(),
+            Some("TLS_AES_256_GCM_SHA384")
+        );
+        assert_eq!(version_name(0x7f1c), "TLSv1.3 (draft)");
+        assert_eq!(version_name(0x0100), "TLS (0100)");
+    }
+}
