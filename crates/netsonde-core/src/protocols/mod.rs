@@ -77,7 +77,6 @@ protocols! {
     SMTPS = 29, "SMTPS", "Email";
     IMAPS = 51, "IMAPS", "Email";
     POPS = 23, "POPS", "Email";
-    DOH_DOT = 196, "DoH_DoT", "Network";
     DNS = 5, "DNS", "Network";
     MDNS = 8, "MDNS", "Network";
     LLMNR = 154, "LLMNR", "Network";

@@ -133,7 +133,12 @@ fn sha256_12(s: &str) -> String {
 pub fn ja4_a(hello: &ClientHello, proto: char) -> String {
     let ciphers = hello.cipher_suites.iter().filter(|v| not_grease(v)).count();
     let exts = hello.extension_types().filter(not_grease).count();
-    let sni = if hello.extension_types().any(|t| t == EXT_SERVER_NAME) {
+    // `d`: the client named a domain; `i`: no server_name, or one holding a literal address
+    // (which RFC 6066 forbids: the destination is then an IP, as nDPI also reports it).
+    let ip_literal = hello
+        .sni_str()
+        .is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok());
+    let sni = if hello.extension_types().any(|t| t == EXT_SERVER_NAME) && !ip_literal {
         'd'
     } else {
         'i'
@@ -244,6 +249,18 @@ mod tests {
         assert_eq!(ja4_alpn(&ch), "ac");
         ch.alpn = vec![];
         assert_eq!(ja4_alpn(&ch), "00");
+    }
+
+    #[test]
+    fn ja4_sni_code() {
+        let body = client_hello_body();
+        let mut ch = parse_client_hello_body(&body).expect("hello");
+        assert_eq!(&ja4_a(&ch, 't')[3..4], "d");
+        ch.sni = Some(b"192.0.2.7");
+        assert_eq!(&ja4_a(&ch, 't')[3..4], "i");
+        ch.sni = None;
+        ch.extensions.retain(|e| e.ext_type != EXT_SERVER_NAME);
+        assert_eq!(ja4_a(&ch, 't'), "t13i0506h2");
     }
 
     #[test]

@@ -85,7 +85,9 @@ struct DirState {
     stopped: bool,
 }
 
-/// Per-flow TLS state.
+/// Per-flow TLS state. Dissectors of protocols that switch to TLS mid-stream (STARTTLS in
+/// SMTP, IMAP, POP3, FTP; RDP) can keep one in their own state and hand it the bytes that
+/// follow the switch with [`State::feed`], to get the same `tls.*` metadata.
 #[derive(Default, Debug)]
 pub struct State {
     dirs: [DirState; 2],
@@ -100,7 +102,20 @@ pub struct State {
 }
 
 impl State {
-    fn finished(&self) -> bool {
+    /// Reads the complete records at the start of `data` (one direction's stream) and sets
+    /// the metadata they carry; returns the bytes read, to be consumed.
+    pub fn feed(
+        &mut self,
+        data: &[u8],
+        dir: Dir,
+        st: &mut DissectorState,
+        ins: &mut Inspect,
+    ) -> usize {
+        read_records(data, dir, self, st, ins)
+    }
+
+    /// Nothing more to learn: hellos and certificate seen, or both sides encrypted.
+    pub fn finished(&self) -> bool {
         let both_encrypted = self.dirs.iter().all(|d| d.encrypted || d.stopped);
         let server_finished =
             self.certificate || self.server_done || self.version.is_some_and(|v| v >= 0x0304);
@@ -249,9 +264,10 @@ enum Probe {
     NotTls,
 }
 
-/// Checks that a direction's stream starts with a ClientHello or ServerHello record (or an
-/// SSL 2.0 ClientHello). A hello cut short is accepted on its headers: record type and
-/// version, handshake type and length, hello version.
+/// Checks that a direction's stream starts with TLS. A ClientHello or ServerHello (or an SSL
+/// 2.0 ClientHello) is accepted on its headers even when cut short or malformed: record type
+/// and version, handshake type and length, hello version. Without a hello (a capture that
+/// starts mid-connection), records must follow one another exactly to the end of the data.
 fn probe(d: &[u8]) -> Probe {
     let Some(&first) = d.first() else {
         return Probe::NeedMore;
@@ -263,54 +279,74 @@ fn probe(d: &[u8]) -> Probe {
             Err(Error::Invalid) => Probe::NotTls,
         };
     }
-    if first != parser::CT_HANDSHAKE {
+    if !(parser::CT_CHANGE_CIPHER_SPEC..=parser::CT_HEARTBEAT).contains(&first) {
         return Probe::NotTls;
     }
-    let (_, _, len) = match parser::record_header(d) {
-        Ok(h) => h,
+    let len = match parser::record_header(d) {
+        Ok((_, _, len)) => len,
         Err(Error::Incomplete) => {
-            // Check what is there: type, version major, minor.
+            // Check what is there: version major and minor.
             let ok = d.get(1).map_or(true, |&b| b == 3) && d.get(2).map_or(true, |&b| b <= 4);
             return if ok { Probe::NeedMore } else { Probe::NotTls };
         }
         Err(Error::Invalid) => return Probe::NotTls,
     };
+    if first == parser::CT_HANDSHAKE {
+        if let Some(p) = probe_hello(d, len) {
+            return p;
+        }
+        // Not a hello: judge the record framing.
+    }
+    probe_framing(d)
+}
+
+/// Checks a hello at the start of a handshake record of payload length `len`; `None` when
+/// the record does not start with a ClientHello or ServerHello.
+fn probe_hello(d: &[u8], len: usize) -> Option<Probe> {
     let frag = d.get(parser::RECORD_HEADER_LEN..).unwrap_or_default();
     let frag = frag.get(..len).unwrap_or(frag);
+    let msg_type = *frag.first()?;
+    if msg_type != parser::HS_CLIENT_HELLO && msg_type != parser::HS_SERVER_HELLO {
+        return None;
+    }
     // Handshake header (4) and hello version (2).
-    let Some(&[msg_type, l0, l1, l2, v0, v1]) =
-        frag.get(..6).and_then(|h| <&[u8; 6]>::try_from(h).ok())
+    let Some(&[_, l0, l1, l2, v0, v1]) = frag.get(..6).and_then(|h| <&[u8; 6]>::try_from(h).ok())
     else {
-        return if len < 6 {
+        return Some(if len < 6 {
             Probe::NotTls
         } else {
             Probe::NeedMore
-        };
+        });
     };
     let msg_len = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
-    if !(msg_type == parser::HS_CLIENT_HELLO || msg_type == parser::HS_SERVER_HELLO)
-        || !(38..=0xffff).contains(&msg_len)
-        || v0 != 3
-        || v1 > 4
-    {
-        return Probe::NotTls;
-    }
-    match frag.get(..4 + msg_len) {
-        Some(msg) => {
-            let ok = if msg_type == parser::HS_CLIENT_HELLO {
-                parser::parse_client_hello(msg).is_some()
-            } else {
-                parser::parse_server_hello(msg).is_some()
-            };
-            if ok {
-                Probe::Tls
-            } else {
-                Probe::NotTls
+    let ok = (38..=0xffff).contains(&msg_len) && v0 == 3 && v1 <= 4;
+    Some(if ok { Probe::Tls } else { Probe::NotTls })
+}
+
+/// Mid-connection data: whole records, each with a valid header, up to the end of the data
+/// (a last record may be cut short once one record is whole).
+fn probe_framing(d: &[u8]) -> Probe {
+    let mut off = 0usize;
+    let mut whole = 0usize;
+    while let Some(rest) = d.get(off..).filter(|r| !r.is_empty()) {
+        match parser::parse_record(rest) {
+            Ok((rec, n)) => {
+                let plausible = match rec.content_type {
+                    parser::CT_CHANGE_CIPHER_SPEC => rec.fragment == [1],
+                    _ => rec.fragment.len() >= 2,
+                };
+                if !plausible {
+                    return Probe::NotTls;
+                }
+                off += n;
+                whole += 1;
             }
+            Err(Error::Incomplete) if whole > 0 => return Probe::Tls,
+            Err(Error::Incomplete) => return Probe::NeedMore,
+            Err(Error::Invalid) => return Probe::NotTls,
         }
-        // The hello continues in later records or segments: its headers are enough.
-        None => Probe::Tls,
     }
+    Probe::Tls
 }
 
 /// The master protocol for TLS on well-known ports of other protocols (nDPI's refinement).
@@ -322,8 +358,6 @@ fn master_for_ports(ins: &Inspect) -> ProtoId {
         id::IMAPS
     } else if ports.contains(&995) {
         id::POPS
-    } else if ports.contains(&853) {
-        id::DOH_DOT
     } else {
         id::TLS
     }
@@ -343,7 +377,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         return Verdict::Done;
     };
     let mut state = std::mem::take(state);
-    let consumed = read_records(ins.data, ins.dir, &mut state, st, ins);
+    let consumed = state.feed(ins.data, ins.dir, st, ins);
     ins.consume(consumed);
     let finished = state.finished();
     if let ProtoState::Tls(slot) = &mut *st.state {
@@ -613,21 +647,41 @@ mod tests {
         assert_eq!(probe(&[22]), Probe::NeedMore);
         assert_eq!(probe(&[22, 3, 1]), Probe::NeedMore);
         assert_eq!(probe(&[22, 4]), Probe::NotTls);
-        // Application data first: not a handshake start.
-        assert_eq!(probe(&[23, 3, 3, 0, 10, 1, 2, 3]), Probe::NotTls);
-        // A handshake record holding a Finished-like message.
-        assert_eq!(
-            probe(&[22, 3, 3, 0, 10, 20, 0, 0, 6, 3, 3, 0, 0, 0, 0]),
-            Probe::NotTls
-        );
         let ch = records(22, &handshake(1, &client_hello_body()), 1000);
         assert_eq!(probe(&ch), Probe::Tls);
         assert_eq!(probe(&ch[..20]), Probe::Tls);
         assert_eq!(probe(&ch[..8]), Probe::NeedMore);
-        // A complete but malformed hello.
+        // A hello with a broken body is still a TLS client (nDPI agrees): headers decide.
         let mut bad = ch.clone();
         bad[5 + 4 + 34] = 40;
+        assert_eq!(probe(&bad), Probe::Tls);
+        // A hello whose version is not 3.x is not.
+        let mut bad = ch.clone();
+        bad[5 + 4] = 2;
         assert_eq!(probe(&bad), Probe::NotTls);
+    }
+
+    #[test]
+    fn probe_accepts_mid_connection_records_by_exact_framing() {
+        let app = [23, 3, 3, 0, 4, 0xde, 0xad, 0xbe, 0xef];
+        assert_eq!(probe(&app), Probe::Tls);
+        let mut two = app.to_vec();
+        two.extend_from_slice(&[21, 3, 3, 0, 2, 1, 0]);
+        assert_eq!(probe(&two), Probe::Tls);
+        // One whole record, then the start of the next.
+        assert_eq!(probe(&two[..12]), Probe::Tls);
+        // The first record is not whole yet.
+        assert_eq!(probe(&app[..7]), Probe::NeedMore);
+        // A whole record followed by bytes that are no record header.
+        let mut junk = app.to_vec();
+        junk.extend_from_slice(b"HTTP/1.1 200 OK");
+        assert_eq!(probe(&junk), Probe::NotTls);
+        // ChangeCipherSpec must carry the single byte 1.
+        assert_eq!(probe(&[20, 3, 3, 0, 1, 1]), Probe::Tls);
+        assert_eq!(probe(&[20, 3, 3, 0, 1, 7]), Probe::NotTls);
+        // A handshake record that is not a hello (an encrypted Finished).
+        assert_eq!(probe(&[22, 3, 3, 0, 4, 0x9c, 1, 2, 3]), Probe::Tls);
+        assert_eq!(probe(&[25, 3, 3, 0, 4, 0, 1, 2, 3]), Probe::NotTls);
     }
 
     #[test]
