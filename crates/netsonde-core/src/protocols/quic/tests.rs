@@ -166,6 +166,8 @@ fn rfc9001_client_initial_is_read() {
         f.dpi.meta.get(&ALPN),
         Some(&MetaValue::List(vec!["alpn".to_string()]))
     );
+    // 2 ciphers, 11 extensions, ALPN "alpn", fingerprinted as QUIC.
+    assert!(f.attr(&JA4).is_some_and(|j| j.starts_with("q13d0211an_")));
     assert!(!f.going, "nothing left to learn after the ClientHello");
 }
 
