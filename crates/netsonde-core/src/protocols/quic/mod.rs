@@ -71,11 +71,8 @@ pub struct State {
     crypto: CryptoStream,
     hello_done: bool,
     idle: u8,
-    /// Short-header heuristic: the connection ID prefix and last byte of the client's last
-    /// short-header packet, and how many agreeing packets were seen.
-    sh_cid: [u8; SH_CID_LEN],
-    sh_last: u8,
-    sh_seen: u8,
+    /// Short-header heuristic: the client's last packet, and how many agreeing ones were seen.
+    sh: Option<(SeenHeader, u8)>,
 }
 
 /// A connection ID (at most 20 bytes), stored inline.
@@ -196,8 +193,10 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     Verdict::Continue
 }
 
-/// Confirms QUIC from the client's short-header packets to port 443 (captures that start after
-/// the handshake), or from a Google QUIC rejection sent from port 443.
+/// Confirms QUIC from the client's packets to port 443 in captures that start after the
+/// handshake: IETF short headers, or Google QUIC public headers without a version, three in a
+/// row with one connection ID (and, for Google QUIC, growing packet numbers); or from a Google
+/// QUIC rejection sent from port 443.
 fn short_header_probe(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let (src_port, dst_port) = if ins.to_server() {
         (ins.flow.client_port, ins.flow.server_port)
@@ -215,7 +214,7 @@ fn short_header_probe(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Ver
         return Verdict::Done;
     }
     let first = d.first().copied().unwrap_or(0);
-    if first & 0xc0 != 0x40 || ins.packet_no > SH_MAX_PACKETS {
+    if first & 0x80 != 0 || ins.packet_no > SH_MAX_PACKETS {
         return Verdict::Exclude;
     }
     if dst_port != HTTPS_PORT {
@@ -226,12 +225,9 @@ fn short_header_probe(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Ver
             Verdict::Exclude
         };
     }
-    let (Some(cid), Some(&last)) = (d.get(1..1 + SH_CID_LEN), d.last()) else {
+    let Some(seen) = SeenHeader::of(d) else {
         return Verdict::Exclude;
     };
-    if d.len() <= 1 + SH_CID_LEN {
-        return Verdict::Exclude;
-    }
     // Another dissector's state is not ours to replace before anyone confirmed.
     if !matches!(st.state, ProtoState::None | ProtoState::Quic(_)) {
         return Verdict::Continue;
@@ -242,24 +238,94 @@ fn short_header_probe(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Ver
     let ProtoState::Quic(s) = st.state else {
         return Verdict::Exclude;
     };
-    if s.sh_seen > 0 {
-        // Same connection ID, and (QUIC being encrypted) a different last byte.
-        if s.sh_cid != cid || s.sh_last == last {
-            return Verdict::Exclude;
+    match &s.sh {
+        Some((prev, n)) => {
+            if !seen.follows(prev) {
+                return Verdict::Exclude;
+            }
+            let n = n + 1;
+            if n >= SH_PACKETS {
+                ins.detect(id::QUIC);
+                s.confirmed = true;
+                s.hello_done = true;
+                return Verdict::Done;
+            }
+            s.sh = Some((seen, n));
         }
-        s.sh_seen += 1;
-        if s.sh_seen >= SH_PACKETS {
-            ins.detect(id::QUIC);
-            s.confirmed = true;
-            s.hello_done = true;
-            return Verdict::Done;
-        }
-    } else {
-        s.sh_cid.copy_from_slice(cid);
-        s.sh_seen = 1;
+        None => s.sh = Some((seen, 1)),
     }
-    s.sh_last = last;
     Verdict::Continue
+}
+
+/// What the short-header heuristic remembers of a client packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SeenHeader {
+    /// IETF short header: the first bytes of the Destination Connection ID (its length is not
+    /// on the wire; 8 is the common minimum) and the packet's last byte.
+    Ietf { cid: [u8; SH_CID_LEN], last: u8 },
+    /// Google QUIC public header without version: the 8-byte connection ID and the packet
+    /// number, read big- and little-endian (its byte order changed at Q039).
+    Gquic {
+        cid: [u8; SH_CID_LEN],
+        pn_be: u64,
+        pn_le: u64,
+    },
+}
+
+impl SeenHeader {
+    fn of(d: &[u8]) -> Option<SeenHeader> {
+        let first = *d.first()?;
+        let cid: [u8; SH_CID_LEN] = d.get(1..1 + SH_CID_LEN)?.try_into().ok()?;
+        if first & 0xc0 == 0x40 {
+            let last = *d.last()?;
+            if d.len() <= 1 + SH_CID_LEN {
+                return None;
+            }
+            return Some(SeenHeader::Ietf { cid, last });
+        }
+        // Google QUIC: 8-byte connection ID (0x08, with 0x04 as older clients set it); no
+        // version, reset or multipath flags.
+        if first & 0xcb != 0x08 {
+            return None;
+        }
+        let pn_len = match (first >> 4) & 0x03 {
+            0 => 1,
+            1 => 2,
+            2 => 4,
+            _ => 6,
+        };
+        let pn = d.get(1 + SH_CID_LEN..1 + SH_CID_LEN + pn_len)?;
+        // At least a 12-byte authentication tag or hash after the header.
+        if d.len() < 1 + SH_CID_LEN + pn_len + 12 {
+            return None;
+        }
+        let pn_be = pn.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+        let pn_le = pn.iter().rev().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+        Some(SeenHeader::Gquic { cid, pn_be, pn_le })
+    }
+
+    /// Whether this packet plausibly follows `prev` in the same connection.
+    fn follows(&self, prev: &SeenHeader) -> bool {
+        match (prev, self) {
+            // Same connection ID and, QUIC being encrypted, a different last byte.
+            (SeenHeader::Ietf { cid: a, last: x }, SeenHeader::Ietf { cid: b, last: y }) => {
+                a == b && x != y
+            }
+            (
+                SeenHeader::Gquic {
+                    cid: a,
+                    pn_be: p,
+                    pn_le: q,
+                },
+                SeenHeader::Gquic {
+                    cid: b,
+                    pn_be: r,
+                    pn_le: t,
+                },
+            ) => a == b && (r > p || t > q),
+            _ => false,
+        }
+    }
 }
 
 /// Reads one datagram of a confirmed flow; returns whether it brought anything new.

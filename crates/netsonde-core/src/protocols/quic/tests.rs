@@ -323,6 +323,28 @@ fn short_header_packets_to_443() {
 }
 
 #[test]
+fn google_quic_mid_flow_packets_to_443() {
+    // Public flags 0x0c (8-byte connection ID), no version, 1-byte packet number.
+    let gq = |pn: u8| {
+        let mut p = vec![0x0c, 0xee, 0x4f, 0xa0, 0xe1, 0xda, 0xc8, 0x93, 0x44, pn];
+        p.extend([0x5d; 30]);
+        p
+    };
+    let mut f = Flow::new(41993, 443);
+    f.send(Dir::ToServer, &gq(0x0f))
+        .send(Dir::ToClient, &[0x00, 0x0e, 0x72, 0xfd, 0x50]);
+    f.send(Dir::ToServer, &gq(0x10));
+    assert_eq!(f.master(), ProtoId::UNKNOWN);
+    f.send(Dir::ToServer, &gq(0x12));
+    assert_eq!(f.master(), id::QUIC);
+    // Packet numbers going back are not one connection's packets.
+    let mut g = Flow::new(41993, 443);
+    g.send(Dir::ToServer, &gq(9)).send(Dir::ToServer, &gq(8));
+    g.send(Dir::ToServer, &gq(7));
+    assert_eq!(g.master(), ProtoId::UNKNOWN);
+}
+
+#[test]
 fn other_udp_is_not_quic() {
     // A DNS query, an unknown long-header version, a truncated Initial, random bytes.
     let dns = unhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001");
