@@ -42,6 +42,8 @@ pub static DISSECTOR: Dissector = Dissector {
     inspect,
 };
 
+/// Smallest datagram carrying an ack-eliciting Initial packet (RFC 9000 §14.1).
+const MIN_INITIAL_DATAGRAM: usize = 1200;
 /// The UDP port short-header and Google QUIC rejection heuristics look at.
 const HTTPS_PORT: u16 = 443;
 /// Connection ID bytes compared by the short-header heuristic (the common minimum length).
@@ -99,7 +101,7 @@ impl Cid {
 
 /// What a first look at a datagram says.
 enum Probe {
-    /// A QUIC packet of this version (0 when the packet does not show one).
+    /// A QUIC packet of this version.
     Quic(u32),
     /// Could still be QUIC: look at more packets.
     Maybe,
@@ -142,6 +144,11 @@ fn probe(d: &[u8]) -> Probe {
             };
         }
         return match header::parse_long_packet(d) {
+            // An Initial that carries anything worth acknowledging fills a 1200-byte datagram
+            // (RFC 9000 §14.1); a shorter one (an ACK) waits for a packet that says more.
+            Some(p) if p.kind == LongType::Initial && d.len() < MIN_INITIAL_DATAGRAM => {
+                Probe::Maybe
+            }
             // A greased version only makes sense on a client's Initial.
             Some(p)
                 if !header::is_forcing_negotiation(h.version)

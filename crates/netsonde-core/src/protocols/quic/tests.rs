@@ -70,6 +70,17 @@ impl Flow {
 /// Builds a protected client Initial: header, AES-128-GCM payload, header protection, the way a
 /// client does (RFC 9001 §5), padded to 1200 bytes.
 fn seal_initial(v: u32, key_dcid: &[u8], dcid: &[u8], pn: u32, frames: &[u8]) -> Vec<u8> {
+    seal_padded(v, key_dcid, dcid, pn, frames, 1200)
+}
+
+fn seal_padded(
+    v: u32,
+    key_dcid: &[u8],
+    dcid: &[u8],
+    pn: u32,
+    frames: &[u8],
+    datagram: usize,
+) -> Vec<u8> {
     let keys = crypto::client_initial_keys(v, key_dcid).expect("keys");
     let type_bits = if v == version::V2 { 0x10 } else { 0x00 };
     let mut header = vec![0xc0 | type_bits | 0x03];
@@ -80,7 +91,7 @@ fn seal_initial(v: u32, key_dcid: &[u8], dcid: &[u8], pn: u32, frames: &[u8]) ->
     header.push(0); // no token
     let mut payload = frames.to_vec();
     let fixed = header.len() + 2 + 4 + 16;
-    payload.resize(1200usize.saturating_sub(fixed).max(payload.len()), 0);
+    payload.resize(datagram.saturating_sub(fixed).max(payload.len()), 0);
     let length = u16::try_from(4 + payload.len() + 16).unwrap_or(0) | 0x4000;
     header.extend(length.to_be_bytes());
     let pn_offset = header.len();
@@ -226,6 +237,19 @@ fn client_hello_split_over_packets_out_of_order_with_new_dcid() {
         Some("dev Chrome/92.0.4503.5 Windows NT 10.0; Win64; x64")
     );
     assert!(!f.going);
+}
+
+#[test]
+fn short_initial_waits_for_more() {
+    // An ACK-only Initial (no padding needed) does not confirm QUIC alone.
+    let ack = seal_padded(version::V1, &[3; 8], &[3; 8], 0, &[0x02, 0, 0, 0, 0], 60);
+    assert_eq!(ack.len(), 60);
+    let mut f = Flow::new(50000, 443);
+    f.send(Dir::ToServer, &ack);
+    assert_eq!(f.master(), ProtoId::UNKNOWN);
+    assert!(f.going);
+    f.send(Dir::ToServer, &unhex(V1_CLIENT_INITIAL));
+    assert_eq!(f.master(), id::QUIC);
 }
 
 #[test]
