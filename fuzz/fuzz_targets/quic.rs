@@ -9,6 +9,7 @@ use aes_gcm::Aes128Gcm;
 use libfuzzer_sys::fuzz_target;
 use netsonde_core::classify::{candidate_order, Dir, Dpi, FlowFacts, SignatureSet};
 use netsonde_core::protocols::quic::{crypto, frames, gquic, header, DISSECTOR};
+use std::sync::OnceLock;
 
 /// Seals `frames` as a client Initial of version `v` (draft-29 or v1 or v2) for a fixed DCID.
 fn seal(v: u32, pn: u8, frames: &[u8]) -> Option<Vec<u8>> {
@@ -57,7 +58,8 @@ fuzz_target!(|data: &[u8]| {
     assert!(stream.contiguous().len() <= frames::MAX_CRYPTO_BYTES);
 
     // The dissector over datagrams: [dir/kind byte][u16 length][bytes]...
-    let sigs = SignatureSet::builtin();
+    static SIGS: OnceLock<SignatureSet> = OnceLock::new();
+    let sigs = SIGS.get_or_init(SignatureSet::builtin);
     let dissectors = [&DISSECTOR];
     let mut dpi = Dpi::new(candidate_order(&dissectors, 17, [40000, 443]));
     let facts = FlowFacts {
@@ -88,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
         let sealed = version.and_then(|v| seal(v, pn, chunk));
         pn = pn.wrapping_add(1);
         let datagram = sealed.as_deref().unwrap_or(chunk);
-        if !dpi.inspect(datagram, dir, facts, None, 0, &sigs, &dissectors) {
+        if !dpi.inspect(datagram, dir, facts, None, 0, sigs, &dissectors) {
             break;
         }
     }
