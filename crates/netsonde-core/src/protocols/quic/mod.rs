@@ -15,8 +15,8 @@ pub mod frames;
 pub mod gquic;
 pub mod header;
 
-use super::tls::fingerprint;
 use super::tls::parser::{parse_client_hello, ClientHello};
+use super::tls::{self, fingerprint};
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use crate::attrs;
 use crate::record::MetaValue;
@@ -33,6 +33,9 @@ attrs! {
 }
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&VERSION, &SNI, &ALPN, &USER_AGENT, &JA4];
+
+/// The client's handshake names no server (nDPI's "Missing SNI TLS Extn").
+pub const RISK_MISSING_SNI: &str = "missing_sni";
 
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::QUIC,
@@ -453,20 +456,26 @@ fn handshake_data(
     match sni.filter(|s| !s.is_empty()) {
         Some(s) => {
             let host = String::from_utf8_lossy(&s).to_ascii_lowercase();
-            ins.app_from_host(&host);
+            if host.parse::<std::net::IpAddr>().is_ok() {
+                add_risk(risks, tls::RISK_NUMERIC_SNI);
+            } else {
+                ins.app_from_host(&host);
+            }
             meta.set_str(&SNI, host);
         }
-        None => {
-            if !risks.contains(&"Missing SNI TLS Extn") {
-                risks.push("Missing SNI TLS Extn");
-            }
-        }
+        None => add_risk(risks, RISK_MISSING_SNI),
     }
     if let Some(ua) = user_agent.filter(|u| !u.is_empty()) {
         meta.set_str(&USER_AGENT, String::from_utf8_lossy(&ua).into_owned());
     }
     state.hello_done = true;
     true
+}
+
+fn add_risk(risks: &mut Vec<&'static str>, risk: &'static str) {
+    if !risks.contains(&risk) {
+        risks.push(risk);
+    }
 }
 
 /// The ClientHello's ALPN (DNS over QUIC when it offers `doq`) and JA4 fingerprint.

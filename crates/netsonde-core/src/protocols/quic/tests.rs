@@ -240,6 +240,28 @@ fn client_hello_split_over_packets_out_of_order_with_new_dcid() {
 }
 
 #[test]
+fn server_name_risks() {
+    let v = version::V1;
+    let numeric = client_hello("192.0.2.1", "h3", &[]);
+    let mut f = Flow::new(50000, 443);
+    f.send(
+        Dir::ToServer,
+        &seal_initial(v, &[4; 8], &[4; 8], 0, &crypto_frame(0, &numeric)),
+    );
+    assert_eq!(f.attr(&SNI).as_deref(), Some("192.0.2.1"));
+    assert!(f.dpi.risks.contains(&tls::RISK_NUMERIC_SNI));
+    let empty = client_hello("", "h3", &[]);
+    let mut g = Flow::new(50000, 443);
+    g.send(
+        Dir::ToServer,
+        &seal_initial(v, &[4; 8], &[4; 8], 0, &crypto_frame(0, &empty)),
+    );
+    assert_eq!(g.attr(&SNI), None);
+    assert_eq!(g.dpi.risks, vec![RISK_MISSING_SNI]);
+    assert!(g.attr(&JA4).is_some());
+}
+
+#[test]
 fn short_initial_waits_for_more() {
     // An ACK-only Initial (no padding needed) does not confirm QUIC alone.
     let ack = seal_padded(version::V1, &[3; 8], &[3; 8], 0, &[0x02, 0, 0, 0, 0], 60);
