@@ -1,9 +1,11 @@
 //! QUIC on UDP, any port: IETF QUIC (v1 RFC 9000/9001, v2 RFC 9369, drafts 23..34, Facebook
 //! mvfst) and Google QUIC (Q024..Q046 in clear, Q050/T050/T051 protected like IETF Initials).
 //!
-//! A flow is confirmed on a well-formed long header of a known version (before any decryption),
-//! a Google QUIC public header with a known version, a Google QUIC rejection from port 443, or
-//! three client short-header packets to port 443 that share a connection ID. The client's
+//! A flow is confirmed on a well-formed long header of a known version (before any decryption;
+//! an Initial must fill the 1200-byte datagram RFC 9000 requires), a Google QUIC public header
+//! with a known version, a Google QUIC rejection from port 443, or, for captures that start
+//! mid-connection, three client packets to port 443 with one connection ID (IETF short headers,
+//! or Google QUIC headers without version and with growing packet numbers). The client's
 //! Initial packets are then opened with keys derived from its first Destination Connection ID,
 //! their CRYPTO frames reassembled (out of order, over several packets, bounded) and the
 //! ClientHello read: server name (and the application it names), ALPN, JA4 (`q` prefix), and
@@ -36,6 +38,8 @@ pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&VERSION, &SNI, &ALPN, &USER
 
 /// The client's handshake names no server (nDPI's "Missing SNI TLS Extn").
 pub const RISK_MISSING_SNI: &str = "missing_sni";
+/// The client's CRYPTO stream ran past the reassembly bound (a ClientHello over 16 KiB).
+pub const RISK_CRYPTO_OVERFLOW: &str = "quic_crypto_overflow";
 
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::QUIC,
@@ -189,7 +193,13 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         return Verdict::Done;
     };
     let progress = read_packet(ins, state, st.meta, st.risks);
-    if state.hello_done || state.crypto.hopeless() {
+    if state.crypto.truncated || state.crypto.hopeless() {
+        add_risk(st.risks, RISK_CRYPTO_OVERFLOW);
+        if !state.hello_done && state.crypto.hopeless() {
+            return Verdict::Done;
+        }
+    }
+    if state.hello_done {
         return Verdict::Done;
     }
     if progress {

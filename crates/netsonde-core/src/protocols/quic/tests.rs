@@ -262,6 +262,21 @@ fn server_name_risks() {
 }
 
 #[test]
+fn oversized_client_hello_is_given_up() {
+    // A handshake message announcing 64 KiB: past the reassembly bound, never complete.
+    let mut msg = vec![0x01, 0x01, 0x00, 0x00];
+    msg.extend([0u8; 900]);
+    let mut f = Flow::new(50000, 443);
+    f.send(
+        Dir::ToServer,
+        &seal_initial(version::V1, &[2; 8], &[2; 8], 0, &crypto_frame(0, &msg)),
+    );
+    assert_eq!(f.master(), id::QUIC);
+    assert!(f.dpi.risks.contains(&RISK_CRYPTO_OVERFLOW));
+    assert!(!f.going);
+}
+
+#[test]
 fn short_initial_waits_for_more() {
     // An ACK-only Initial (no padding needed) does not confirm QUIC alone.
     let ack = seal_padded(version::V1, &[3; 8], &[3; 8], 0, &[0x02, 0, 0, 0, 0], 60);
