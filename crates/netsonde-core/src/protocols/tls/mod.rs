@@ -2,9 +2,12 @@
 //! segments, ClientHello and ServerHello metadata, JA3/JA3S/JA4 fingerprints, and the server
 //! certificate (TLS 1.2 and earlier: TLS 1.3 encrypts it).
 //!
-//! Confirmed by a well-formed ClientHello (or a ServerHello seen first, or an SSL 2.0-format
-//! ClientHello). [`client_hello_metadata`] is shared with QUIC, whose ClientHello travels in
-//! CRYPTO frames.
+//! Confirmed by the headers of a ClientHello or ServerHello at the start of a direction (record
+//! type and version, handshake type and length, hello version: a hello whose body is broken
+//! still names a TLS peer), by an SSL 2.0-format ClientHello, or, for captures that begin
+//! mid-connection, by records that follow one another exactly to the end of the data.
+//! Metadata only comes from hellos that parse whole. [`client_hello_metadata`] is shared with
+//! QUIC, whose ClientHello travels in CRYPTO frames.
 
 pub mod ciphers;
 pub mod fingerprint;
@@ -95,6 +98,8 @@ pub struct State {
     server_hello: bool,
     /// Negotiated version, once the ServerHello is seen.
     version: Option<u16>,
+    /// The direction the ServerHello came from.
+    server_dir: Option<usize>,
     certificate: bool,
     server_done: bool,
     /// An application was set from the SNI.
@@ -452,7 +457,7 @@ fn record(
             }
             ds.hs.extend_from_slice(rec.fragment);
             let buf = std::mem::take(&mut ds.hs);
-            let used = handshake_messages(&buf, state, st, ins);
+            let used = handshake_messages(&buf, d, state, st, ins);
             if let Some(ds) = state.dirs.get_mut(d) {
                 ds.hs = buf;
                 ds.hs.drain(..used.min(ds.hs.len()));
@@ -466,6 +471,7 @@ fn record(
 /// Handles the complete handshake messages at the start of `buf`; returns the bytes used.
 fn handshake_messages(
     buf: &[u8],
+    d: usize,
     state: &mut State,
     st: &mut DissectorState,
     ins: &mut Inspect,
@@ -475,11 +481,14 @@ fn handshake_messages(
         match parser::parse_handshake(rest) {
             Ok((hs, n)) => {
                 off += n;
-                message(hs, state, st, ins);
+                message(hs, d, state, st, ins);
             }
             Err(_) => {
                 // Incomplete: the first certificate may already be whole.
-                if rest.first() == Some(&parser::HS_CERTIFICATE) && !state.certificate {
+                if rest.first() == Some(&parser::HS_CERTIFICATE)
+                    && !state.certificate
+                    && state.server_dir == Some(d)
+                {
                     if let Ok(der) = parser::first_certificate(rest.get(4..).unwrap_or_default()) {
                         certificate_metadata(der, state, st, ins);
                     }
@@ -493,6 +502,7 @@ fn handshake_messages(
 
 fn message(
     hs: parser::Handshake<'_>,
+    d: usize,
     state: &mut State,
     st: &mut DissectorState,
     ins: &mut Inspect,
@@ -507,11 +517,13 @@ fn message(
         parser::HS_SERVER_HELLO if !state.server_hello => {
             if let Some(hello) = parser::parse_server_hello_body(hs.body) {
                 state.server_hello = true;
+                state.server_dir = Some(d);
                 state.version = Some(hello.negotiated_version());
                 server_hello_metadata(&hello, st);
             }
         }
-        parser::HS_CERTIFICATE if !state.certificate => {
+        // The server's certificate: a client's (mutual TLS) is not the one reported.
+        parser::HS_CERTIFICATE if !state.certificate && state.server_dir == Some(d) => {
             if state.version.is_some_and(|v| v >= 0x0304) {
                 return;
             }
@@ -717,5 +729,82 @@ mod tests {
         );
         assert_eq!(version_name(0x7f1c), "TLSv1.3 (draft)");
         assert_eq!(version_name(0x0100), "TLS (0100)");
+    }
+
+    #[test]
+    fn a_client_certificate_is_not_the_server_certificate() {
+        let mut dpi = Dpi::new(vec![0]);
+        let (mut cs, mut ss) = (1u32, 1u32);
+        let ch = records(22, &handshake(1, &client_hello_body()), 16384);
+        feed(&mut dpi, Dir::ToServer, &ch, 1500, &mut cs, 0);
+        let sh = records(22, &handshake(2, &server_hello_body(0xc02f, false)), 16384);
+        feed(&mut dpi, Dir::ToClient, &sh, 1500, &mut ss, 0);
+        let cert = x509::tests::sample_certificate();
+        let mut list = vec![0u8, 0, 0];
+        list.extend_from_slice(&(cert.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(&cert);
+        let n = (list.len() - 3) as u32;
+        list[..3].copy_from_slice(&n.to_be_bytes()[1..]);
+        let client_cert = records(22, &handshake(11, &list), 16384);
+        feed(&mut dpi, Dir::ToServer, &client_cert, 1500, &mut cs, 0);
+        assert_eq!(
+            meta(&dpi, &CIPHER).as_deref(),
+            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        );
+        assert_eq!(meta(&dpi, &SUBJECT), None);
+        assert_eq!(meta(&dpi, &CERT_SHA1), None);
+    }
+
+    /// Mutated handshakes (bytes flipped, streams cut) through the whole dissector and the
+    /// certificate reader: no panic, whatever the input.
+    #[test]
+    fn mutated_handshakes_never_panic() {
+        let mut client = records(22, &handshake(1, &client_hello_body()), 90);
+        client.extend_from_slice(&[20, 3, 3, 0, 1, 1]);
+        let cert = x509::tests::sample_certificate();
+        let mut list = vec![0u8, 0, 0];
+        list.extend_from_slice(&(cert.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(&cert);
+        let n = (list.len() - 3) as u32;
+        list[..3].copy_from_slice(&n.to_be_bytes()[1..]);
+        let mut flight = handshake(2, &server_hello_body(0xc02f, false));
+        flight.extend(handshake(11, &list));
+        let server = records(22, &flight, 200);
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let sigs = SignatureSet::default();
+        for _ in 0..3000 {
+            let mut c = client.clone();
+            let mut s = server.clone();
+            let mut x = cert.clone();
+            for buf in [&mut c, &mut s, &mut x] {
+                for _ in 0..(next() % 4 + 1) {
+                    let at = (next() as usize) % buf.len();
+                    buf[at] = next() as u8;
+                }
+                let keep = buf.len() - (next() as usize) % (buf.len() / 4 + 1);
+                buf.truncate(keep);
+            }
+            let _ = x509::parse_certificate(&x);
+            let mut dpi = Dpi::new(vec![0]);
+            let (mut cs, mut ss) = (1u32, 1u32);
+            let seg = (next() % 300 + 1) as usize;
+            feed(&mut dpi, Dir::ToServer, &c, seg, &mut cs, 0);
+            feed(&mut dpi, Dir::ToClient, &s, seg, &mut ss, 0);
+            let _ = dpi.inspect(
+                &[],
+                Dir::ToClient,
+                facts(),
+                Some((ss, 0x18)),
+                0,
+                &sigs,
+                &[&DISSECTOR],
+            );
+        }
     }
 }
