@@ -13,6 +13,7 @@ pub mod http;
 pub mod netbios;
 pub mod nfs;
 pub mod ntp;
+pub mod quic;
 pub mod radius;
 pub mod rtp;
 pub mod sip;
@@ -95,6 +96,7 @@ protocols! {
     DNS = 5, "DNS", "Network";
     MDNS = 8, "MDNS", "Network";
     LLMNR = 154, "LLMNR", "Network";
+    QUIC = 188, "QUIC", "Web";
     ICMP = 81, "ICMP", "Network", ip = 1;
     IGMP = 82, "IGMP", "Network", ip = 2;
     GRE = 80, "GRE", "Network", ip = 47;
@@ -147,6 +149,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &ssh::DISSECTOR,
     &nfs::DISSECTOR,
     &tls::DISSECTOR,
+    &quic::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -172,6 +175,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         ssh::ATTRS,
         nfs::ATTRS,
         tls::ATTRS,
+        quic::ATTRS,
     ]
     .concat()
 }
@@ -195,6 +199,7 @@ pub enum ProtoState {
     #[default]
     None,
     Http(http::State),
+    Quic(Box<quic::State>),
     Tls(Box<tls::State>),
     /// STUN confirmed: later packets may be media or TURN channel data.
     Stun,
