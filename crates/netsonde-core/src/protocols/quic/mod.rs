@@ -508,6 +508,9 @@ fn client_hello(
         meta.set(&ALPN, MetaValue::List(alpn));
     }
     meta.set_str(&JA4, fingerprint::ja4(hello, true));
+    // The ClientHello is TLS's: its JA3 is the TLS attribute, as the design has QUIC reuse
+    // TLS's handshake attributes rather than repeat them.
+    meta.set_str(&tls::JA3, fingerprint::ja3(hello));
 }
 
 /// The `google_user_agent` transport parameter of the ClientHello, if any.
