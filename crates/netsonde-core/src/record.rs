@@ -319,20 +319,29 @@ fn csv_str(out: &mut String, s: &str) {
     }
 }
 
-/// Appends a JSON string literal.
+/// Appends a JSON string literal. Runs of characters that need no escape are copied whole.
 pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(escape);
         }
+        start = i + 1;
     }
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 
@@ -369,5 +378,20 @@ fn json_value(out: &mut String, v: &FieldValue<'_>) {
             }
             out.push('}');
         }
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::json_str;
+
+    #[test]
+    fn strings_are_escaped_as_json() {
+        let mut out = String::new();
+        json_str(&mut out, "plain é \"q\" back\\slash\nline\ttab\u{1}ctl");
+        assert_eq!(out, r#""plain é \"q\" back\\slash\nline\ttab\u0001ctl""#);
+        out.clear();
+        json_str(&mut out, "");
+        assert_eq!(out, "\"\"");
     }
 }
