@@ -17,6 +17,7 @@ const PROMOTED: [(&str, &[&str]); 5] = [
             "dns.query",
             "dhcp.hostname",
             "netbios.name",
+            "smtp.server_name",
         ],
     ),
     ("user_agent", &["http.user_agent", "quic.user_agent"]),

@@ -97,6 +97,8 @@ pub struct Dpi {
     streams: [StreamBuf; 2],
     /// Dissectors to try, in order (indices into the dissector list).
     order: Vec<u16>,
+    /// The flow was handed over (see [`Inspect::handover`]): the master protocol is fixed.
+    handed_over: bool,
 }
 
 /// The flow facts a dissector may need besides the payload.
@@ -136,6 +138,7 @@ struct Outcome {
     app: Option<AppId>,
     confidence: Option<Confidence>,
     consumed: usize,
+    handover: Option<ProtoId>,
 }
 
 impl<'a> Inspect<'a> {
@@ -147,6 +150,21 @@ impl<'a> Inspect<'a> {
     /// Sets the application riding on the protocol.
     pub fn set_app(&mut self, app: AppId) {
         self.out.app = Some(app);
+    }
+
+    /// Sets a protocol as the "application" riding on the master protocol, as nDPI names
+    /// `NetBIOS.SMBv1` or `TLS.RDP`: the flow is `master.sub`.
+    pub fn set_sub_protocol(&mut self, sub: ProtoId) {
+        self.out.app = Some(AppId(sub.0));
+    }
+
+    /// Hands the flow over to the dissector of `proto` for the rest of its inspection (a
+    /// STARTTLS upgrade goes on as TLS). The classification stays as this dissector set it:
+    /// the next dissector may add an application but not change the master protocol. The
+    /// bytes consumed so far are not shown again. Without a dissector for `proto` the call
+    /// does nothing and this dissector stays in charge.
+    pub fn handover(&mut self, proto: ProtoId) {
+        self.out.handover = Some(proto);
     }
 
     /// Looks a host name (SNI, Host header, DNS query) up in the signature packs and sets the
@@ -316,6 +334,9 @@ impl Dpi {
                     self.detected = Some(i);
                     self.class.master = p;
                     self.class.confidence = out.confidence.unwrap_or(Confidence::Dpi);
+                } else if self.detected == Some(i) && !self.handed_over {
+                    // The confirmed dissector refines its own protocol (SMTP -> SMTPS).
+                    self.class.master = p;
                 }
             } else if let Some(c) = out.confidence {
                 self.class.confidence = c;
@@ -323,7 +344,15 @@ impl Dpi {
             if self.detected == Some(i) {
                 consumed = out.consumed;
                 all_excluded = false;
-                if verdict == Verdict::Done || verdict == Verdict::Exclude {
+                let next = out
+                    .handover
+                    .and_then(|p| dissectors.iter().position(|d| d.proto == p))
+                    .filter(|&j| j != i);
+                if let Some(j) = next {
+                    self.detected = Some(j);
+                    self.handed_over = true;
+                    self.state = ProtoState::None;
+                } else if verdict == Verdict::Done || verdict == Verdict::Exclude {
                     keep_going = false;
                 }
                 break;
@@ -381,19 +410,29 @@ pub fn candidate_order(dissectors: &[&'static Dissector], l4: u8, ports: [u16; 2
 /// Names the classification as `Master.App`, `Master`, `App` or `Unknown`.
 pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
     let master = protocols::name(class.master);
-    match (class.master, class.app.and_then(|a| sigs.app(a))) {
+    match (class.master, app_identity(class, sigs)) {
         (ProtoId::UNKNOWN, None) => "Unknown".to_string(),
-        (ProtoId::UNKNOWN, Some(app)) => app.name.clone(),
+        (ProtoId::UNKNOWN, Some((app, _))) => app.to_string(),
         (_, None) => master.to_string(),
-        (_, Some(app)) if app.name == master => master.to_string(),
-        (_, Some(app)) => format!("{master}.{}", app.name),
+        (_, Some((app, _))) if app == master => master.to_string(),
+        (_, Some((app, _))) => format!("{master}.{app}"),
+    }
+}
+
+/// The application's name and category: a signature-pack application, or a protocol set
+/// as sub-protocol (see [`Inspect::set_sub_protocol`]).
+fn app_identity<'s>(class: &Classification, sigs: &'s SignatureSet) -> Option<(&'s str, &'s str)> {
+    let app = class.app?;
+    match sigs.app(app) {
+        Some(a) => Some((a.name.as_str(), a.category.as_str())),
+        None => protocols::info(ProtoId(app.0)).map(|p| (p.name, p.category)),
     }
 }
 
 /// The category of the classification: the application's, else the protocol's.
 pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
-    match class.app.and_then(|a| sigs.app(a)) {
-        Some(app) => app.category.clone(),
+    match app_identity(class, sigs) {
+        Some((_, category)) => category.to_string(),
         None if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
         None => protocols::category(class.master).to_string(),
     }

@@ -6,7 +6,11 @@
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
 pub mod dns;
+#[cfg(test)]
+pub mod harness;
 pub mod http;
+pub mod lines;
+pub mod mail;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -87,14 +91,35 @@ protocols! {
     IP_IN_IP = 84, "IP_in_IP", "Network", ip = 4;
     EGP = 83, "EGP", "Network", ip = 8;
     PGM = 113, "PGM", "Network", ip = 113;
+    TLS = 91, "TLS", "Web";
+    SMTP = 3, "SMTP", "Email";
+    SMTPS = 29, "SMTPS", "Email";
+    POP3 = 2, "POP3", "Email";
+    POPS = 23, "POPS", "Email";
+    IMAP = 4, "IMAP", "Email";
+    IMAPS = 51, "IMAPS", "Email";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
-pub static DISSECTORS: &[&Dissector] = &[&http::DISSECTOR, &dns::DISSECTOR];
+pub static DISSECTORS: &[&Dissector] = &[
+    &http::DISSECTOR,
+    &dns::DISSECTOR,
+    &mail::smtp::DISSECTOR,
+    &mail::pop3::DISSECTOR,
+    &mail::imap::DISSECTOR,
+];
 
 /// Every attribute any protocol extracts.
 pub fn attributes() -> Vec<&'static AttrSpec> {
-    [http::ATTRS, dns::ATTRS].concat()
+    [
+        http::ATTRS,
+        dns::ATTRS,
+        mail::ATTRS,
+        mail::smtp::ATTRS,
+        mail::pop3::ATTRS,
+        mail::imap::ATTRS,
+    ]
+    .concat()
 }
 
 /// Per-flow state of the confirmed protocol's dissector.
@@ -103,6 +128,9 @@ pub enum ProtoState {
     #[default]
     None,
     Http(http::State),
+    Smtp(mail::smtp::State),
+    Pop3(mail::pop3::State),
+    Imap(mail::imap::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
