@@ -113,3 +113,70 @@ impl Conv {
         self.dpi.risks.contains(&risk)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Verdict;
+    use crate::protocols::{id, DissectorState, Inspect, Transports};
+
+    /// Confirms SMTP on "UP" and hands over to TLS; refines itself to SMTPS on the way.
+    fn upgrading(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
+        if ins.packet_no == 1 {
+            ins.detect(id::SMTP);
+        }
+        ins.consume(ins.data.len());
+        if ins.data == b"UP" {
+            ins.detect(id::SMTPS);
+            ins.handover(id::TLS);
+        }
+        Verdict::Continue
+    }
+
+    /// Stands in for TLS: tries to claim the flow and names an application.
+    fn tls_like(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
+        ins.detect(id::TLS);
+        ins.set_sub_protocol(id::IMAP);
+        assert!(
+            !ins.data.starts_with(b"UP"),
+            "consumed bytes are not shown again"
+        );
+        Verdict::Done
+    }
+
+    static UPGRADING: Dissector = Dissector {
+        proto: id::SMTP,
+        transports: Transports::TCP,
+        tcp_ports: &[],
+        udp_ports: &[],
+        inspect: upgrading,
+    };
+    static TLS_LIKE: Dissector = Dissector {
+        proto: id::TLS,
+        transports: Transports::UDP,
+        tcp_ports: &[],
+        udp_ports: &[],
+        inspect: tls_like,
+    };
+
+    #[test]
+    fn handover_keeps_the_master_and_takes_an_application() {
+        let mut c = Conv::new(&[&UPGRADING, &TLS_LIKE], 6, 1000, 25);
+        c.client(b"hello");
+        assert_eq!(c.name(), "SMTP");
+        c.client(b"UP");
+        assert_eq!(c.name(), "SMTPS");
+        assert!(c.open);
+        c.client(b"xx");
+        assert_eq!(c.name(), "SMTPS.IMAP");
+        assert!(!c.open);
+    }
+
+    #[test]
+    fn handover_without_a_dissector_stays() {
+        let mut c = Conv::new(&[&UPGRADING], 6, 1000, 25);
+        c.client(b"UP").client(b"more");
+        assert_eq!(c.name(), "SMTPS");
+        assert!(c.open);
+    }
+}

@@ -6,6 +6,7 @@
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
 pub mod dns;
+pub mod ftp;
 #[cfg(test)]
 pub mod harness;
 pub mod http;
@@ -98,6 +99,9 @@ protocols! {
     POPS = 23, "POPS", "Email";
     IMAP = 4, "IMAP", "Email";
     IMAPS = 51, "IMAPS", "Email";
+    FTP_CONTROL = 1, "FTP_CONTROL", "Download";
+    FTP_DATA = 175, "FTP_DATA", "Download";
+    FTPS = 311, "FTPS", "Download";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -107,6 +111,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mail::smtp::DISSECTOR,
     &mail::pop3::DISSECTOR,
     &mail::imap::DISSECTOR,
+    &ftp::DISSECTOR,
+    &ftp::DATA_DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -118,6 +124,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         mail::smtp::ATTRS,
         mail::pop3::ATTRS,
         mail::imap::ATTRS,
+        ftp::ATTRS,
     ]
     .concat()
 }
@@ -131,6 +138,7 @@ pub enum ProtoState {
     Smtp(mail::smtp::State),
     Pop3(mail::pop3::State),
     Imap(mail::imap::State),
+    Ftp(ftp::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {

@@ -241,7 +241,9 @@ fn server_line(
     state: &mut State,
 ) -> Option<Verdict> {
     let code = reply_code(line)?;
-    greeting_line(line, ins, st, state);
+    if greeting_line(line, ins, st, state) {
+        return None;
+    }
     if state.starttls_asked && line.get(3) != Some(&b'-') {
         state.starttls_asked = false;
         if code == 220 {
@@ -268,9 +270,15 @@ fn greeting_line(
     ins: &mut Inspect<'_>,
     st: &mut DissectorState<'_>,
     state: &mut State,
-) {
-    if std::mem::replace(&mut state.greeted, true) || reply_code(line) != Some(220) {
-        return;
+) -> bool {
+    if state.greeted {
+        return false;
+    }
+    if line.get(3) != Some(&b'-') {
+        state.greeted = true;
+    }
+    if reply_code(line) != Some(220) {
+        return true;
     }
     if let Some(name) = greeting_host(line) {
         if !st.meta.has(&SERVER_NAME) {
@@ -278,6 +286,7 @@ fn greeting_line(
         }
         st.set_str(&SERVER_NAME, name);
     }
+    true
 }
 
 /// The host name in a greeting: the first word after the code, when more text follows.
