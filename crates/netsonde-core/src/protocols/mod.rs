@@ -6,6 +6,7 @@
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
 pub mod dns;
+pub mod ethereum;
 pub mod ftp;
 #[cfg(test)]
 pub mod harness;
@@ -102,6 +103,7 @@ protocols! {
     FTP_CONTROL = 1, "FTP_CONTROL", "Download";
     FTP_DATA = 175, "FTP_DATA", "Download";
     FTPS = 311, "FTPS", "Download";
+    ETHEREUM = 354, "ETHEREUM", "Crypto_Currency";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -113,6 +115,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mail::imap::DISSECTOR,
     &ftp::DISSECTOR,
     &ftp::DATA_DISSECTOR,
+    &ethereum::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -125,6 +128,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         mail::pop3::ATTRS,
         mail::imap::ATTRS,
         ftp::ATTRS,
+        ethereum::ATTRS,
     ]
     .concat()
 }
