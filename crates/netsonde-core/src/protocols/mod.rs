@@ -5,14 +5,19 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod bitcoin;
 pub mod dns;
 pub mod ethereum;
+pub mod fix;
 pub mod ftp;
 #[cfg(test)]
 pub mod harness;
 pub mod http;
 pub mod lines;
 pub mod mail;
+pub mod mqtt;
+pub mod wireguard;
+pub mod zabbix;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -104,6 +109,11 @@ protocols! {
     FTP_DATA = 175, "FTP_DATA", "Download";
     FTPS = 311, "FTPS", "Download";
     ETHEREUM = 354, "ETHEREUM", "Crypto_Currency";
+    ZABBIX = 248, "Zabbix", "Network";
+    FIX = 230, "FIX", "RPC";
+    MQTT = 222, "MQTT", "RPC";
+    BITCOIN = 343, "BITCOIN", "Crypto_Currency";
+    WIREGUARD = 206, "WireGuard", "VPN";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -116,6 +126,11 @@ pub static DISSECTORS: &[&Dissector] = &[
     &ftp::DISSECTOR,
     &ftp::DATA_DISSECTOR,
     &ethereum::DISSECTOR,
+    &zabbix::DISSECTOR,
+    &fix::DISSECTOR,
+    &mqtt::DISSECTOR,
+    &bitcoin::DISSECTOR,
+    &wireguard::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -129,6 +144,11 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         mail::imap::ATTRS,
         ftp::ATTRS,
         ethereum::ATTRS,
+        zabbix::ATTRS,
+        fix::ATTRS,
+        mqtt::ATTRS,
+        bitcoin::ATTRS,
+        wireguard::ATTRS,
     ]
     .concat()
 }
