@@ -5,6 +5,7 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod ber;
 pub mod bitcoin;
 pub mod dns;
 pub mod ethereum;
@@ -13,6 +14,8 @@ pub mod ftp;
 #[cfg(test)]
 pub mod harness;
 pub mod http;
+pub mod ike;
+pub mod kerberos;
 pub mod lines;
 pub mod mail;
 pub mod mqtt;
@@ -114,6 +117,7 @@ protocols! {
     MQTT = 222, "MQTT", "RPC";
     BITCOIN = 343, "BITCOIN", "Crypto_Currency";
     WIREGUARD = 206, "WireGuard", "VPN";
+    KERBEROS = 111, "Kerberos", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -131,6 +135,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mqtt::DISSECTOR,
     &bitcoin::DISSECTOR,
     &wireguard::DISSECTOR,
+    &ike::DISSECTOR,
+    &kerberos::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -149,6 +155,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         mqtt::ATTRS,
         bitcoin::ATTRS,
         wireguard::ATTRS,
+        ike::ATTRS,
+        kerberos::ATTRS,
     ]
     .concat()
 }
