@@ -20,7 +20,10 @@ const PROMOTED: [(&str, &[&str]); 5] = [
             "smtp.server_name",
         ],
     ),
-    ("user_agent", &["http.user_agent", "quic.user_agent"]),
+    (
+        "user_agent",
+        &["http.user_agent", "quic.user_agent", "rtsp.user_agent"],
+    ),
     ("content_type", &["http.content_type"]),
     ("client_fingerprint", &["tls.ja4", "quic.ja4"]),
     ("server_fingerprint", &["tls.ja3s"]),

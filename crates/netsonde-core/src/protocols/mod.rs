@@ -15,11 +15,15 @@ pub mod ftp;
 pub mod harness;
 pub mod http;
 pub mod ike;
+pub mod irc;
 pub mod kerberos;
 pub mod lines;
 pub mod mail;
 pub mod mqtt;
+pub mod rtsp;
+pub mod telnet;
 pub mod wireguard;
+pub mod xmpp;
 pub mod zabbix;
 
 use crate::classify::ProtoId;
@@ -118,6 +122,10 @@ protocols! {
     BITCOIN = 343, "BITCOIN", "Crypto_Currency";
     WIREGUARD = 206, "WireGuard", "VPN";
     KERBEROS = 111, "Kerberos", "Network";
+    RTSP = 50, "RTSP", "Media";
+    JABBER = 67, "Jabber", "Web";
+    IRC = 65, "IRC", "Chat";
+    TELNET = 77, "Telnet", "RemoteAccess";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -137,6 +145,10 @@ pub static DISSECTORS: &[&Dissector] = &[
     &wireguard::DISSECTOR,
     &ike::DISSECTOR,
     &kerberos::DISSECTOR,
+    &rtsp::DISSECTOR,
+    &xmpp::DISSECTOR,
+    &irc::DISSECTOR,
+    &telnet::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -157,6 +169,10 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         wireguard::ATTRS,
         ike::ATTRS,
         kerberos::ATTRS,
+        rtsp::ATTRS,
+        xmpp::ATTRS,
+        irc::ATTRS,
+        telnet::ATTRS,
     ]
     .concat()
 }
@@ -171,6 +187,10 @@ pub enum ProtoState {
     Pop3(mail::pop3::State),
     Imap(mail::imap::State),
     Ftp(ftp::State),
+    Rtsp(rtsp::State),
+    Xmpp(xmpp::State),
+    Irc(irc::State),
+    Telnet(telnet::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
