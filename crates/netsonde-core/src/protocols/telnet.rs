@@ -132,12 +132,12 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         if state.want_user {
             for &b in &plain {
                 match b {
-                    b'\r' | b'\n' | 0 => {
-                        if !state.user.is_empty() {
-                            st.meta.set_str(&USER, text(&state.user, MAX_USER));
-                            state.want_user = false;
-                        }
+                    b'\r' | b'\n' | 0 if !state.user.is_empty() => {
+                        st.meta.set_str(&USER, text(&state.user, MAX_USER));
+                        state.want_user = false;
+                        break;
                     }
+                    b'\r' | b'\n' | 0 => {}
                     // Backspace and delete edit what was typed.
                     8 | 127 => {
                         state.user.pop();
