@@ -7,6 +7,7 @@
 
 pub mod ber;
 pub mod bitcoin;
+pub mod bittorrent;
 pub mod dns;
 pub mod ethereum;
 pub mod fix;
@@ -20,6 +21,7 @@ pub mod kerberos;
 pub mod lines;
 pub mod mail;
 pub mod mqtt;
+pub mod openvpn;
 pub mod rtsp;
 pub mod telnet;
 pub mod wireguard;
@@ -126,6 +128,8 @@ protocols! {
     JABBER = 67, "Jabber", "Web";
     IRC = 65, "IRC", "Chat";
     TELNET = 77, "Telnet", "RemoteAccess";
+    BITTORRENT = 37, "BitTorrent", "Download";
+    OPENVPN = 159, "OpenVPN", "VPN";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -149,6 +153,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &xmpp::DISSECTOR,
     &irc::DISSECTOR,
     &telnet::DISSECTOR,
+    &bittorrent::DISSECTOR,
+    &openvpn::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -173,6 +179,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         xmpp::ATTRS,
         irc::ATTRS,
         telnet::ATTRS,
+        bittorrent::ATTRS,
+        openvpn::ATTRS,
     ]
     .concat()
 }
