@@ -18,11 +18,14 @@ pub mod http;
 pub mod ike;
 pub mod irc;
 pub mod kerberos;
+pub mod ldap;
 pub mod lines;
 pub mod mail;
 pub mod mqtt;
 pub mod openvpn;
+pub mod rdp;
 pub mod rtsp;
+pub mod smb;
 pub mod telnet;
 pub mod wireguard;
 pub mod xmpp;
@@ -130,6 +133,11 @@ protocols! {
     TELNET = 77, "Telnet", "RemoteAccess";
     BITTORRENT = 37, "BitTorrent", "Download";
     OPENVPN = 159, "OpenVPN", "VPN";
+    RDP = 88, "RDP", "RemoteAccess";
+    NETBIOS = 10, "NetBIOS", "System";
+    SMBV1 = 16, "SMBv1", "System";
+    SMBV23 = 41, "SMBv23", "System";
+    LDAP = 112, "LDAP", "System";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -155,6 +163,9 @@ pub static DISSECTORS: &[&Dissector] = &[
     &telnet::DISSECTOR,
     &bittorrent::DISSECTOR,
     &openvpn::DISSECTOR,
+    &rdp::DISSECTOR,
+    &smb::DISSECTOR,
+    &ldap::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -181,6 +192,9 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         telnet::ATTRS,
         bittorrent::ATTRS,
         openvpn::ATTRS,
+        rdp::ATTRS,
+        smb::ATTRS,
+        ldap::ATTRS,
     ]
     .concat()
 }
@@ -199,6 +213,8 @@ pub enum ProtoState {
     Xmpp(xmpp::State),
     Irc(irc::State),
     Telnet(telnet::State),
+    Rdp(rdp::State),
+    Smb(smb::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
