@@ -9,6 +9,7 @@ pub mod ber;
 pub mod bitcoin;
 pub mod bittorrent;
 pub mod dns;
+pub mod elasticsearch;
 pub mod ethereum;
 pub mod fix;
 pub mod ftp;
@@ -21,11 +22,14 @@ pub mod kerberos;
 pub mod ldap;
 pub mod lines;
 pub mod mail;
+pub mod mongodb;
 pub mod mqtt;
+pub mod mssql;
 pub mod openvpn;
 pub mod rdp;
 pub mod rtsp;
 pub mod smb;
+pub mod socks;
 pub mod telnet;
 pub mod wireguard;
 pub mod xmpp;
@@ -129,6 +133,7 @@ protocols! {
     KERBEROS = 111, "Kerberos", "Network";
     RTSP = 50, "RTSP", "Media";
     JABBER = 67, "Jabber", "Web";
+    TRUPHONE = 101, "TruPhone", "VoIP";
     IRC = 65, "IRC", "Chat";
     TELNET = 77, "Telnet", "RemoteAccess";
     BITTORRENT = 37, "BitTorrent", "Download";
@@ -138,6 +143,10 @@ protocols! {
     SMBV1 = 16, "SMBv1", "System";
     SMBV23 = 41, "SMBv23", "System";
     LDAP = 112, "LDAP", "System";
+    MSSQL = 114, "MsSQL-TDS", "Database";
+    SOCKS = 172, "SOCKS", "Web";
+    ELASTICSEARCH = 330, "Elasticsearch", "System";
+    MONGODB = 60, "MongoDB", "Database";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -166,6 +175,10 @@ pub static DISSECTORS: &[&Dissector] = &[
     &rdp::DISSECTOR,
     &smb::DISSECTOR,
     &ldap::DISSECTOR,
+    &mssql::DISSECTOR,
+    &socks::DISSECTOR,
+    &elasticsearch::DISSECTOR,
+    &mongodb::DISSECTOR,
 ];
 
 /// Every attribute any protocol extracts.
@@ -195,6 +208,10 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         rdp::ATTRS,
         smb::ATTRS,
         ldap::ATTRS,
+        mssql::ATTRS,
+        socks::ATTRS,
+        elasticsearch::ATTRS,
+        mongodb::ATTRS,
     ]
     .concat()
 }

@@ -45,10 +45,10 @@ fn attribute(d: &[u8], name: &[u8]) -> Option<String> {
     while let Some(p) = tag.get(at..).and_then(|t| find(t, name)) {
         let start = at + p;
         at = start + name.len();
-        // Preceded by a blank, followed by `=` and a quote.
+        // Preceded by a blank or a closing quote, followed by `=` and a quote.
         if !tag
             .get(start.wrapping_sub(1))
-            .is_some_and(u8::is_ascii_whitespace)
+            .is_some_and(|b| b.is_ascii_whitespace() || *b == b'\'' || *b == b'"')
         {
             continue;
         }
@@ -110,6 +110,20 @@ fn probe(d: &[u8]) -> Option<bool> {
     Some(false)
 }
 
+/// Services nDPI names as protocols of their own when a stream is addressed to them.
+const SERVICES: &[(&[u8], crate::classify::ProtoId)] = &[(b"truphone.com", id::TRUPHONE)];
+
+/// The service a stream header is addressed to (its `to` or `from` domain).
+fn service(d: &[u8]) -> Option<crate::classify::ProtoId> {
+    let d = d.get(..WINDOW).unwrap_or(d);
+    let header = d.get(find(d, b"<stream:stream")?..)?;
+    let domain = attribute(header, b"to").or_else(|| attribute(header, b"from"))?;
+    SERVICES.iter().find_map(|(suffix, proto)| {
+        let s = std::str::from_utf8(suffix).ok()?;
+        (domain == s || domain.ends_with(&format!(".{s}"))).then_some(*proto)
+    })
+}
+
 /// Per-flow state: its presence marks the flow as confirmed.
 #[derive(Default, Debug)]
 pub struct State;
@@ -121,7 +135,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             Some(false) => return Verdict::Exclude,
             None => return Verdict::Continue,
         }
-        ins.detect(id::JABBER);
+        ins.detect(service(ins.data).unwrap_or(id::JABBER));
         *st.state = ProtoState::Xmpp(State);
     }
     let d = ins.data.get(..WINDOW).unwrap_or(ins.data);
@@ -156,6 +170,13 @@ mod tests {
         c.client(b"<stream:stream to='cs-xmpp.lan' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
         assert_eq!(c.name(), "Jabber");
         assert_eq!(c.meta(&TO).as_deref(), Some("cs-xmpp.lan"));
+    }
+
+    #[test]
+    fn truphone() {
+        let mut c = Conv::tcp(&DISSECTOR, 54898, 1299);
+        c.client(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'to='im.truphone.com'>");
+        assert_eq!(c.name(), "TruPhone");
     }
 
     #[test]
