@@ -452,6 +452,7 @@ impl Engine {
             flow.class = Classification {
                 master: proto,
                 app: None,
+                sub: None,
                 confidence: Confidence::Dpi,
             };
         }

@@ -51,10 +51,16 @@ impl Confidence {
 }
 
 /// A flow's classification: a master protocol and an application riding on it.
+///
+/// `sub` is a protocol carried inside the master that nDPI names in the application's place
+/// (`NetBIOS.SMBv1`: SMB datagrams inside NetBIOS): unlike `app` it comes from the protocol
+/// registry, found by the dissector in the payload. An application from a signature pack
+/// (`app`) takes precedence over it in the name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Classification {
     pub master: ProtoId,
     pub app: Option<AppId>,
+    pub sub: Option<ProtoId>,
     pub confidence: Confidence,
 }
 
@@ -136,6 +142,7 @@ pub struct Inspect<'a> {
 struct Outcome {
     detected: Option<ProtoId>,
     app: Option<AppId>,
+    sub: Option<ProtoId>,
     confidence: Option<Confidence>,
     consumed: usize,
     handover: Option<ProtoId>,
@@ -152,10 +159,9 @@ impl<'a> Inspect<'a> {
         self.out.app = Some(app);
     }
 
-    /// Sets a protocol as the "application" riding on the master protocol, as nDPI names
-    /// `NetBIOS.SMBv1` or `TLS.RDP`: the flow is `master.sub`.
-    pub fn set_sub_protocol(&mut self, sub: ProtoId) {
-        self.out.app = Some(AppId(sub.0));
+    /// Names a protocol carried inside the confirmed one (see [`Classification::sub`]).
+    pub fn set_sub_protocol(&mut self, proto: ProtoId) {
+        self.out.sub = Some(proto);
     }
 
     /// Hands the flow over to the dissector of `proto` for the rest of its inspection (a
@@ -329,6 +335,9 @@ impl Dpi {
             if let Some(app) = out.app {
                 self.class.app = Some(app);
             }
+            if let Some(sub) = out.sub {
+                self.class.sub = Some(sub);
+            }
             if let Some(p) = out.detected {
                 if self.detected.is_none() {
                     self.detected = Some(i);
@@ -407,33 +416,57 @@ pub fn candidate_order(dissectors: &[&'static Dissector], l4: u8, ports: [u16; 2
     first
 }
 
-/// Names the classification as `Master.App`, `Master`, `App` or `Unknown`.
+/// Names the classification as `Master.App`, `Master.Sub`, `Master`, `App` or `Unknown`.
 pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
     let master = protocols::name(class.master);
-    match (class.master, app_identity(class, sigs)) {
-        (ProtoId::UNKNOWN, None) => "Unknown".to_string(),
-        (ProtoId::UNKNOWN, Some((app, _))) => app.to_string(),
-        (_, None) => master.to_string(),
-        (_, Some((app, _))) if app == master => master.to_string(),
-        (_, Some((app, _))) => format!("{master}.{app}"),
+    match (class.master, class.app.and_then(|a| sigs.app(a)), class.sub) {
+        (ProtoId::UNKNOWN, None, _) => "Unknown".to_string(),
+        (ProtoId::UNKNOWN, Some(app), _) => app.name.clone(),
+        (_, None, Some(sub)) if sub != class.master => {
+            format!("{master}.{}", protocols::name(sub))
+        }
+        (_, None, _) => master.to_string(),
+        (_, Some(app), _) if app.name == master => master.to_string(),
+        (_, Some(app), _) => format!("{master}.{}", app.name),
     }
 }
 
-/// The application's name and category: a signature-pack application, or a protocol set
-/// as sub-protocol (see [`Inspect::set_sub_protocol`]).
-fn app_identity<'s>(class: &Classification, sigs: &'s SignatureSet) -> Option<(&'s str, &'s str)> {
-    let app = class.app?;
-    match sigs.app(app) {
-        Some(a) => Some((a.name.as_str(), a.category.as_str())),
-        None => protocols::info(ProtoId(app.0)).map(|p| (p.name, p.category)),
-    }
-}
-
-/// The category of the classification: the application's, else the protocol's.
+/// The category of the classification: the application's, else the carried protocol's,
+/// else the protocol's.
 pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
-    match app_identity(class, sigs) {
-        Some((_, category)) => category.to_string(),
-        None if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
-        None => protocols::category(class.master).to_string(),
+    match (class.app.and_then(|a| sigs.app(a)), class.sub) {
+        (Some(app), _) => app.category.clone(),
+        _ if class.master == ProtoId::UNKNOWN => "Unknown".to_string(),
+        (None, Some(sub)) => protocols::category(sub).to_string(),
+        (None, None) => protocols::category(class.master).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocols::id;
+
+    #[test]
+    fn carried_protocol_names_the_flow_unless_an_app_does() {
+        let sigs = SignatureSet::builtin();
+        let mut class = Classification {
+            master: id::NETBIOS,
+            sub: Some(id::SMBV1),
+            confidence: Confidence::Dpi,
+            ..Classification::default()
+        };
+        assert_eq!(application_name(&class, &sigs), "NetBIOS.SMBv1");
+        assert_eq!(category_name(&class, &sigs), "System");
+        class.sub = Some(id::NETBIOS);
+        assert_eq!(application_name(&class, &sigs), "NetBIOS");
+        let google = sigs.match_host("google.com").expect("built-in app");
+        class.sub = Some(id::SMBV1);
+        class.app = Some(google);
+        assert_eq!(application_name(&class, &sigs), "NetBIOS.Google");
+        assert_eq!(
+            application_name(&Classification::default(), &sigs),
+            "Unknown"
+        );
     }
 }
