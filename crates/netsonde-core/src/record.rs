@@ -18,6 +18,7 @@ pub const SERVER_NAME_ATTRS: &[&str] = &[
     "netbios.name",
     "ssdp.host",
     "stun.realm",
+    "smtp.server_name",
     "*.hostname",
 ];
 

@@ -109,6 +109,8 @@ pub struct Dpi {
     streams: [StreamBuf; 2],
     /// Dissectors to try, in order (indices into the dissector list).
     order: Vec<u16>,
+    /// The flow was handed over (see [`Inspect::handover`]): the master protocol is fixed.
+    handed_over: bool,
 }
 
 /// The flow facts a dissector may need besides the payload.
@@ -149,6 +151,7 @@ struct Outcome {
     sub: Option<ProtoId>,
     confidence: Option<Confidence>,
     consumed: usize,
+    handover: Option<ProtoId>,
 }
 
 impl<'a> Inspect<'a> {
@@ -165,6 +168,15 @@ impl<'a> Inspect<'a> {
     /// Names a protocol carried inside the confirmed one (see [`Classification::sub`]).
     pub fn set_sub_protocol(&mut self, proto: ProtoId) {
         self.out.sub = Some(proto);
+    }
+
+    /// Hands the flow over to the dissector of `proto` for the rest of its inspection (a
+    /// STARTTLS upgrade goes on as TLS). The classification stays as this dissector set it:
+    /// the next dissector may add an application but not change the master protocol. The
+    /// bytes consumed so far are not shown again. Without a dissector for `proto` the call
+    /// does nothing and this dissector stays in charge.
+    pub fn handover(&mut self, proto: ProtoId) {
+        self.out.handover = Some(proto);
     }
 
     /// Looks a host name (SNI, Host header, DNS query) up in the signature packs and sets the
@@ -369,6 +381,9 @@ impl Dpi {
                             ),
                         ],
                     );
+                } else if self.detected == Some(i) && !self.handed_over {
+                    // The confirmed dissector refines its own protocol (SMTP -> SMTPS).
+                    self.class.master = p;
                 }
             } else if let Some(c) = out.confidence {
                 self.class.confidence = c;
@@ -376,7 +391,15 @@ impl Dpi {
             if self.detected == Some(i) {
                 consumed = out.consumed;
                 all_excluded = false;
-                if verdict == Verdict::Done || verdict == Verdict::Exclude {
+                let next = out
+                    .handover
+                    .and_then(|p| dissectors.iter().position(|d| d.proto == p))
+                    .filter(|&j| j != i);
+                if let Some(j) = next {
+                    self.detected = Some(j);
+                    self.handed_over = true;
+                    self.state = ProtoState::None;
+                } else if verdict == Verdict::Done || verdict == Verdict::Exclude {
                     keep_going = false;
                 }
                 break;

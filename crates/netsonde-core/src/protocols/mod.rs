@@ -5,26 +5,53 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod ber;
+pub mod bitcoin;
+pub mod bittorrent;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod elasticsearch;
+pub mod ethereum;
+pub mod fix;
+pub mod ftp;
 pub mod gnutella;
+#[cfg(test)]
+pub mod harness;
 pub mod http;
+pub mod ike;
+pub mod irc;
+pub mod kerberos;
+pub mod ldap;
+pub mod lines;
+pub mod mail;
+pub mod mongodb;
+pub mod mqtt;
+pub mod mssql;
 pub mod netbios;
 pub mod nfs;
 pub mod ntp;
+pub mod openvpn;
 pub mod quic;
 pub mod radius;
+pub mod rdp;
 pub mod rtp;
+pub mod rtsp;
 pub mod sip;
 pub mod slp;
+pub mod smb;
 pub mod snmp;
+pub mod socks;
 pub mod ssdp;
 pub mod ssh;
 pub mod stun;
 pub mod syslog;
+pub mod telnet;
 pub mod tls;
 pub mod wire;
+pub mod wireguard;
+pub mod xmpp;
+pub mod zabbix;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -128,6 +155,32 @@ protocols! {
     NTP = 9, "NTP", "System";
     SSH = 92, "SSH", "RemoteAccess";
     NFS = 11, "NFS", "DataTransfer";
+    SMTP = 3, "SMTP", "Email";
+    POP3 = 2, "POP3", "Email";
+    IMAP = 4, "IMAP", "Email";
+    FTP_CONTROL = 1, "FTP_CONTROL", "Download";
+    FTP_DATA = 175, "FTP_DATA", "Download";
+    FTPS = 311, "FTPS", "Download";
+    ETHEREUM = 354, "ETHEREUM", "Crypto_Currency";
+    ZABBIX = 248, "Zabbix", "Network";
+    FIX = 230, "FIX", "RPC";
+    MQTT = 222, "MQTT", "RPC";
+    BITCOIN = 343, "BITCOIN", "Crypto_Currency";
+    WIREGUARD = 206, "WireGuard", "VPN";
+    KERBEROS = 111, "Kerberos", "Network";
+    RTSP = 50, "RTSP", "Media";
+    JABBER = 67, "Jabber", "Web";
+    TRUPHONE = 101, "TruPhone", "VoIP";
+    IRC = 65, "IRC", "Chat";
+    TELNET = 77, "Telnet", "RemoteAccess";
+    BITTORRENT = 37, "BitTorrent", "Download";
+    OPENVPN = 159, "OpenVPN", "VPN";
+    RDP = 88, "RDP", "RemoteAccess";
+    LDAP = 112, "LDAP", "System";
+    MSSQL = 114, "MsSQL-TDS", "Database";
+    SOCKS = 172, "SOCKS", "Web";
+    ELASTICSEARCH = 330, "Elasticsearch", "System";
+    MONGODB = 60, "MongoDB", "Database";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -150,6 +203,32 @@ pub static DISSECTORS: &[&Dissector] = &[
     &nfs::DISSECTOR,
     &tls::DISSECTOR,
     &quic::DISSECTOR,
+    &mail::smtp::DISSECTOR,
+    &mail::pop3::DISSECTOR,
+    &mail::imap::DISSECTOR,
+    &ftp::DISSECTOR,
+    &ftp::DATA_DISSECTOR,
+    &ethereum::DISSECTOR,
+    &zabbix::DISSECTOR,
+    &fix::DISSECTOR,
+    &mqtt::DISSECTOR,
+    &bitcoin::DISSECTOR,
+    &wireguard::DISSECTOR,
+    &ike::DISSECTOR,
+    &kerberos::DISSECTOR,
+    &rtsp::DISSECTOR,
+    &xmpp::DISSECTOR,
+    &irc::DISSECTOR,
+    &telnet::DISSECTOR,
+    &bittorrent::DISSECTOR,
+    &openvpn::DISSECTOR,
+    &rdp::DISSECTOR,
+    &smb::DISSECTOR,
+    &ldap::DISSECTOR,
+    &mssql::DISSECTOR,
+    &socks::DISSECTOR,
+    &elasticsearch::DISSECTOR,
+    &mongodb::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -176,6 +255,32 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         nfs::ATTRS,
         tls::ATTRS,
         quic::ATTRS,
+        mail::ATTRS,
+        mail::smtp::ATTRS,
+        mail::pop3::ATTRS,
+        mail::imap::ATTRS,
+        ftp::ATTRS,
+        ethereum::ATTRS,
+        zabbix::ATTRS,
+        fix::ATTRS,
+        mqtt::ATTRS,
+        bitcoin::ATTRS,
+        wireguard::ATTRS,
+        ike::ATTRS,
+        kerberos::ATTRS,
+        rtsp::ATTRS,
+        xmpp::ATTRS,
+        irc::ATTRS,
+        telnet::ATTRS,
+        bittorrent::ATTRS,
+        openvpn::ATTRS,
+        rdp::ATTRS,
+        smb::ATTRS,
+        ldap::ATTRS,
+        mssql::ATTRS,
+        socks::ATTRS,
+        elasticsearch::ATTRS,
+        mongodb::ATTRS,
     ]
     .concat()
 }
@@ -205,6 +310,16 @@ pub enum ProtoState {
     Stun,
     Rtp(rtp::State),
     Ssh(ssh::State),
+    Smtp(mail::smtp::State),
+    Pop3(mail::pop3::State),
+    Imap(mail::imap::State),
+    Ftp(ftp::State),
+    Rtsp(rtsp::State),
+    Xmpp(xmpp::State),
+    Irc(irc::State),
+    Telnet(telnet::State),
+    Rdp(rdp::State),
+    Smb(smb::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {

@@ -1,0 +1,72 @@
+//! E-mail protocols: SMTP, POP3 and IMAP. Each is confirmed by its server greeting and the
+//! client's first command, parsed line by line after that, and handed over to TLS when the
+//! client upgrades the connection (STARTTLS / STLS): the flow is then named as nDPI names
+//! the secured protocol (`SMTPS`, `POPS`, `IMAPS`).
+
+pub mod imap;
+pub mod pop3;
+pub mod smtp;
+
+use super::lines::{base64_decode, text};
+use super::DissectorState;
+use crate::attrs;
+
+attrs! {
+    pub USER = "mail.user", Str, Identifier, "User name sent in clear text (SMTP AUTH, POP3 USER, IMAP LOGIN)";
+}
+
+pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&USER];
+
+/// Risk raised when credentials cross the network unencrypted.
+pub const CLEAR_TEXT_CREDENTIALS: &str = "clear_text_credentials";
+
+/// Longest user name kept.
+const MAX_USER: usize = 128;
+
+/// Records a clear-text user name and raises the credentials risk.
+pub(crate) fn clear_text_user(st: &mut DissectorState<'_>, user: &[u8]) {
+    let user = text(user, MAX_USER);
+    if !user.is_empty() {
+        st.set_str(&USER, user);
+    }
+    st.risk(CLEAR_TEXT_CREDENTIALS);
+}
+
+/// The user name of a SASL PLAIN message (`authzid NUL authcid NUL password`), base64.
+pub(crate) fn sasl_plain_user(b64: &[u8]) -> Option<Vec<u8>> {
+    let raw = base64_decode(b64)?;
+    let mut parts = raw.split(|&b| b == 0);
+    let authzid = parts.next()?;
+    let authcid = parts.next()?;
+    parts.next()?;
+    let user = if authcid.is_empty() { authzid } else { authcid };
+    Some(user.to_vec())
+}
+
+/// A value as sent in a command: surrounding double quotes removed.
+pub(crate) fn unquote(v: &[u8]) -> &[u8] {
+    v.strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""))
+        .unwrap_or(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sasl_plain() {
+        // "\0bob\0secret" and "admin\0bob\0secret"
+        assert_eq!(
+            sasl_plain_user(b"AGJvYgBzZWNyZXQ=").as_deref(),
+            Some(&b"bob"[..])
+        );
+        assert_eq!(
+            sasl_plain_user(b"YWRtaW4AYm9iAHNlY3JldA==").as_deref(),
+            Some(&b"bob"[..])
+        );
+        assert_eq!(sasl_plain_user(b"Ym9i"), None);
+        assert_eq!(unquote(b"\"samir\""), b"samir");
+        assert_eq!(unquote(b"samir"), b"samir");
+    }
+}
