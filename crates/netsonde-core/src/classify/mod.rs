@@ -88,6 +88,16 @@ crate::events! {
     pub FLOW_CLASSIFIED = "flow.classified", "A dissector confirmed the flow's protocol", ["protocol", "confidence"];
 }
 
+fn bit_is_set(words: &[u64; 4], i: usize) -> bool {
+    words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+fn set_bit(words: &mut [u64; 4], i: usize) {
+    if let Some(w) = words.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
 /// Payload packets inspected per flow before giving up (nDPI's default budget is 32).
 pub const PACKET_BUDGET: u16 = 32;
 /// Bytes of the first payload of each direction kept for dissectors that need both sides.
@@ -257,17 +267,7 @@ impl Dpi {
         self.order = Vec::new();
     }
 
-    fn is_excluded(&self, i: usize) -> bool {
-        self.excluded
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
 
-    fn exclude(&mut self, i: usize) {
-        if let Some(w) = self.excluded.get_mut(i / 64) {
-            *w |= 1 << (i % 64);
-        }
-    }
 
     /// Inspects one packet's payload. Returns `false` when inspection is over for this flow.
     #[allow(clippy::too_many_arguments)]
@@ -316,20 +316,24 @@ impl Dpi {
         }
         let [first_to_server, first_to_client] = &self.first_payload;
         let first_payload = [first_to_server.as_slice(), first_to_client.as_slice()];
-        let mut newly_excluded: Vec<usize> = Vec::new();
         let mut keep_going = true;
         let mut consumed = 0;
-        let candidates: Vec<usize> = match self.detected {
-            Some(i) => vec![i],
-            None => self
-                .order
-                .iter()
-                .map(|&i| usize::from(i))
-                .filter(|&i| !self.is_excluded(i))
-                .collect(),
+        // No allocation here: this runs for every inspected packet.
+        let confirmed = self.detected;
+        let rounds = if confirmed.is_some() {
+            1
+        } else {
+            self.order.len()
         };
-        let mut all_excluded = self.detected.is_none();
-        for i in candidates {
+        let mut all_excluded = confirmed.is_none();
+        for pos in 0..rounds {
+            let i = match confirmed {
+                Some(i) => i,
+                None => match self.order.get(pos) {
+                    Some(&i) if !bit_is_set(&self.excluded, usize::from(i)) => usize::from(i),
+                    _ => continue,
+                },
+            };
             let Some(dissector) = dissectors.get(i) else {
                 continue;
             };
@@ -371,16 +375,18 @@ impl Dpi {
                     self.detected = Some(i);
                     self.class.master = p;
                     self.class.confidence = out.confidence.unwrap_or(Confidence::Dpi);
-                    events.emit(
-                        &FLOW_CLASSIFIED,
-                        vec![
-                            ("protocol", MetaValue::Str(protocols::name(p).to_string())),
-                            (
-                                "confidence",
-                                MetaValue::Str(self.class.confidence.name().to_string()),
-                            ),
-                        ],
-                    );
+                    if events.wants(&FLOW_CLASSIFIED) {
+                        events.emit(
+                            &FLOW_CLASSIFIED,
+                            vec![
+                                ("protocol", MetaValue::Str(protocols::name(p).to_string())),
+                                (
+                                    "confidence",
+                                    MetaValue::Str(self.class.confidence.name().to_string()),
+                                ),
+                            ],
+                        );
+                    }
                 } else if self.detected == Some(i) && !self.handed_over {
                     // The confirmed dissector refines its own protocol (SMTP -> SMTPS).
                     self.class.master = p;
@@ -405,12 +411,9 @@ impl Dpi {
                 break;
             }
             match verdict {
-                Verdict::Exclude => newly_excluded.push(i),
+                Verdict::Exclude => set_bit(&mut self.excluded, i),
                 _ => all_excluded = false,
             }
-        }
-        for i in newly_excluded {
-            self.exclude(i);
         }
         if tcp.is_some() && self.detected.is_some() {
             if let Some(stream) = self.streams.get_mut(d) {
