@@ -267,8 +267,6 @@ impl Dpi {
         self.order = Vec::new();
     }
 
-
-
     /// Inspects one packet's payload. Returns `false` when inspection is over for this flow.
     #[allow(clippy::too_many_arguments)]
     pub fn inspect(

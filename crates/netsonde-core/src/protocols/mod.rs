@@ -5,6 +5,8 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+#[cfg(test)]
+mod any_port_tests;
 pub mod ber;
 pub mod bitcoin;
 pub mod bittorrent;
