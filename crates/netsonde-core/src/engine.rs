@@ -518,9 +518,11 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache) {
         client_ip,
         server_ip,
     };
-    if let Some(dpi) = flow.dpi.as_mut() {
+    if let Some(mut dpi) = flow.dpi.take() {
         dpi.conclude(&ends, sigs, cache);
-        dpi.finish();
+        let (class, findings) = dpi.into_findings();
+        flow.class = class;
+        flow.findings = findings;
     }
 }
 

@@ -176,7 +176,13 @@ impl FlowRecord {
                 let dpi = *dpi;
                 (dpi.class, dpi.meta, dpi.risks)
             }
-            None => (flow.class, Metadata::default(), Vec::new()),
+            None => match flow.findings.take() {
+                Some(f) => {
+                    let f = *f;
+                    (flow.class, f.meta, f.risks)
+                }
+                None => (flow.class, Metadata::default(), Vec::new()),
+            },
         };
         let metadata = meta.into_record();
         let k = &flow.key;

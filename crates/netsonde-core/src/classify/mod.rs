@@ -123,6 +123,13 @@ pub struct Dpi {
     handed_over: bool,
 }
 
+/// The metadata and risks of a flow whose inspection is over.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub meta: Metadata,
+    pub risks: Vec<&'static str>,
+}
+
 /// The flow facts a dissector may need besides the payload.
 #[derive(Clone, Copy, Debug)]
 pub struct FlowFacts {
@@ -257,6 +264,18 @@ impl Dpi {
             order,
             ..Dpi::default()
         })
+    }
+
+    /// What the flow keeps once inspection is over: its classification, and its metadata and
+    /// risks boxed apart (none when there are none), so that the inspection state is freed.
+    pub fn into_findings(self) -> (Classification, Option<Box<Findings>>) {
+        let findings = (!self.meta.is_empty() || !self.risks.is_empty()).then(|| {
+            Box::new(Findings {
+                meta: self.meta,
+                risks: self.risks,
+            })
+        });
+        (self.class, findings)
     }
 
     /// Frees what only inspection needs; the classification and metadata stay.

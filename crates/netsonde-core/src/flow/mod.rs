@@ -4,7 +4,7 @@
 pub mod defrag;
 mod table;
 
-use crate::classify::{Classification, Dpi};
+use crate::classify::{Classification, Dpi, Findings};
 use crate::decode::{IpBytes, Packet, Tunnel};
 
 pub use table::{FlowTable, Lane};
@@ -101,6 +101,8 @@ pub struct Flow {
     pub class: Classification,
     /// Inspection state; `None` for flows not (or no longer) inspected.
     pub dpi: Option<Box<Dpi>>,
+    /// Metadata and risks kept after inspection (the inspection state is then freed).
+    pub findings: Option<Box<Findings>>,
     /// Whether payloads still go to the dissectors.
     pub inspecting: bool,
     // Intrusive least-recently-seen list through the table's slots.
@@ -161,6 +163,7 @@ impl Flow {
             lane: self.lane,
             class: self.class,
             dpi: None,
+            findings: None,
             inspecting: self.inspecting,
             prev: self.prev,
             next: self.next,

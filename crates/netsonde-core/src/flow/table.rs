@@ -111,6 +111,7 @@ impl FlowTable {
             lane: Lane::Open,
             class: Default::default(),
             dpi: None,
+            findings: None,
             inspecting: false,
             prev: NIL,
             next: NIL,
@@ -145,6 +146,7 @@ impl FlowTable {
         self.unlink(slot);
         let mut flow = self.slots[slot as usize].take();
         flow.dpi = self.slots[slot as usize].dpi.take();
+        flow.findings = self.slots[slot as usize].findings.take();
         self.map.remove(&flow.key);
         self.free.push(slot);
         flow
