@@ -13,7 +13,7 @@ from . import _core
 from .errors import TruncatedCaptureWarning
 from .events import EVENTS, Event
 from .flow import Flow
-from .options import Options
+from .options import Options, read_pack
 
 PathLike: TypeAlias = "str | os.PathLike[str]"
 #: A packet handed in from Python: (timestamp in seconds, frame bytes[, wire length]).
@@ -182,6 +182,11 @@ class Engine:
     def flush(self) -> list[Flow]:
         """End every flow still held (end of input) and return them."""
         return self._deliver(self._core.flush())
+
+    def load_signatures(self, path: str) -> int:
+        """Add a signature pack (TOML) while the engine runs, without losing flows; returns
+        how many applications it declares. A bad pack raises ValueError and changes nothing."""
+        return self._core.load_signatures(read_pack(path), path)
 
     @property
     def active_flows(self) -> int:

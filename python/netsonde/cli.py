@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--no-defrag", action="store_true", help="do not reassemble IP fragments")
     a.add_argument("--no-tunnels", action="store_true", help="do not decapsulate tunnels")
+    a.add_argument(
+        "--signatures",
+        action="append",
+        default=[],
+        metavar="PACK",
+        help="add a signature pack (TOML: applications by host and IP range); repeatable",
+    )
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no statistics on stderr")
     p = sub.add_parser("protocols", help="list the protocols, applications and attributes netsonde knows")
     what = p.add_mutually_exclusive_group()
@@ -179,6 +186,7 @@ def _analyze(args: argparse.Namespace) -> int:
         max_flows=args.max_flows,
         defrag=not args.no_defrag,
         decode_tunnels=not args.no_tunnels,
+        signatures=tuple(args.signatures),
     )
     show_progress = not args.quiet and sys.stderr.isatty()
     bar = _ProgressBar(sys.stderr) if show_progress else None

@@ -22,6 +22,7 @@ class Options:
         count for their flow and later ones are counted as unassembled.
     decode_tunnels: decapsulate GRE, GTP-U, VXLAN, Geneve, Teredo, IP-in-IP, CAPWAP, TZSP,
         L2TP; when off the outer flow is the flow.
+    signatures: paths of signature packs (TOML) added to the built-in one.
     """
 
     idle_timeout: float = 600.0
@@ -29,6 +30,7 @@ class Options:
     max_flows: int = 4_000_000
     defrag: bool = True
     decode_tunnels: bool = True
+    signatures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout", "active_timeout"):
@@ -41,6 +43,9 @@ class Options:
             raise ValueError(f"max_flows must be a whole number, not {self.max_flows!r}")
         if self.max_flows < 1:
             raise ValueError(f"max_flows must be at least 1, not {self.max_flows}")
+        if isinstance(self.signatures, (str, bytes)) or not all(isinstance(p, str) for p in self.signatures):
+            raise ValueError("signatures must be a sequence of paths of signature packs")
+        object.__setattr__(self, "signatures", tuple(self.signatures))
         for name in ("defrag", "decode_tunnels"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
@@ -64,4 +69,16 @@ class Options:
             max_flows=self.max_flows,
             defrag=self.defrag,
             decode_tunnels=self.decode_tunnels,
+            signature_packs=[(path, read_pack(path)) for path in self.signatures],
         )
+
+
+def read_pack(path: str) -> str:
+    """A signature pack's text; a missing or unreadable file is a clear error."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such signature pack") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: cannot read signature pack: {e}") from None

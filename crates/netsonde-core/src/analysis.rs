@@ -132,6 +132,10 @@ impl Analysis {
         &self.engine
     }
 
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
     /// Every path given, for messages.
     pub fn describe(paths: &[PathBuf]) -> String {
         paths

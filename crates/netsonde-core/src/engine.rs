@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::capture::RawPacket;
+use crate::classify::signatures::PackError;
 use crate::classify::{
     candidate_order, Classification, Confidence, Dir, DnsCache, Dpi, Endpoints, FlowFacts,
     SignatureSet, DNS_CACHE_ENTRIES,
@@ -194,6 +195,16 @@ impl Engine {
     /// Replaces the signature packs; flows already classified keep their classification.
     pub fn set_signatures(&mut self, sigs: Arc<SignatureSet>) {
         self.sigs = sigs;
+    }
+
+    /// Adds a signature pack (TOML text) to those in use, while flows go on: applications
+    /// already declared with the same id are replaced, new ones added. Flows classified
+    /// before keep their classification; flows still under inspection use the new pack.
+    pub fn load_signatures(&mut self, text: &str, origin: &str) -> Result<usize, PackError> {
+        let mut sigs = SignatureSet::clone(&self.sigs);
+        let n = sigs.load_str(text, origin)?;
+        self.sigs = Arc::new(sigs);
+        Ok(n)
     }
 
     pub fn options(&self) -> &EngineOptions {

@@ -40,25 +40,28 @@ fn open_error(e: OpenError) -> PyErr {
 
 /// Engine options as the Python layer passes them (validated there, by `netsonde.Options`).
 #[pyclass(module = "netsonde._core", frozen, from_py_object)]
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct EngineConfig {
     idle_timeout_ms: u64,
     active_timeout_ms: u64,
     max_flows: usize,
     defrag: bool,
     decode_tunnels: bool,
+    /// Signature packs to add to the built-in one: (origin, TOML text).
+    signature_packs: Vec<(String, String)>,
 }
 
 #[pymethods]
 impl EngineConfig {
     #[new]
-    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels))]
+    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, signature_packs=Vec::new()))]
     fn new(
         idle_timeout_ms: u64,
         active_timeout_ms: u64,
         max_flows: usize,
         defrag: bool,
         decode_tunnels: bool,
+        signature_packs: Vec<(String, String)>,
     ) -> Self {
         EngineConfig {
             idle_timeout_ms,
@@ -66,12 +69,29 @@ impl EngineConfig {
             max_flows,
             defrag,
             decode_tunnels,
+            signature_packs,
         }
     }
 }
 
 impl EngineConfig {
-    fn engine_options(self) -> EngineOptions {
+    /// An engine with these options and signature packs; a bad pack is a ValueError.
+    fn engine(&self) -> PyResult<Engine> {
+        let mut engine = Engine::new(self.engine_options());
+        self.load_packs(&mut engine)?;
+        Ok(engine)
+    }
+
+    fn load_packs(&self, engine: &mut Engine) -> PyResult<()> {
+        for (origin, text) in &self.signature_packs {
+            engine
+                .load_signatures(text, origin)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn engine_options(&self) -> EngineOptions {
         EngineOptions {
             idle_timeout_ms: self.idle_timeout_ms,
             active_timeout_ms: self.active_timeout_ms,
@@ -169,9 +189,10 @@ struct FileAnalysis {
 impl FileAnalysis {
     #[new]
     fn new(py: Python<'_>, paths: Vec<PathBuf>, config: EngineConfig) -> PyResult<Self> {
-        let inner = py
+        let mut inner = py
             .detach(|| Analysis::open(&paths, config.engine_options()))
             .map_err(open_error)?;
+        config.load_packs(inner.engine_mut())?;
         Ok(FileAnalysis {
             inner,
             batch: Vec::new(),
@@ -223,10 +244,18 @@ struct PacketEngine {
 #[pymethods]
 impl PacketEngine {
     #[new]
-    fn new(config: EngineConfig) -> Self {
-        PacketEngine {
-            engine: Engine::new(config.engine_options()),
-        }
+    fn new(config: EngineConfig) -> PyResult<Self> {
+        Ok(PacketEngine {
+            engine: config.engine()?,
+        })
+    }
+
+    /// Adds a signature pack (TOML text) while the engine runs; returns how many
+    /// applications it declared. A bad pack raises ValueError and changes nothing.
+    fn load_signatures(&mut self, text: &str, origin: &str) -> PyResult<usize> {
+        self.engine
+            .load_signatures(text, origin)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Processes `(timestamp_ns, frame, wire_len)` triples of one link type; returns the
@@ -356,6 +385,7 @@ fn analyze_to_file<'py>(
     let mut analysis = py
         .detach(|| Analysis::open(&paths, config.engine_options()))
         .map_err(open_error)?;
+    config.load_packs(analysis.engine_mut())?;
     let mut reporter = Progress::new(progress);
     let result = py.detach(|| -> std::io::Result<(Summary, u64)> {
         let mut sink: Option<Box<dyn Write>> = match &out_path {
