@@ -272,6 +272,10 @@ fn parse_request(
                 _ => return None,
             }
         }
+        Ok(httparse::Status::Partial) if state.requests == 0 => {
+            partial_request_metadata(data, meta, ins);
+            return None;
+        }
         _ => return None,
     };
     state.requests += 1;
@@ -338,6 +342,63 @@ fn parse_request(
     }
     events.emit(&REQUEST, event);
     Some((len, body))
+}
+
+/// The metadata of the complete lines of a first request whose header block has not ended
+/// (it may never end: a damaged or endless header); the lines read are those a complete
+/// parse would give, and every attribute keeps its first value.
+fn partial_request_metadata(
+    data: &[u8],
+    meta: &mut crate::metadata::Metadata,
+    ins: &mut Inspect<'_>,
+) {
+    let mut lines = super::lines::lines(data);
+    let Some((request_line, _)) = lines.next() else {
+        return;
+    };
+    let mut words = request_line.split(|&b| b == b' ');
+    let (Some(method), Some(target)) = (words.next(), words.next()) else {
+        return;
+    };
+    let (Ok(method), Ok(target)) = (std::str::from_utf8(method), std::str::from_utf8(target))
+    else {
+        return;
+    };
+    let mut headers = Vec::new();
+    for (line, _) in lines.take(64) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            break;
+        };
+        let (Some(name), Some(value)) = (line.get(..colon), line.get(colon + 1..)) else {
+            break;
+        };
+        let Ok(name) = std::str::from_utf8(name) else {
+            break;
+        };
+        headers.push(httparse::Header { name, value });
+    }
+    meta.set_str(&METHOD, method);
+    meta.set_str(&URI, target);
+    for h in &headers {
+        let spec = match header_attr(h.name) {
+            Some(n) if n == HOST.name => &HOST,
+            Some(n) if n == USER_AGENT.name => &USER_AGENT,
+            Some(n) if n == REFERER.name => &REFERER,
+            Some(n) if n == X_FORWARDED_FOR.name => &X_FORWARDED_FOR,
+            Some(_) => &REQUEST_CONTENT_TYPE,
+            None => continue,
+        };
+        let value = header_text(h.value);
+        if spec.name == HOST.name && !meta.has(&HOST) {
+            ins.app_from_host(&value);
+        }
+        meta.set_str(spec, value);
+    }
+    if !meta.has(&URL) {
+        if let Some(url) = request_url(Some(method), Some(target), &headers) {
+            meta.set_str(&URL, url);
+        }
+    }
 }
 
 /// nDPI keeps at most this many bytes of a URL.
@@ -529,6 +590,19 @@ mod tests {
         let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
         c.server(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 0\r\n\r\n");
         assert_eq!(c.name(), "HTTP.MpegDash");
+    }
+
+    #[test]
+    fn unended_first_request_still_gives_its_lines() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /m?id=1 HTTP/1.1\r\nHost: 10.0.0.2\r\nOpt: \"\xaa\xaa");
+        assert_eq!(c.name(), "HTTP");
+        assert_eq!(c.meta(&HOST).as_deref(), Some("10.0.0.2"));
+        assert_eq!(c.meta(&URL).as_deref(), Some("10.0.0.2/m?id=1"));
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /m HTTP/1.1\r\nUser-Agent: x\r\nHo");
+        assert_eq!(c.meta(&URL), None);
+        assert_eq!(c.meta(&HOST), None);
     }
 
     #[test]
