@@ -272,7 +272,9 @@ fn parse_request(
                 _ => return None,
             }
         }
-        Ok(httparse::Status::Partial) if state.requests == 0 => {
+        // A first request whose block has not ended, or has a damaged line: what its
+        // complete lines say is kept (the flow is HTTP by its request line already).
+        Ok(httparse::Status::Partial) | Err(_) if state.requests == 0 => {
             partial_request_metadata(data, meta, ins);
             return None;
         }
@@ -603,6 +605,9 @@ mod tests {
         c.client(b"GET /m HTTP/1.1\r\nUser-Agent: x\r\nHo");
         assert_eq!(c.meta(&URL), None);
         assert_eq!(c.meta(&HOST), None);
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /m HTTP/1.1\r\nHost: h.example\r\nCache-Contr\xaal: x\r\n\r\n");
+        assert_eq!(c.meta(&URL).as_deref(), Some("h.example/m"));
     }
 
     #[test]
