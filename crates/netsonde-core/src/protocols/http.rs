@@ -290,6 +290,7 @@ fn parse_request(
         meta.set_str(&URI, p);
     }
     let mut body = 0usize;
+    let mut host_app = false;
     for h in req.headers.iter() {
         let value = header_text(h.value);
         for spec in [
@@ -305,7 +306,7 @@ fn parse_request(
         }
         if h.name.eq_ignore_ascii_case("host") {
             if !meta.has(&HOST) {
-                ins.app_from_host(&value);
+                host_app = ins.app_from_host(&value);
             }
             meta.set_str(&HOST, value);
         } else if h.name.eq_ignore_ascii_case("user-agent") {
@@ -318,6 +319,18 @@ fn parse_request(
             meta.set_str(&REQUEST_CONTENT_TYPE, value);
         } else if h.name.eq_ignore_ascii_case("content-length") {
             body = value.parse().unwrap_or(0);
+        }
+    }
+    if !host_app && state.requests == 1 {
+        let agent = req
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("user-agent"))
+            .map(|h| header_text(h.value));
+        if let Some(app) = agent.as_deref().and_then(agent_app) {
+            if let Some(id) = ins.sigs.app_by_name(app) {
+                ins.set_app(id);
+            }
         }
     }
     if !state.sub {
@@ -401,6 +414,14 @@ fn partial_request_metadata(
             meta.set_str(&URL, url);
         }
     }
+}
+
+/// The application a client names itself as in its User-Agent, for requests whose host
+/// names none: Windows Update's agents (the update client and Delivery Optimization).
+fn agent_app(agent: &str) -> Option<&'static str> {
+    (agent.starts_with("Microsoft-Delivery-Optimization/")
+        || agent.starts_with("Windows-Update-Agent"))
+    .then_some("WindowsUpdate")
 }
 
 /// nDPI keeps at most this many bytes of a URL.
@@ -608,6 +629,16 @@ mod tests {
         let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
         c.client(b"GET /m HTTP/1.1\r\nHost: h.example\r\nCache-Contr\xaal: x\r\n\r\n");
         assert_eq!(c.meta(&URL).as_deref(), Some("h.example/m"));
+    }
+
+    #[test]
+    fn windows_update_agent_to_an_address() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /f HTTP/1.1\r\nUser-Agent: Microsoft-Delivery-Optimization/10.0\r\nHost: 192.0.2.1\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.WindowsUpdate");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /f HTTP/1.1\r\nUser-Agent: curl/8.0\r\nHost: 192.0.2.1\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
     }
 
     #[test]
