@@ -87,6 +87,8 @@ struct Header {
     rcode: u8,
     qd: u16,
     an: u16,
+    ns: u16,
+    ar: u16,
 }
 
 fn header(msg: &[u8]) -> Option<Header> {
@@ -97,6 +99,8 @@ fn header(msg: &[u8]) -> Option<Header> {
         rcode: (flags & 0xF) as u8,
         qd: be16(msg, 4)?,
         an: be16(msg, 6)?,
+        ns: be16(msg, 8)?,
+        ar: be16(msg, 10)?,
     })
 }
 
@@ -120,15 +124,11 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let Some(h) = header(msg) else {
         return Verdict::Exclude;
     };
-    if h.opcode > 6 || h.qd == 0 || h.qd > 16 || (!h.response && h.an > 16) {
+    // A response may carry answers alone (mDNS announcements have no question section).
+    let answers_only = h.response && h.qd == 0 && h.an > 0;
+    if h.opcode > 6 || (h.qd == 0 && !answers_only) || h.qd > 16 || (!h.response && h.an > 16) {
         return Verdict::Exclude;
     }
-    let Some((qname, after)) = read_name(msg, 12) else {
-        return Verdict::Exclude;
-    };
-    let (Some(qtype), Some(_class)) = (be16(msg, after), be16(msg, after + 2)) else {
-        return Verdict::Exclude;
-    };
     let ports = [ins.flow.client_port, ins.flow.server_port];
     let proto = if ports.contains(&5353) {
         id::MDNS
@@ -137,6 +137,26 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     } else {
         id::DNS
     };
+    let question = read_name(msg, 12).and_then(|(name, after)| {
+        let qtype = be16(msg, after)?;
+        be16(msg, after + 2)?;
+        Some((name, after, qtype))
+    });
+    let Some((qname, after, qtype)) = question else {
+        // A damaged question under a standard query's header (one question, nothing else
+        // but an EDNS record) is still DNS; the next message may be whole.
+        if standard_query_header(&h) {
+            ins.detect(proto);
+            return Verdict::Continue;
+        }
+        return Verdict::Exclude;
+    };
+    // Without a question the first record is an answer: its data must fit the message.
+    if answers_only
+        && !be16(msg, after + 8).is_some_and(|rdlen| msg.len() >= after + 10 + usize::from(rdlen))
+    {
+        return Verdict::Exclude;
+    }
     ins.detect(proto);
     if tcp {
         ins.consume(2 + msg.len());
@@ -155,7 +175,11 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     ];
     if h.response {
         st.set(&RCODE, MetaValue::Int(i64::from(h.rcode)));
-        let answers = read_answers(msg, after + 4, h.qd, h.an);
+        let answers = if answers_only {
+            read_answers(msg, 12, 1, h.an)
+        } else {
+            read_answers(msg, after + 4, h.qd, h.an)
+        };
         if st.events.wants(&RESPONSE_EVENT) {
             let mut attrs = question.to_vec();
             attrs.push((RCODE.name, MetaValue::Int(i64::from(h.rcode))));
@@ -174,6 +198,12 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     }
     st.events.emit(&QUERY_EVENT, question.to_vec());
     Verdict::Continue
+}
+
+/// The header of a standard query: opcode QUERY, one question, no answer or authority
+/// records, at most one additional record (EDNS), no response code.
+fn standard_query_header(h: &Header) -> bool {
+    !h.response && h.opcode == 0 && h.rcode == 0 && h.qd == 1 && h.an == 0 && h.ns == 0 && h.ar <= 1
 }
 
 /// Addresses (A, AAAA) and names (CNAME, PTR) of the answer section.
@@ -216,4 +246,46 @@ fn read_answers(msg: &[u8], mut at: usize, qd: u16, an: u16) -> Vec<String> {
         at = rdata_at + usize::from(rdlen);
     }
     out
+}
+
+#[cfg(test)]
+mod answer_only_tests {
+    use super::super::harness::Conv;
+    use super::*;
+
+    /// An mDNS announcement: a response with no question and one PTR answer.
+    const ANNOUNCE: &[u8] = b"\x00\x00\x84\x00\x00\x00\x00\x01\x00\x00\x00\x00\
+\x05_dacp\x04_tcp\x05local\x00\x00\x0c\x00\x01\x00\x00\x11\x94\x00\x05\x02ab\xc0\x0c";
+
+    #[test]
+    fn mdns_announcement_without_question() {
+        let mut c = Conv::udp(&DISSECTOR, 5353, 5353);
+        c.client(ANNOUNCE);
+        assert_eq!(c.name(), "MDNS");
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("_dacp._tcp.local"));
+        assert_eq!(c.meta(&ANSWERS).as_deref(), Some("ab._dacp._tcp.local"));
+    }
+
+    #[test]
+    fn damaged_name_under_a_standard_query_header() {
+        let mut c = Conv::udp(&DISSECTOR, 40000, 53);
+        c.client(
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03abc\x69xy\x00\x00\x01\x00\x01",
+        );
+        assert_eq!(c.name(), "DNS");
+        assert_eq!(c.meta(&QUERY), None);
+        let mut c = Conv::udp(&DISSECTOR, 40000, 53);
+        c.client(
+            b"\x12\x34\x01\x00\x00\x01\x00\x05\x00\x00\x00\x00\x03abc\x69xy\x00\x00\x01\x00\x01",
+        );
+        assert_eq!(c.name(), "Unknown");
+    }
+
+    #[test]
+    fn answer_overrunning_the_message_is_rejected() {
+        let cut = ANNOUNCE.get(..ANNOUNCE.len() - 3).unwrap_or_default();
+        let mut c = Conv::udp(&DISSECTOR, 5353, 5353);
+        c.client(cut);
+        assert_eq!(c.name(), "Unknown");
+    }
 }

@@ -9,6 +9,7 @@ attrs! {
     pub METHOD = "http.method", Str, Usage, "Request method (GET, POST, …)";
     pub HOST = "http.host", Str, Identifier, "Host header of the first request";
     pub URI = "http.uri", Str, Usage, "Request target of the first request";
+    pub URL = "http.url", Str, Usage, "URL of the first request with a Host (host + target, or the absolute/authority target itself), at most 255 bytes as nDPI reports it";
     pub USER_AGENT = "http.user_agent", Str, Identifier, "User-Agent header of the first request";
     pub REFERER = "http.referer", Str, Usage, "Referer header of the first request";
     pub X_FORWARDED_FOR = "http.x_forwarded_for", Str, Identifier, "X-Forwarded-For header of the first request";
@@ -22,6 +23,7 @@ pub static ATTRS: &[&crate::metadata::AttrSpec] = &[
     &METHOD,
     &HOST,
     &URI,
+    &URL,
     &USER_AGENT,
     &REFERER,
     &X_FORWARDED_FOR,
@@ -81,6 +83,57 @@ pub struct State {
     responses: u16,
     /// Body bytes still to skip in each direction before the next header block.
     skip: [usize; 2],
+    /// A protocol carried over HTTP has been named (the first one found stays).
+    sub: bool,
+}
+
+/// WebDAV's methods (RFC 4918 section 9), beyond those of HTTP itself.
+const WEBDAV_METHODS: &[&str] = &[
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+];
+
+/// A protocol carried by a request: WebDAV by its methods, OCSP (RFC 6960 appendix A) and
+/// IPP (RFC 8010) by their media types, MPEG-DASH by a first request for an MP4 file or
+/// segment, Gnutella by its download paths.
+fn request_sub_protocol(
+    first: bool,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+) -> Option<crate::classify::ProtoId> {
+    let ct = content_type.unwrap_or_default().to_ascii_lowercase();
+    if WEBDAV_METHODS.contains(&method) {
+        Some(id::WEBDAV)
+    } else if ct.starts_with("application/ocsp-request") {
+        Some(id::OCSP)
+    } else if ct.starts_with("application/ipp") {
+        Some(id::IPP)
+    } else if path.starts_with("/uri-res/") || path.starts_with("/gnutella/") {
+        Some(id::GNUTELLA)
+    } else if first && (path.ends_with(".mp4") || path.ends_with(".m4s")) {
+        Some(id::MPEGDASH)
+    } else {
+        None
+    }
+}
+
+/// A protocol carried by a response, by its media type. MPEG-DASH is named from a response
+/// only in a flow whose requests were not seen (a request names it by its target).
+fn response_sub_protocol(first: bool, content_type: &str) -> Option<crate::classify::ProtoId> {
+    let ct = content_type.trim().to_ascii_lowercase();
+    if ct.starts_with("application/ocsp-response") {
+        Some(id::OCSP)
+    } else if first && ct.ends_with("video/mp4") {
+        Some(id::MPEGDASH)
+    } else {
+        None
+    }
 }
 
 fn starts_like_request(d: &[u8]) -> Option<bool> {
@@ -152,7 +205,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         let parsed = if ins.to_server() {
             parse_request(data, state, st.meta, st.events, ins)
         } else {
-            parse_response(data, state, st.meta, st.events)
+            parse_response(data, state, st.meta, st.events, ins)
         };
         match parsed {
             Some((header_len, body_len)) => {
@@ -205,8 +258,26 @@ fn parse_request(
     };
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut headers);
+    // Obsolete line folding (a header continued on a line starting with SP/HT, RFC 9112
+    // section 5.2) is rejected by httparse; such a block is parsed again with each fold
+    // turned into spaces, which keeps every offset.
+    let unfolded;
     let len = match req.parse(data) {
         Ok(httparse::Status::Complete(n)) => n,
+        Err(_) if has_obs_fold(data) => {
+            unfolded = unfold(data);
+            req = httparse::Request::new(&mut headers);
+            match req.parse(&unfolded) {
+                Ok(httparse::Status::Complete(n)) => n,
+                _ => return None,
+            }
+        }
+        // A first request whose block has not ended, or has a damaged line: what its
+        // complete lines say is kept (the flow is HTTP by its request line already).
+        Ok(httparse::Status::Partial) | Err(_) if state.requests == 0 => {
+            partial_request_metadata(data, meta, ins);
+            return None;
+        }
         _ => return None,
     };
     state.requests += 1;
@@ -219,6 +290,7 @@ fn parse_request(
         meta.set_str(&URI, p);
     }
     let mut body = 0usize;
+    let mut host_app = false;
     for h in req.headers.iter() {
         let value = header_text(h.value);
         for spec in [
@@ -234,7 +306,7 @@ fn parse_request(
         }
         if h.name.eq_ignore_ascii_case("host") {
             if !meta.has(&HOST) {
-                ins.app_from_host(&value);
+                host_app = ins.app_from_host(&value);
             }
             meta.set_str(&HOST, value);
         } else if h.name.eq_ignore_ascii_case("user-agent") {
@@ -249,8 +321,179 @@ fn parse_request(
             body = value.parse().unwrap_or(0);
         }
     }
+    if !host_app && state.requests == 1 {
+        let agent = req
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("user-agent"))
+            .map(|h| header_text(h.value));
+        if let Some(app) = agent.as_deref().and_then(agent_app) {
+            if let Some(id) = ins.sigs.app_by_name(app) {
+                ins.set_app(id);
+            }
+        }
+    }
+    if !state.sub {
+        let content_type = req
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+            .map(|h| header_text(h.value));
+        let sub = request_sub_protocol(
+            state.requests == 1,
+            req.method.unwrap_or_default(),
+            req.path.unwrap_or_default(),
+            content_type.as_deref(),
+        );
+        if let Some(sub) = sub {
+            ins.set_sub_protocol(sub);
+            state.sub = true;
+        }
+    }
+    if !meta.has(&URL) {
+        if let Some(url) = request_url(req.method, req.path, req.headers) {
+            meta.set_str(&URL, url);
+        }
+    }
     events.emit(&REQUEST, event);
     Some((len, body))
+}
+
+/// The metadata of the complete lines of a first request whose header block has not ended
+/// (it may never end: a damaged or endless header); the lines read are those a complete
+/// parse would give, and every attribute keeps its first value.
+fn partial_request_metadata(
+    data: &[u8],
+    meta: &mut crate::metadata::Metadata,
+    ins: &mut Inspect<'_>,
+) {
+    let mut lines = super::lines::lines(data);
+    let Some((request_line, _)) = lines.next() else {
+        return;
+    };
+    let mut words = request_line.split(|&b| b == b' ');
+    let (Some(method), Some(target)) = (words.next(), words.next()) else {
+        return;
+    };
+    let (Ok(method), Ok(target)) = (std::str::from_utf8(method), std::str::from_utf8(target))
+    else {
+        return;
+    };
+    let mut headers = Vec::new();
+    for (line, _) in lines.take(64) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            break;
+        };
+        let (Some(name), Some(value)) = (line.get(..colon), line.get(colon + 1..)) else {
+            break;
+        };
+        let Ok(name) = std::str::from_utf8(name) else {
+            break;
+        };
+        headers.push(httparse::Header { name, value });
+    }
+    meta.set_str(&METHOD, method);
+    meta.set_str(&URI, target);
+    for h in &headers {
+        let spec = match header_attr(h.name) {
+            Some(n) if n == HOST.name => &HOST,
+            Some(n) if n == USER_AGENT.name => &USER_AGENT,
+            Some(n) if n == REFERER.name => &REFERER,
+            Some(n) if n == X_FORWARDED_FOR.name => &X_FORWARDED_FOR,
+            Some(_) => &REQUEST_CONTENT_TYPE,
+            None => continue,
+        };
+        let value = header_text(h.value);
+        if spec.name == HOST.name && !meta.has(&HOST) {
+            ins.app_from_host(&value);
+        }
+        meta.set_str(spec, value);
+    }
+    if !meta.has(&URL) {
+        if let Some(url) = request_url(Some(method), Some(target), &headers) {
+            meta.set_str(&URL, url);
+        }
+    }
+}
+
+/// The application a client names itself as in its User-Agent, for requests whose host
+/// names none: Windows Update's agents (the update client and Delivery Optimization).
+fn agent_app(agent: &str) -> Option<&'static str> {
+    (agent.starts_with("Microsoft-Delivery-Optimization/")
+        || agent.starts_with("Windows-Update-Agent"))
+    .then_some("WindowsUpdate")
+}
+
+/// nDPI keeps at most this many bytes of a URL.
+const MAX_URL_BYTES: usize = 255;
+
+/// The URL a request asked for: the target itself when it is absolute (`http://h/p`, as sent
+/// to a proxy) or an authority (`CONNECT h:443`), else the Host header followed by the
+/// target. None without a Host for an origin-form target.
+fn request_url(
+    method: Option<&str>,
+    path: Option<&str>,
+    headers: &[httparse::Header<'_>],
+) -> Option<String> {
+    let path = path?;
+    let absolute = method == Some("CONNECT")
+        || path
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+        || path
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
+    let mut url = if absolute {
+        path.to_string()
+    } else {
+        let host = headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("host"))
+            .map(|h| header_text(h.value))?;
+        format!("{host}{path}")
+    };
+    if url.len() > MAX_URL_BYTES {
+        let mut end = MAX_URL_BYTES;
+        while !url.is_char_boundary(end) {
+            end -= 1;
+        }
+        url.truncate(end);
+    }
+    Some(url)
+}
+
+/// Whether a header block (up to its blank line) holds a line folded onto the next.
+fn has_obs_fold(data: &[u8]) -> bool {
+    let end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(data.len());
+    data.get(..end).unwrap_or_default().windows(3).any(|w| {
+        w.first() == Some(&b'\r')
+            && w.get(1) == Some(&b'\n')
+            && matches!(w.get(2), Some(b' ' | b'\t'))
+    })
+}
+
+/// A copy of a header block with every fold (CRLF then SP/HT) replaced by spaces.
+fn unfold(data: &[u8]) -> Vec<u8> {
+    let end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(data.len(), |p| p + 4);
+    let mut out = data.get(..end).unwrap_or_default().to_vec();
+    let mut i = 0;
+    while i + 2 < out.len() {
+        if out.get(i..i + 2) == Some(b"\r\n") && matches!(out.get(i + 2), Some(b' ' | b'\t')) {
+            if let Some(s) = out.get_mut(i..i + 3) {
+                s.fill(b' ');
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// The attribute a request header feeds.
@@ -272,6 +515,7 @@ fn parse_response(
     state: &mut State,
     meta: &mut crate::metadata::Metadata,
     events: &mut crate::metadata::EventSink<'_>,
+    ins: &mut Inspect<'_>,
 ) -> Option<(usize, usize)> {
     let mut event: Vec<(&'static str, MetaValue)> = Vec::new();
     let mut headers = [httparse::EMPTY_HEADER; 64];
@@ -298,9 +542,111 @@ fn parse_response(
             continue;
         };
         let value = header_text(h.value);
+        if spec.name == CONTENT_TYPE.name && !state.sub {
+            let first = state.responses == 1 && state.requests == 0;
+            if let Some(sub) = response_sub_protocol(first, &value) {
+                ins.set_sub_protocol(sub);
+                state.sub = true;
+            }
+        }
         event.push((spec.name, MetaValue::Str(value.clone())));
         meta.set_str(spec, value);
     }
     events.emit(&RESPONSE, event);
     Some((len, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::harness::Conv;
+    use super::*;
+
+    #[test]
+    fn url_is_host_and_target() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /a?b=1 HTTP/1.1\r\nHost: example.org:8080\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        assert_eq!(c.meta(&URL).as_deref(), Some("example.org:8080/a?b=1"));
+    }
+
+    #[test]
+    fn url_of_absolute_and_connect_targets() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 3128);
+        c.client(b"GET http://example.org/x HTTP/1.1\r\nHost: example.org\r\n\r\n");
+        assert_eq!(c.meta(&URL).as_deref(), Some("http://example.org/x"));
+        let mut c = Conv::tcp(&DISSECTOR, 40001, 3128);
+        c.client(b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
+        assert_eq!(c.meta(&URL).as_deref(), Some("example.org:443"));
+    }
+
+    #[test]
+    fn long_url_is_cut_at_255_bytes() {
+        let path = format!("/{}", "a".repeat(400));
+        let req = format!("GET {path} HTTP/1.1\r\nHost: h.example\r\n\r\n");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(req.as_bytes());
+        assert_eq!(c.meta(&URL).map(|u| u.len()), Some(255));
+        assert_eq!(c.meta(&URI).map(|u| u.len()), Some(401));
+    }
+
+    #[test]
+    fn carried_protocols() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"PROPFIND /dav HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.WebDAV");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"POST / HTTP/1.1\r\nHost: ocsp.example\r\nContent-Type: application/ocsp-request\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.OCSP");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /v/seg1.m4s HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.MpegDash");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        c.client(b"GET /b.mp4 HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /v?id=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.MpegDash");
+    }
+
+    #[test]
+    fn unended_first_request_still_gives_its_lines() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /m?id=1 HTTP/1.1\r\nHost: 10.0.0.2\r\nOpt: \"\xaa\xaa");
+        assert_eq!(c.name(), "HTTP");
+        assert_eq!(c.meta(&HOST).as_deref(), Some("10.0.0.2"));
+        assert_eq!(c.meta(&URL).as_deref(), Some("10.0.0.2/m?id=1"));
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /m HTTP/1.1\r\nUser-Agent: x\r\nHo");
+        assert_eq!(c.meta(&URL), None);
+        assert_eq!(c.meta(&HOST), None);
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /m HTTP/1.1\r\nHost: h.example\r\nCache-Contr\xaal: x\r\n\r\n");
+        assert_eq!(c.meta(&URL).as_deref(), Some("h.example/m"));
+    }
+
+    #[test]
+    fn windows_update_agent_to_an_address() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /f HTTP/1.1\r\nUser-Agent: Microsoft-Delivery-Optimization/10.0\r\nHost: 192.0.2.1\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.WindowsUpdate");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /f HTTP/1.1\r\nUser-Agent: curl/8.0\r\nHost: 192.0.2.1\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+    }
+
+    #[test]
+    fn folded_header_lines_are_accepted() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 6346);
+        c.client(b"GET /x HTTP/1.1\r\nX-Info: a;\r\n\tb; c\r\nHost: 10.0.0.1:6346\r\n\r\n");
+        assert_eq!(c.meta(&HOST).as_deref(), Some("10.0.0.1:6346"));
+        assert_eq!(c.meta(&URL).as_deref(), Some("10.0.0.1:6346/x"));
+        assert!(!has_obs_fold(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n\tbody"));
+    }
 }

@@ -44,6 +44,7 @@ pub mod slp;
 pub mod smb;
 pub mod snmp;
 pub mod socks;
+pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
 pub mod stun;
@@ -140,6 +141,11 @@ protocols! {
     EGP = 83, "EGP", "Network", ip = 8;
     PGM = 113, "PGM", "Network", ip = 113;
     SLP = 347, "Service_Location_Protocol", "RPC";
+    OCSP = 63, "OCSP", "Network";
+    WEBDAV = 376, "WebDAV", "Collaborative";
+    MPEGDASH = 291, "MpegDash", "Media";
+    IPP = 6, "IPP", "System";
+    SPOTIFY = 156, "Spotify", "Music";
     GNUTELLA = 35, "Gnutella", "Download";
     STUN = 478, "STUN", "Network";
     SSDP = 12, "SSDP", "System";
@@ -216,6 +222,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mqtt::DISSECTOR,
     &bitcoin::DISSECTOR,
     &wireguard::DISSECTOR,
+    &spotify::DISSECTOR,
     &ike::DISSECTOR,
     &kerberos::DISSECTOR,
     &rtsp::DISSECTOR,
@@ -268,6 +275,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         mqtt::ATTRS,
         bitcoin::ATTRS,
         wireguard::ATTRS,
+        spotify::ATTRS,
         ike::ATTRS,
         kerberos::ATTRS,
         rtsp::ATTRS,

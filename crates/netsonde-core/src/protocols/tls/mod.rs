@@ -152,6 +152,18 @@ fn is_ip_literal(host: &str) -> bool {
     h.parse::<std::net::IpAddr>().is_ok()
 }
 
+/// The application an ALPN value names when the SNI did not: AnyDesk offers
+/// `anydesk/<version>/<platform>`; DNS over TLS and over QUIC offer `dot` and `doq` (RFC 9250).
+fn alpn_app(alpn: &[u8]) -> Option<&'static str> {
+    if alpn.starts_with(b"anydesk/") {
+        Some("AnyDesk")
+    } else if alpn == b"dot" || alpn == b"doq" || alpn.starts_with(b"doq-i") {
+        Some("DoH_DoT")
+    } else {
+        None
+    }
+}
+
 /// Sets the ClientHello's metadata (SNI and the application it names, ALPN, supported
 /// versions, JA3, JA4) and risks; QUIC calls this with `quic = true`.
 pub fn client_hello_metadata(
@@ -177,6 +189,14 @@ pub fn client_hello_metadata(
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect();
         st.set(&ALPN, MetaValue::List(list));
+        if !app {
+            if let Some(name) = hello.alpn.iter().find_map(|p| alpn_app(p)) {
+                if let Some(id) = ins.sigs.app_by_name(name) {
+                    ins.set_app(id);
+                    app = true;
+                }
+            }
+        }
     }
     if !hello.supported_versions.is_empty() {
         let list = hello
@@ -810,5 +830,19 @@ mod tests {
                 &mut crate::metadata::EventSink::silent(&mut Vec::new()),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod alpn_tests {
+    use super::alpn_app;
+
+    #[test]
+    fn applications_named_by_alpn() {
+        assert_eq!(alpn_app(b"anydesk/6.2.0/linux"), Some("AnyDesk"));
+        assert_eq!(alpn_app(b"doq"), Some("DoH_DoT"));
+        assert_eq!(alpn_app(b"dot"), Some("DoH_DoT"));
+        assert_eq!(alpn_app(b"h2"), None);
+        assert_eq!(alpn_app(b"anydesk"), None);
     }
 }
