@@ -48,6 +48,7 @@ pub mod stun;
 pub mod syslog;
 pub mod telnet;
 pub mod tls;
+pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
 pub mod xmpp;
@@ -181,6 +182,7 @@ protocols! {
     SOCKS = 172, "SOCKS", "Web";
     ELASTICSEARCH = 330, "Elasticsearch", "System";
     MONGODB = 60, "MongoDB", "Database";
+    WHATSAPP = 142, "WhatsApp", "Chat";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -229,6 +231,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &socks::DISSECTOR,
     &elasticsearch::DISSECTOR,
     &mongodb::DISSECTOR,
+    &whatsapp::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -281,6 +284,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         socks::ATTRS,
         elasticsearch::ATTRS,
         mongodb::ATTRS,
+        whatsapp::ATTRS,
     ]
     .concat()
 }
@@ -307,7 +311,7 @@ pub enum ProtoState {
     Quic(Box<quic::State>),
     Tls(Box<tls::State>),
     /// STUN confirmed: later packets may be media or TURN channel data.
-    Stun,
+    Stun(stun::StunApp),
     Rtp(rtp::State),
     Ssh(ssh::State),
     Smtp(mail::smtp::State),
