@@ -11,6 +11,7 @@ pub mod bittorrent;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod dtls;
 pub mod elasticsearch;
 pub mod ethereum;
 pub mod fix;
@@ -183,6 +184,7 @@ protocols! {
     ELASTICSEARCH = 330, "Elasticsearch", "System";
     MONGODB = 60, "MongoDB", "Database";
     WHATSAPP = 142, "WhatsApp", "Chat";
+    DTLS = 30, "DTLS", "Web";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -232,6 +234,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &elasticsearch::DISSECTOR,
     &mongodb::DISSECTOR,
     &whatsapp::DISSECTOR,
+    &dtls::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -285,6 +288,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         elasticsearch::ATTRS,
         mongodb::ATTRS,
         whatsapp::ATTRS,
+        dtls::ATTRS,
     ]
     .concat()
 }

@@ -349,6 +349,11 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         };
     }
     if confirmed {
+        // The call's DTLS handshake follows its checks: the flow goes on as DTLS, keeping
+        // the call's application.
+        if !tcp && super::dtls::records(ins.data).is_some_and(|r| r.handshake) {
+            ins.detect(id::DTLS);
+        }
         if tcp {
             ins.consume(channel_data_len(ins.data).unwrap_or(ins.data.len()));
         }
