@@ -10,6 +10,7 @@ pub mod bitcoin;
 pub mod bittorrent;
 pub mod dhcp;
 pub mod dhcpv6;
+pub mod discord;
 pub mod dns;
 pub mod dtls;
 pub mod elasticsearch;
@@ -185,6 +186,7 @@ protocols! {
     MONGODB = 60, "MongoDB", "Database";
     WHATSAPP = 142, "WhatsApp", "Chat";
     DTLS = 30, "DTLS", "Web";
+    DISCORD = 58, "Discord", "Collaborative";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -235,6 +237,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mongodb::DISSECTOR,
     &whatsapp::DISSECTOR,
     &dtls::DISSECTOR,
+    &discord::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -289,6 +292,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         mongodb::ATTRS,
         whatsapp::ATTRS,
         dtls::ATTRS,
+        discord::ATTRS,
     ]
     .concat()
 }
