@@ -50,6 +50,7 @@ pub mod stun;
 pub mod syslog;
 pub mod telnet;
 pub mod tls;
+pub mod viber;
 pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
@@ -187,6 +188,7 @@ protocols! {
     WHATSAPP = 142, "WhatsApp", "Chat";
     DTLS = 30, "DTLS", "Web";
     DISCORD = 58, "Discord", "Collaborative";
+    VIBER = 144, "Viber", "VoIP";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -238,6 +240,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &whatsapp::DISSECTOR,
     &dtls::DISSECTOR,
     &discord::DISSECTOR,
+    &viber::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -293,6 +296,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         whatsapp::ATTRS,
         dtls::ATTRS,
         discord::ATTRS,
+        viber::ATTRS,
     ]
     .concat()
 }
