@@ -18,6 +18,7 @@ pub mod ethereum;
 pub mod fix;
 pub mod ftp;
 pub mod gnutella;
+pub mod h323;
 #[cfg(test)]
 pub mod harness;
 pub mod http;
@@ -189,6 +190,7 @@ protocols! {
     DTLS = 30, "DTLS", "Web";
     DISCORD = 58, "Discord", "Collaborative";
     VIBER = 144, "Viber", "VoIP";
+    H323 = 158, "H323", "VoIP";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -241,6 +243,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &dtls::DISSECTOR,
     &discord::DISSECTOR,
     &viber::DISSECTOR,
+    &h323::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -297,6 +300,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         dtls::ATTRS,
         discord::ATTRS,
         viber::ATTRS,
+        h323::ATTRS,
     ]
     .concat()
 }
