@@ -41,6 +41,7 @@ pub mod rdp;
 pub mod rtp;
 pub mod rtsp;
 pub mod sip;
+pub mod skinny;
 pub mod slp;
 pub mod smb;
 pub mod snmp;
@@ -191,6 +192,7 @@ protocols! {
     DISCORD = 58, "Discord", "Collaborative";
     VIBER = 144, "Viber", "VoIP";
     H323 = 158, "H323", "VoIP";
+    CISCO_SKINNY = 164, "CiscoSkinny", "VoIP";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -244,6 +246,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &discord::DISSECTOR,
     &viber::DISSECTOR,
     &h323::DISSECTOR,
+    &skinny::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -301,6 +304,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         discord::ATTRS,
         viber::ATTRS,
         h323::ATTRS,
+        skinny::ATTRS,
     ]
     .concat()
 }
