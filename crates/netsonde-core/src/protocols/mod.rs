@@ -31,6 +31,7 @@ pub mod mail;
 pub mod mongodb;
 pub mod mqtt;
 pub mod mssql;
+pub mod mumble;
 pub mod netbios;
 pub mod nfs;
 pub mod ntp;
@@ -50,6 +51,7 @@ pub mod ssdp;
 pub mod ssh;
 pub mod stun;
 pub mod syslog;
+pub mod teamspeak;
 pub mod telnet;
 pub mod tls;
 pub mod viber;
@@ -193,6 +195,8 @@ protocols! {
     VIBER = 144, "Viber", "VoIP";
     H323 = 158, "H323", "VoIP";
     CISCO_SKINNY = 164, "CiscoSkinny", "VoIP";
+    TEAMSPEAK = 162, "TeamSpeak", "VoIP";
+    MUMBLE = 387, "Mumble", "VoIP";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -247,6 +251,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &viber::DISSECTOR,
     &h323::DISSECTOR,
     &skinny::DISSECTOR,
+    &teamspeak::DISSECTOR,
+    &mumble::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -305,6 +311,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         viber::ATTRS,
         h323::ATTRS,
         skinny::ATTRS,
+        teamspeak::ATTRS,
+        mumble::ATTRS,
     ]
     .concat()
 }
