@@ -60,6 +60,7 @@ pub mod wire;
 pub mod wireguard;
 pub mod xmpp;
 pub mod zabbix;
+pub mod zoom;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -197,6 +198,7 @@ protocols! {
     CISCO_SKINNY = 164, "CiscoSkinny", "VoIP";
     TEAMSPEAK = 162, "TeamSpeak", "VoIP";
     MUMBLE = 387, "Mumble", "VoIP";
+    ZOOM = 189, "Zoom", "Video";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -253,6 +255,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &skinny::DISSECTOR,
     &teamspeak::DISSECTOR,
     &mumble::DISSECTOR,
+    &zoom::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -313,6 +316,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         skinny::ATTRS,
         teamspeak::ATTRS,
         mumble::ATTRS,
+        zoom::ATTRS,
     ]
     .concat()
 }
