@@ -12,12 +12,15 @@ pub mod bitcoin;
 pub mod bittorrent;
 pub mod dhcp;
 pub mod dhcpv6;
+pub mod discord;
 pub mod dns;
+pub mod dtls;
 pub mod elasticsearch;
 pub mod ethereum;
 pub mod fix;
 pub mod ftp;
 pub mod gnutella;
+pub mod h323;
 #[cfg(test)]
 pub mod harness;
 pub mod http;
@@ -30,6 +33,7 @@ pub mod mail;
 pub mod mongodb;
 pub mod mqtt;
 pub mod mssql;
+pub mod mumble;
 pub mod netbios;
 pub mod nfs;
 pub mod ntp;
@@ -40,6 +44,7 @@ pub mod rdp;
 pub mod rtp;
 pub mod rtsp;
 pub mod sip;
+pub mod skinny;
 pub mod slp;
 pub mod smb;
 pub mod snmp;
@@ -49,12 +54,16 @@ pub mod ssdp;
 pub mod ssh;
 pub mod stun;
 pub mod syslog;
+pub mod teamspeak;
 pub mod telnet;
 pub mod tls;
+pub mod viber;
+pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
 pub mod xmpp;
 pub mod zabbix;
+pub mod zoom;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -189,6 +198,15 @@ protocols! {
     SOCKS = 172, "SOCKS", "Web";
     ELASTICSEARCH = 330, "Elasticsearch", "System";
     MONGODB = 60, "MongoDB", "Database";
+    WHATSAPP = 142, "WhatsApp", "Chat";
+    DTLS = 30, "DTLS", "Web";
+    DISCORD = 58, "Discord", "Collaborative";
+    VIBER = 144, "Viber", "VoIP";
+    H323 = 158, "H323", "VoIP";
+    CISCO_SKINNY = 164, "CiscoSkinny", "VoIP";
+    TEAMSPEAK = 162, "TeamSpeak", "VoIP";
+    MUMBLE = 387, "Mumble", "VoIP";
+    ZOOM = 189, "Zoom", "Video";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -238,6 +256,15 @@ pub static DISSECTORS: &[&Dissector] = &[
     &socks::DISSECTOR,
     &elasticsearch::DISSECTOR,
     &mongodb::DISSECTOR,
+    &whatsapp::DISSECTOR,
+    &dtls::DISSECTOR,
+    &discord::DISSECTOR,
+    &viber::DISSECTOR,
+    &h323::DISSECTOR,
+    &skinny::DISSECTOR,
+    &teamspeak::DISSECTOR,
+    &mumble::DISSECTOR,
+    &zoom::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -291,6 +318,15 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         socks::ATTRS,
         elasticsearch::ATTRS,
         mongodb::ATTRS,
+        whatsapp::ATTRS,
+        dtls::ATTRS,
+        discord::ATTRS,
+        viber::ATTRS,
+        h323::ATTRS,
+        skinny::ATTRS,
+        teamspeak::ATTRS,
+        mumble::ATTRS,
+        zoom::ATTRS,
     ]
     .concat()
 }
@@ -317,7 +353,7 @@ pub enum ProtoState {
     Quic(Box<quic::State>),
     Tls(Box<tls::State>),
     /// STUN confirmed: later packets may be media or TURN channel data.
-    Stun,
+    Stun(stun::StunApp),
     Rtp(rtp::State),
     Ssh(ssh::State),
     Smtp(mail::smtp::State),

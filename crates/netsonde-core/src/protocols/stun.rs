@@ -42,6 +42,16 @@ const MAX_MESSAGES: u16 = 12;
 /// answers.
 const CLASSIC_TYPES: [u16; 6] = [0x0001, 0x0101, 0x0111, 0x0002, 0x0102, 0x0112];
 
+/// How the application of a STUN flow was named, strongest last.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StunApp {
+    #[default]
+    None,
+    ByIp,
+    ByRealm,
+    ByAttribute,
+}
+
 /// A recognised STUN message.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Message<'a> {
@@ -177,11 +187,43 @@ fn push_addr(st: &mut DissectorState<'_>, spec: &'static crate::metadata::AttrSp
     }
 }
 
-/// Keeps a message's attributes; returns a REALM seen for the first time.
-fn record(msg: &Message<'_>, st: &mut DissectorState<'_>) -> Option<String> {
+/// The call application that a vendor-specific attribute type reveals: WhatsApp's
+/// 0x4000-0x4007 range, Microsoft's MS-IMPLEMENTATION-VERSION (Skype, Teams).
+pub fn app_by_attribute(t: u16) -> Option<&'static str> {
+    match t {
+        0x4000..=0x4007 => Some("WhatsAppCall"),
+        0x8070 => Some("Skype_TeamsCall"),
+        _ => None,
+    }
+}
+
+/// The call application of a service recognised by the TURN realm or the peer's address.
+pub fn call_app_of(service: &str) -> Option<&'static str> {
+    Some(match service {
+        "WhatsApp" => "WhatsAppCall",
+        "Signal" => "SignalVoip",
+        "Telegram" => "TelegramVoip",
+        "Skype_Teams" | "Teams" => "Skype_TeamsCall",
+        "Google" | "GoogleServices" => "GoogleCall",
+        "Viber" => "ViberVoip",
+        "Zoom" => "Zoom",
+        _ => return None,
+    })
+}
+
+/// Keeps a message's attributes; returns a REALM seen for the first time and the call
+/// application named by a vendor attribute.
+fn record(
+    msg: &Message<'_>,
+    st: &mut DissectorState<'_>,
+) -> (Option<String>, Option<&'static str>) {
     let mut realm = None;
+    let mut hint = None;
     let mut found: Vec<(&'static crate::metadata::AttrSpec, String)> = Vec::new();
     walk(msg.attributes, |t, v| {
+        if hint.is_none() {
+            hint = app_by_attribute(t);
+        }
         let xor = matches!(t, 0x0020 | 0x8020 | 0x0016 | 0x0012);
         let spec = match t {
             0x0001 | 0x0020 | 0x8020 => Some(&MAPPED),
@@ -215,12 +257,32 @@ fn record(msg: &Message<'_>, st: &mut DissectorState<'_>) -> Option<String> {
             _ => {}
         }
     }
-    realm
+    (realm, hint)
+}
+
+/// Names the call application: a vendor attribute first, then the TURN realm's service,
+/// then the service owning the peer's address. Returns whether one was set.
+fn name_app(ins: &mut Inspect<'_>, hint: Option<&'static str>, realm: Option<&str>) -> bool {
+    let sigs = ins.sigs;
+    let by_service = |id: Option<crate::classify::AppId>| {
+        id.and_then(|a| sigs.app(a))
+            .and_then(|a| call_app_of(&a.name))
+    };
+    let name = hint
+        .or_else(|| by_service(realm.and_then(|r| sigs.match_host(r))))
+        .or_else(|| by_service(ins.app_by_ip()));
+    match name.and_then(|n| sigs.app_by_name(n)) {
+        Some(app) => {
+            ins.set_app(app);
+            true
+        }
+        None => false,
+    }
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let tcp = ins.flow.l4 == 6;
-    let confirmed = matches!(st.state, ProtoState::Stun);
+    let confirmed = matches!(st.state, ProtoState::Stun(_));
     let mut data = ins.data;
     let mut consumed = 0;
     let mut seen = false;
@@ -248,9 +310,18 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             break;
         }
         seen = true;
-        if let Some(realm) = record(&msg, st) {
-            // The TURN server's domain names the service behind it.
-            ins.app_from_host(&realm);
+        let (realm, hint) = record(&msg, st);
+        // A vendor attribute or the TURN server's domain names the service behind it.
+        let attributed = matches!(st.state, ProtoState::Stun(StunApp::ByAttribute));
+        if hint.is_some() || (realm.is_some() && !attributed) {
+            let named = name_app(ins, hint, realm.as_deref());
+            if named && hint.is_some() {
+                *st.state = ProtoState::Stun(StunApp::ByAttribute);
+            } else if named {
+                *st.state = ProtoState::Stun(StunApp::ByRealm);
+            } else if let Some(realm) = realm {
+                ins.app_from_host(&realm);
+            }
         }
         let n = framed + msg.len();
         consumed += n;
@@ -261,7 +332,13 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     }
     if seen {
         ins.detect(id::STUN);
-        *st.state = ProtoState::Stun;
+        if !confirmed {
+            // The service owning the peer's address, until better evidence comes.
+            if !matches!(st.state, ProtoState::Stun(_)) {
+                let by_ip = name_app(ins, None, None);
+                *st.state = ProtoState::Stun(if by_ip { StunApp::ByIp } else { StunApp::None });
+            }
+        }
         if tcp {
             ins.consume(consumed);
         }
@@ -272,6 +349,11 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         };
     }
     if confirmed {
+        // The call's DTLS handshake follows its checks: the flow goes on as DTLS, keeping
+        // the call's application.
+        if !tcp && super::dtls::records(ins.data).is_some_and(|r| r.handshake) {
+            ins.detect(id::DTLS);
+        }
         if tcp {
             ins.consume(channel_data_len(ins.data).unwrap_or(ins.data.len()));
         }
@@ -369,5 +451,28 @@ mod tests {
             address(&v, true, &txn).as_deref(),
             Some("[2001:db8::1]:443")
         );
+    }
+
+    #[test]
+    fn vendor_attributes_name_the_call() {
+        // A WhatsApp binding request: attribute 0x4000 (opaque), then XOR-MAPPED-ADDRESS.
+        let mut m = vec![0x00, 0x01, 0, 0];
+        m.extend_from_slice(&MAGIC_COOKIE.to_be_bytes());
+        m.extend_from_slice(&[9u8; 12]);
+        m.extend_from_slice(&[0x40, 0x00, 0, 4, 1, 2, 3, 4]);
+        m.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 1, 0x2c, 0x84, 0x7c, 0x2b, 0xdf, 0xa1]);
+        let len = (m.len() - HEADER_LEN) as u16;
+        m[2..4].copy_from_slice(&len.to_be_bytes());
+        let msg = parse(&m).expect("valid");
+        let mut hint = None;
+        walk(msg.attributes, |t, _| hint = hint.or(app_by_attribute(t)));
+        assert_eq!(hint, Some("WhatsAppCall"));
+        assert_eq!(app_by_attribute(0x8070), Some("Skype_TeamsCall"));
+        assert_eq!(app_by_attribute(0x0020), None);
+        assert_eq!(app_by_attribute(0xc057), None);
+        assert_eq!(call_app_of("Signal"), Some("SignalVoip"));
+        assert_eq!(call_app_of("Telegram"), Some("TelegramVoip"));
+        assert_eq!(call_app_of("Zoom"), Some("Zoom"));
+        assert_eq!(call_app_of("NetFlix"), None);
     }
 }
