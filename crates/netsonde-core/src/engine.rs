@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crate::capture::RawPacket;
 use crate::classify::signatures::PackError;
 use crate::classify::{
-    candidate_order, Classification, Confidence, Dir, DnsCache, Dpi, Endpoints, FlowFacts,
-    SignatureSet, DNS_CACHE_ENTRIES,
+    candidate_order, CallCache, Classification, Confidence, Dir, DnsCache, Dpi, Endpoints,
+    FlowFacts, SignatureSet, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES,
 };
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
@@ -146,6 +146,8 @@ pub struct Engine {
     given_up: Vec<Reassembled>,
     sigs: Arc<SignatureSet>,
     dns_cache: DnsCache,
+    /// Applications of call endpoints, shared by a call's media flows.
+    call_cache: CallCache,
     /// Event names subscribed to; events of other names are never built.
     subscribed: Vec<&'static str>,
     events: Vec<Event>,
@@ -164,6 +166,7 @@ impl Engine {
             given_up: Vec::new(),
             sigs: SignatureSet::builtin_shared(),
             dns_cache: DnsCache::new(opts.dns_cache_entries),
+            call_cache: CallCache::new(CALL_CACHE_ENTRIES),
             subscribed: Vec::new(),
             events: Vec::new(),
             opts,
@@ -288,9 +291,9 @@ impl Engine {
         let flows = self.table.drain();
         self.stats.flows_at_end_of_input += flows.len() as u64;
         let sigs = &self.sigs;
-        let cache = &mut self.dns_cache;
+        let (cache, calls) = (&mut self.dns_cache, &mut self.call_cache);
         out.extend(flows.into_iter().map(|mut f| {
-            conclude(&mut f, sigs, cache);
+            conclude(&mut f, sigs, cache, calls);
             FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
         }));
     }
@@ -361,7 +364,12 @@ impl Engine {
 
     fn end_flow(&mut self, slot: u32, why: Expiration, out: &mut Vec<FlowRecord>) {
         let mut flow = self.table.remove(slot);
-        conclude(&mut flow, &self.sigs, &mut self.dns_cache);
+        conclude(
+            &mut flow,
+            &self.sigs,
+            &mut self.dns_cache,
+            &mut self.call_cache,
+        );
         match why {
             Expiration::Idle => self.stats.flows_expired_idle += 1,
             Expiration::Active => self.stats.flows_expired_active += 1,
@@ -464,7 +472,7 @@ impl Engine {
                 )
             });
             if !more {
-                conclude(flow, &self.sigs, &mut self.dns_cache);
+                conclude(flow, &self.sigs, &mut self.dns_cache, &mut self.call_cache);
             }
         }
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
@@ -518,19 +526,21 @@ impl Engine {
 /// Ends the inspection of a flow still under inspection: the last look-ups (DNS cache, IP
 /// ranges) and the release of what only inspection needed. Runs once per flow, when its
 /// inspection stops or, if it never did, when the flow ends.
-fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache) {
+fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache, calls: &mut CallCache) {
     if !flow.inspecting {
         return;
     }
     flow.inspecting = false;
-    let ((client_ip, _), (server_ip, _)) = flow.endpoints();
+    let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();
     let ends = Endpoints {
         ip_version: flow.key.ip_version,
         client_ip,
         server_ip,
+        client_port,
+        server_port,
     };
     if let Some(mut dpi) = flow.dpi.take() {
-        dpi.conclude(&ends, sigs, cache);
+        dpi.conclude(&ends, sigs, cache, calls);
         let (class, findings) = dpi.into_findings();
         flow.class = class;
         flow.findings = findings;

@@ -19,33 +19,54 @@ use super::AppId;
 /// Addresses held by default (about 2 MiB when full).
 pub const DNS_CACHE_ENTRIES: usize = 65_536;
 
+/// Call endpoints held by default.
+pub const CALL_CACHE_ENTRIES: usize = 16_384;
+
 /// An address as the flow table holds it: IP version and 16 bytes (IPv4 in the first 4).
 type Key = (u8, [u8; 16]);
 
-#[derive(Default)]
-pub struct DnsCache {
+/// The DNS cache: applications by answered address.
+pub type DnsCache = AppCache<Key>;
+
+/// The call cache: applications by (address, port) of a call's local endpoint, learnt from
+/// a media flow (STUN, DTLS, RTP, RTCP) whose application was recognised, so that the later
+/// media flows of the same endpoint get it too ("DPI (cache)"), as nDPI does for calls.
+pub type CallCache = AppCache<(u8, [u8; 16], u16)>;
+
+/// A bounded map from a key to an application, in two generations (see the module doc).
+pub struct AppCache<K> {
     /// Entries per generation; 0 turns the cache off.
     generation: usize,
-    current: HashMap<Key, AppId>,
-    previous: HashMap<Key, AppId>,
+    current: HashMap<K, AppId>,
+    previous: HashMap<K, AppId>,
     dropped: u64,
 }
 
-impl DnsCache {
-    /// A cache holding at most `entries` addresses (0: a cache that never holds any).
-    pub fn new(entries: usize) -> DnsCache {
-        DnsCache {
+impl<K> Default for AppCache<K> {
+    fn default() -> Self {
+        AppCache {
+            generation: 0,
+            current: HashMap::new(),
+            previous: HashMap::new(),
+            dropped: 0,
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy> AppCache<K> {
+    /// A cache holding at most `entries` keys (0: a cache that never holds any).
+    pub fn new(entries: usize) -> AppCache<K> {
+        AppCache {
             generation: entries.div_ceil(2),
-            ..DnsCache::default()
+            ..AppCache::default()
         }
     }
 
-    /// Remembers that `ip` serves `app`.
-    pub fn insert(&mut self, version: u8, ip: &[u8; 16], app: AppId) {
+    /// Remembers `app` for `key`.
+    pub fn insert_key(&mut self, key: K, app: AppId) {
         if self.generation == 0 {
             return;
         }
-        let key = (version, *ip);
         if let Some(slot) = self.current.get_mut(&key) {
             *slot = app;
             return;
@@ -58,15 +79,40 @@ impl DnsCache {
         self.current.insert(key, app);
     }
 
-    /// The application `ip` was last answered for, if it is still held.
-    pub fn get(&mut self, version: u8, ip: &[u8; 16]) -> Option<AppId> {
-        let key = (version, *ip);
+    /// The application held for `key`; a hit in the older generation renews the entry.
+    pub fn get_key(&mut self, key: K) -> Option<AppId> {
         if let Some(&app) = self.current.get(&key) {
             return Some(app);
         }
         let app = self.previous.remove(&key)?;
-        self.insert(version, ip, app);
+        self.insert_key(key, app);
         Some(app)
+    }
+
+    /// Entries held now.
+    pub fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entries dropped so far to stay within the bound.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+impl DnsCache {
+    /// Remembers that `ip` serves `app`.
+    pub fn insert(&mut self, version: u8, ip: &[u8; 16], app: AppId) {
+        self.insert_key((version, *ip), app);
+    }
+
+    /// The application `ip` was last answered for, if it is still held.
+    pub fn get(&mut self, version: u8, ip: &[u8; 16]) -> Option<AppId> {
+        self.get_key((version, *ip))
     }
 
     /// Remembers every address among a response's answers (names are skipped); returns how
@@ -89,20 +135,6 @@ impl DnsCache {
             n += 1;
         }
         n
-    }
-
-    /// Addresses held now.
-    pub fn len(&self) -> usize {
-        self.current.len() + self.previous.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Entries dropped so far to stay within the bound.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
     }
 }
 

@@ -14,7 +14,7 @@ pub mod stream;
 use crate::metadata::{AttrSpec, EventSink, Metadata};
 use crate::protocols::{self, Dissector, ProtoState};
 use crate::record::{MetaValue, SERVER_NAME_ATTRS};
-pub use dns_cache::{DnsCache, DNS_CACHE_ENTRIES};
+pub use dns_cache::{CallCache, DnsCache, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES};
 pub use signatures::{AppId, SignatureSet};
 use stream::StreamBuf;
 
@@ -458,7 +458,35 @@ impl Dpi {
     /// - in the signature packs' IP ranges, only when no protocol was recognised either:
     ///   the application alone, confidence "Match by IP". A recognised protocol keeps its
     ///   plain name, as nDPI does (a TLS flow without SNI to a Google address stays "TLS").
-    pub fn conclude(&mut self, ends: &Endpoints, sigs: &SignatureSet, cache: &mut DnsCache) {
+    pub fn conclude(
+        &mut self,
+        ends: &Endpoints,
+        sigs: &SignatureSet,
+        cache: &mut DnsCache,
+        calls: &mut CallCache,
+    ) {
+        // Media flows of one call share the local endpoint: an application recognised on one
+        // (STUN attributes, the TURN realm) names the others.
+        const MEDIA: [ProtoId; 4] = [
+            protocols::id::STUN,
+            protocols::id::DTLS,
+            protocols::id::RTP,
+            protocols::id::RTCP,
+        ];
+        if MEDIA.contains(&self.class.master) {
+            let local = (ends.ip_version, ends.client_ip, ends.client_port);
+            match self.class.app {
+                Some(app) => calls.insert_key(local, app),
+                None => {
+                    let remote = (ends.ip_version, ends.server_ip, ends.server_port);
+                    if let Some(app) = calls.get_key(local).or_else(|| calls.get_key(remote)) {
+                        self.class.app = Some(app);
+                        self.class.confidence = Confidence::DpiCache;
+                        return;
+                    }
+                }
+            }
+        }
         if self.class.master == protocols::id::DNS {
             if let (Some(app), Some(MetaValue::List(answers))) =
                 (self.class.app, self.meta.get(&protocols::dns::ANSWERS))
@@ -498,6 +526,8 @@ pub struct Endpoints {
     pub ip_version: u8,
     pub client_ip: [u8; 16],
     pub server_ip: [u8; 16],
+    pub client_port: u16,
+    pub server_port: u16,
 }
 
 /// The order in which dissectors are tried for a flow: those registered for one of its
@@ -643,6 +673,8 @@ mod tests {
             ip_version: 4,
             client_ip: v4([10, 0, 0, 2]),
             server_ip: telegram_ip,
+            client_port: 50000,
+            server_port: 443,
         };
 
         // A DNS answer for a NetFlix name teaches the cache the answered address.
@@ -659,12 +691,12 @@ mod tests {
             &protocols::dns::ANSWERS,
             MetaValue::List(vec!["nflx.example".into(), "149.154.167.91".into()]),
         );
-        dns.conclude(&ends, &sigs, &mut cache);
+        dns.conclude(&ends, &sigs, &mut cache, &mut CallCache::new(16));
         assert_eq!(cache.len(), 1);
 
         // Nothing recognised, no name: the cache (more specific) beats the range.
         let mut bare = Dpi::default();
-        bare.conclude(&ends, &sigs, &mut cache);
+        bare.conclude(&ends, &sigs, &mut cache, &mut CallCache::new(16));
         assert_eq!(bare.class.app, Some(netflix));
         assert_eq!(bare.class.confidence, Confidence::DpiCache);
 
@@ -680,7 +712,7 @@ mod tests {
             ..Dpi::default()
         };
         named.meta.set_str(&protocols::http::HOST, "example.org");
-        named.conclude(&ends, &sigs, &mut cache);
+        named.conclude(&ends, &sigs, &mut cache, &mut CallCache::new(16));
         assert_eq!(named.class.app, None);
         assert_eq!(named.class.confidence, Confidence::Dpi);
 
@@ -688,14 +720,48 @@ mod tests {
         // only; a recognised protocol stays alone.
         let mut empty = DnsCache::new(16);
         let mut bare = Dpi::default();
-        bare.conclude(&ends, &sigs, &mut empty);
+        bare.conclude(&ends, &sigs, &mut empty, &mut CallCache::new(16));
         assert_eq!(name(&sigs, bare.class.app), Some("Telegram"));
         assert_eq!(bare.class.confidence, Confidence::MatchByIp);
         let mut http = Dpi {
             class: http_only,
             ..Dpi::default()
         };
-        http.conclude(&ends, &sigs, &mut empty);
+        http.conclude(&ends, &sigs, &mut empty, &mut CallCache::new(16));
+        assert_eq!(http.class.app, None);
+    }
+
+    #[test]
+    fn a_calls_media_flows_share_the_application_of_its_local_endpoint() {
+        let sigs = SignatureSet::builtin();
+        let call = sigs.app_by_name("WhatsAppCall").expect("in the pack");
+        let mut calls = CallCache::new(16);
+        let mut dns = DnsCache::new(16);
+        let ends = |server: [u8; 4], port: u16| Endpoints {
+            ip_version: 4,
+            client_ip: v4([192, 168, 1, 2]),
+            server_ip: v4(server),
+            client_port: 40000,
+            server_port: port,
+        };
+        let media = |master, app| Dpi {
+            class: Classification {
+                master,
+                app,
+                sub: None,
+                confidence: Confidence::Dpi,
+            },
+            ..Dpi::default()
+        };
+        let mut stun = media(protocols::id::STUN, Some(call));
+        stun.conclude(&ends([1, 2, 3, 4], 3478), &sigs, &mut dns, &mut calls);
+        let mut dtls = media(protocols::id::DTLS, None);
+        dtls.conclude(&ends([5, 6, 7, 8], 50001), &sigs, &mut dns, &mut calls);
+        assert_eq!(dtls.class.app, Some(call));
+        assert_eq!(dtls.class.confidence, Confidence::DpiCache);
+        // Not a media protocol: no call application from the endpoint.
+        let mut http = media(protocols::id::HTTP, None);
+        http.conclude(&ends([5, 6, 7, 8], 80), &sigs, &mut dns, &mut calls);
         assert_eq!(http.class.app, None);
     }
 }
