@@ -31,12 +31,14 @@ pub mod mssql;
 pub mod netbios;
 pub mod nfs;
 pub mod ntp;
+pub mod oicq;
 pub mod openvpn;
 pub mod quic;
 pub mod radius;
 pub mod rdp;
 pub mod rtp;
 pub mod rtsp;
+pub mod sd_rtn;
 pub mod sip;
 pub mod slp;
 pub mod smb;
@@ -181,6 +183,8 @@ protocols! {
     SOCKS = 172, "SOCKS", "Web";
     ELASTICSEARCH = 330, "Elasticsearch", "System";
     MONGODB = 60, "MongoDB", "Database";
+    OICQ = 335, "OICQ", "Chat";
+    SD_RTN = 171, "SD-RTN", "Media";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -229,6 +233,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &socks::DISSECTOR,
     &elasticsearch::DISSECTOR,
     &mongodb::DISSECTOR,
+    &oicq::DISSECTOR,
+    &sd_rtn::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -281,6 +287,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         socks::ATTRS,
         elasticsearch::ATTRS,
         mongodb::ATTRS,
+        oicq::ATTRS,
+        sd_rtn::ATTRS,
     ]
     .concat()
 }
