@@ -5,12 +5,14 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod avast_securedns;
 pub mod ber;
 pub mod bitcoin;
 pub mod bittorrent;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod dropbox;
 pub mod elasticsearch;
 pub mod ethereum;
 pub mod fix;
@@ -185,11 +187,15 @@ protocols! {
     MONGODB = 60, "MongoDB", "Database";
     OICQ = 335, "OICQ", "Chat";
     SD_RTN = 171, "SD-RTN", "Media";
+    DROPBOX = 121, "Dropbox", "Cloud";
+    AVAST_SECURE_DNS = 263, "AVASTSecureDNS", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
 pub static DISSECTORS: &[&Dissector] = &[
     &http::DISSECTOR,
+    // Before DNS: its certificate exchange is a DNS query.
+    &avast_securedns::DISSECTOR,
     &dns::DISSECTOR,
     &slp::DISSECTOR,
     &gnutella::DISSECTOR,
@@ -235,6 +241,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mongodb::DISSECTOR,
     &oicq::DISSECTOR,
     &sd_rtn::DISSECTOR,
+    &dropbox::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -289,6 +296,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         mongodb::ATTRS,
         oicq::ATTRS,
         sd_rtn::ATTRS,
+        dropbox::ATTRS,
+        avast_securedns::ATTRS,
     ]
     .concat()
 }
