@@ -5,6 +5,8 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod alicloud;
+pub mod avast;
 pub mod avast_securedns;
 pub mod ber;
 pub mod bitcoin;
@@ -189,6 +191,8 @@ protocols! {
     SD_RTN = 171, "SD-RTN", "Media";
     DROPBOX = 121, "Dropbox", "Cloud";
     AVAST_SECURE_DNS = 263, "AVASTSecureDNS", "Network";
+    ALICLOUD = 306, "AliCloud", "Cloud";
+    AVAST = 307, "AVAST", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -242,6 +246,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &oicq::DISSECTOR,
     &sd_rtn::DISSECTOR,
     &dropbox::DISSECTOR,
+    &alicloud::DISSECTOR,
+    &avast::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -298,6 +304,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         sd_rtn::ATTRS,
         dropbox::ATTRS,
         avast_securedns::ATTRS,
+        alicloud::ATTRS,
+        avast::ATTRS,
     ]
     .concat()
 }
