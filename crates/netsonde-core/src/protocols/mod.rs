@@ -11,6 +11,7 @@ pub mod avast_securedns;
 pub mod ber;
 pub mod bitcoin;
 pub mod bittorrent;
+pub mod crynet;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
@@ -58,6 +59,7 @@ pub mod wire;
 pub mod wireguard;
 pub mod xmpp;
 pub mod zabbix;
+pub mod zug;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -193,6 +195,8 @@ protocols! {
     AVAST_SECURE_DNS = 263, "AVASTSecureDNS", "Network";
     ALICLOUD = 306, "AliCloud", "Cloud";
     AVAST = 307, "AVAST", "Network";
+    ZUG = 415, "ZUG", "Crypto_Currency";
+    CRYNETWORK = 314, "CryNetwork", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -248,6 +252,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &dropbox::DISSECTOR,
     &alicloud::DISSECTOR,
     &avast::DISSECTOR,
+    &zug::DISSECTOR,
+    &crynet::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -306,6 +312,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         avast_securedns::ATTRS,
         alicloud::ATTRS,
         avast::ATTRS,
+        zug::ATTRS,
+        crynet::ATTRS,
     ]
     .concat()
 }
