@@ -41,6 +41,7 @@ pub mod openvpn;
 pub mod quic;
 pub mod radius;
 pub mod rdp;
+pub mod ripe_atlas;
 pub mod rtp;
 pub mod rtsp;
 pub mod sd_rtn;
@@ -57,6 +58,7 @@ pub mod telnet;
 pub mod tls;
 pub mod wire;
 pub mod wireguard;
+pub mod xiaomi;
 pub mod xmpp;
 pub mod zabbix;
 pub mod zug;
@@ -197,6 +199,8 @@ protocols! {
     AVAST = 307, "AVAST", "Network";
     ZUG = 415, "ZUG", "Crypto_Currency";
     CRYNETWORK = 314, "CryNetwork", "Game";
+    XIAOMI = 287, "Xiaomi", "Web";
+    RIPE_ATLAS = 417, "RipeAtlas", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -254,6 +258,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &avast::DISSECTOR,
     &zug::DISSECTOR,
     &crynet::DISSECTOR,
+    &xiaomi::DISSECTOR,
+    &ripe_atlas::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -314,6 +320,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         avast::ATTRS,
         zug::ATTRS,
         crynet::ATTRS,
+        xiaomi::ATTRS,
+        ripe_atlas::ATTRS,
     ]
     .concat()
 }
