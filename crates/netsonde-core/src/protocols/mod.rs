@@ -11,6 +11,7 @@ pub mod avast_securedns;
 pub mod ber;
 pub mod bitcoin;
 pub mod bittorrent;
+pub mod collectd;
 pub mod crynet;
 pub mod dhcp;
 pub mod dhcpv6;
@@ -42,6 +43,7 @@ pub mod quic;
 pub mod radius;
 pub mod rdp;
 pub mod ripe_atlas;
+pub mod roughtime;
 pub mod rtp;
 pub mod rtsp;
 pub mod sd_rtn;
@@ -53,6 +55,7 @@ pub mod socks;
 pub mod ssdp;
 pub mod ssh;
 pub mod stun;
+pub mod syncthing;
 pub mod syslog;
 pub mod telnet;
 pub mod tls;
@@ -201,6 +204,9 @@ protocols! {
     CRYNETWORK = 314, "CryNetwork", "Game";
     XIAOMI = 287, "Xiaomi", "Web";
     RIPE_ATLAS = 417, "RipeAtlas", "Network";
+    SYNCTHING = 313, "Syncthing", "Download";
+    ROUGHTIME = 383, "Roughtime", "System";
+    COLLECTD = 298, "collectd", "System";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -260,6 +266,9 @@ pub static DISSECTORS: &[&Dissector] = &[
     &crynet::DISSECTOR,
     &xiaomi::DISSECTOR,
     &ripe_atlas::DISSECTOR,
+    &syncthing::DISSECTOR,
+    &roughtime::DISSECTOR,
+    &collectd::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -322,6 +331,9 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         crynet::ATTRS,
         xiaomi::ATTRS,
         ripe_atlas::ATTRS,
+        syncthing::ATTRS,
+        roughtime::ATTRS,
+        collectd::ATTRS,
     ]
     .concat()
 }
