@@ -31,9 +31,12 @@ pub mod kerberos;
 pub mod ldap;
 pub mod lines;
 pub mod mail;
+pub mod monero;
 pub mod mongodb;
 pub mod mqtt;
 pub mod mssql;
+pub mod munin;
+pub mod nat_pmp;
 pub mod netbios;
 pub mod nfs;
 pub mod ntp;
@@ -207,6 +210,9 @@ protocols! {
     SYNCTHING = 313, "Syncthing", "Download";
     ROUGHTIME = 383, "Roughtime", "System";
     COLLECTD = 298, "collectd", "System";
+    NAT_PMP = 312, "NAT-PMP", "Network";
+    MUNIN = 329, "Munin", "System";
+    MONERO = 369, "Monero", "Crypto_Currency";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -269,6 +275,9 @@ pub static DISSECTORS: &[&Dissector] = &[
     &syncthing::DISSECTOR,
     &roughtime::DISSECTOR,
     &collectd::DISSECTOR,
+    &nat_pmp::DISSECTOR,
+    &munin::DISSECTOR,
+    &monero::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -334,6 +343,9 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         syncthing::ATTRS,
         roughtime::ATTRS,
         collectd::ATTRS,
+        nat_pmp::ATTRS,
+        munin::ATTRS,
+        monero::ATTRS,
     ]
     .concat()
 }
