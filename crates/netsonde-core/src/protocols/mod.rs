@@ -24,6 +24,7 @@ pub mod ftp;
 pub mod gnutella;
 #[cfg(test)]
 pub mod harness;
+pub mod hislip;
 pub mod http;
 pub mod ike;
 pub mod irc;
@@ -31,6 +32,7 @@ pub mod kerberos;
 pub mod ldap;
 pub mod lines;
 pub mod mail;
+pub mod mining;
 pub mod monero;
 pub mod mongodb;
 pub mod mqtt;
@@ -213,6 +215,8 @@ protocols! {
     NAT_PMP = 312, "NAT-PMP", "Network";
     MUNIN = 329, "Munin", "System";
     MONERO = 369, "Monero", "Crypto_Currency";
+    MINING = 42, "Mining", "Mining";
+    HISLIP = 372, "HiSLIP", "IoT-Scada";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -278,6 +282,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &nat_pmp::DISSECTOR,
     &munin::DISSECTOR,
     &monero::DISSECTOR,
+    &mining::DISSECTOR,
+    &hislip::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -346,6 +352,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         nat_pmp::ATTRS,
         munin::ATTRS,
         monero::ATTRS,
+        mining::ATTRS,
+        hislip::ATTRS,
     ]
     .concat()
 }
