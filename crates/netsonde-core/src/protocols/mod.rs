@@ -6,6 +6,7 @@
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
 pub mod alicloud;
+pub mod amqp;
 pub mod avast;
 pub mod avast_securedns;
 pub mod ber;
@@ -64,6 +65,7 @@ pub mod syncthing;
 pub mod syslog;
 pub mod telnet;
 pub mod tls;
+pub mod uftp;
 pub mod wire;
 pub mod wireguard;
 pub mod xiaomi;
@@ -217,6 +219,8 @@ protocols! {
     MONERO = 369, "Monero", "Crypto_Currency";
     MINING = 42, "Mining", "Mining";
     HISLIP = 372, "HiSLIP", "IoT-Scada";
+    UFTP = 373, "UFTP", "Download";
+    AMQP = 192, "AMQP", "RPC";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -284,6 +288,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &monero::DISSECTOR,
     &mining::DISSECTOR,
     &hislip::DISSECTOR,
+    &uftp::DISSECTOR,
+    &amqp::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -354,6 +360,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         monero::ATTRS,
         mining::ATTRS,
         hislip::ATTRS,
+        uftp::ATTRS,
+        amqp::ATTRS,
     ]
     .concat()
 }
