@@ -58,11 +58,13 @@ pub mod slp;
 pub mod smb;
 pub mod snmp;
 pub mod socks;
+pub mod softether;
 pub mod ssdp;
 pub mod ssh;
 pub mod stun;
 pub mod syncthing;
 pub mod syslog;
+pub mod teamviewer;
 pub mod telnet;
 pub mod tls;
 pub mod uftp;
@@ -221,6 +223,8 @@ protocols! {
     HISLIP = 372, "HiSLIP", "IoT-Scada";
     UFTP = 373, "UFTP", "Download";
     AMQP = 192, "AMQP", "RPC";
+    TEAMVIEWER = 148, "TeamViewer", "RemoteAccess";
+    SOFTETHER = 290, "Softether", "VPN";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -290,6 +294,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &hislip::DISSECTOR,
     &uftp::DISSECTOR,
     &amqp::DISSECTOR,
+    &teamviewer::DISSECTOR,
+    &softether::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -362,6 +368,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         hislip::ATTRS,
         uftp::ATTRS,
         amqp::ATTRS,
+        teamviewer::ATTRS,
+        softether::ATTRS,
     ]
     .concat()
 }
