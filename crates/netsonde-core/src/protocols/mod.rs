@@ -68,6 +68,8 @@ pub mod teamviewer;
 pub mod telnet;
 pub mod tls;
 pub mod uftp;
+pub mod usenet;
+pub mod vnc;
 pub mod wire;
 pub mod wireguard;
 pub mod xiaomi;
@@ -225,6 +227,8 @@ protocols! {
     AMQP = 192, "AMQP", "RPC";
     TEAMVIEWER = 148, "TeamViewer", "RemoteAccess";
     SOFTETHER = 290, "Softether", "VPN";
+    USENET = 93, "Usenet", "Web";
+    VNC = 89, "VNC", "RemoteAccess";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -296,6 +300,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &amqp::DISSECTOR,
     &teamviewer::DISSECTOR,
     &softether::DISSECTOR,
+    &usenet::DISSECTOR,
+    &vnc::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -370,6 +376,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         amqp::ATTRS,
         teamviewer::ATTRS,
         softether::ATTRS,
+        usenet::ATTRS,
+        vnc::ATTRS,
     ]
     .concat()
 }
