@@ -40,11 +40,14 @@ pub mod mqtt;
 pub mod mssql;
 pub mod munin;
 pub mod nat_pmp;
+pub mod nats;
 pub mod netbios;
+pub mod netflow;
 pub mod nfs;
 pub mod ntp;
 pub mod oicq;
 pub mod openvpn;
+pub mod postgres;
 pub mod quic;
 pub mod radius;
 pub mod rdp;
@@ -229,6 +232,9 @@ protocols! {
     SOFTETHER = 290, "Softether", "VPN";
     USENET = 93, "Usenet", "Web";
     VNC = 89, "VNC", "RemoteAccess";
+    NATS = 68, "Nats", "RPC";
+    POSTGRESQL = 19, "PostgreSQL", "Database";
+    NETFLOW = 128, "NetFlow", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -302,6 +308,9 @@ pub static DISSECTORS: &[&Dissector] = &[
     &softether::DISSECTOR,
     &usenet::DISSECTOR,
     &vnc::DISSECTOR,
+    &nats::DISSECTOR,
+    &postgres::DISSECTOR,
+    &netflow::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -378,6 +387,9 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         softether::ATTRS,
         usenet::ATTRS,
         vnc::ATTRS,
+        nats::ATTRS,
+        postgres::ATTRS,
+        netflow::ATTRS,
     ]
     .concat()
 }
