@@ -5,9 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use netsonde_core::CaptureReader;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut reader) = CaptureReader::from_vec(data.to_vec()) else {
-        return;
-    };
+    let Ok(mut reader) = CaptureReader::from_vec(data.to_vec()) else { return };
     let mut total = 0usize;
     while let Ok(Some(pkt)) = reader.next_packet() {
         total += pkt.data.len();

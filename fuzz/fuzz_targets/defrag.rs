@@ -5,11 +5,7 @@ use netsonde_core::decode::{Context, Fragment};
 use netsonde_core::flow::defrag::{DefragOptions, Defragmenter};
 
 fuzz_target!(|data: &[u8]| {
-    let opts = DefragOptions {
-        max_bytes: 4096,
-        max_datagrams: 8,
-        timeout_ns: 1_000,
-    };
+    let opts = DefragOptions { max_bytes: 4096, max_datagrams: 8, timeout_ns: 1_000 };
     let mut defrag = Defragmenter::new(opts);
     let mut given_up = Vec::new();
     let mut ts = 0i64;

@@ -7,9 +7,7 @@ use netsonde_core::classify::{candidate_order, Dir, Dpi, FlowFacts, SignatureSet
 use netsonde_core::protocols::DISSECTORS;
 
 fuzz_target!(|data: &[u8]| {
-    let [kind, p0, p1, p2, p3, rest @ ..] = data else {
-        return;
-    };
+    let [kind, p0, p1, p2, p3, rest @ ..] = data else { return };
     let l4 = if kind & 1 == 0 { 17 } else { 6 };
     let client_port = u16::from_be_bytes([*p0, *p1]);
     let server_port = u16::from_be_bytes([*p2, *p3]);
@@ -32,11 +30,7 @@ fuzz_target!(|data: &[u8]| {
         let n = usize::from(*len).min(tail.len());
         let (payload, next) = tail.split_at(n);
         rest = next;
-        let dir = if flags & 1 == 0 {
-            Dir::ToServer
-        } else {
-            Dir::ToClient
-        };
+        let dir = if flags & 1 == 0 { Dir::ToServer } else { Dir::ToClient };
         let d = dir as usize;
         let tcp = (l4 == 6).then(|| {
             let s = seq[d];

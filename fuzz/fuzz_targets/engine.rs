@@ -5,14 +5,8 @@ use libfuzzer_sys::fuzz_target;
 use netsonde_core::{CaptureReader, Engine, EngineOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut reader) = CaptureReader::from_vec(data.to_vec()) else {
-        return;
-    };
-    let opts = EngineOptions {
-        max_flows: 16,
-        idle_timeout_ms: 1_000,
-        ..EngineOptions::default()
-    };
+    let Ok(mut reader) = CaptureReader::from_vec(data.to_vec()) else { return };
+    let opts = EngineOptions { max_flows: 16, idle_timeout_ms: 1_000, ..EngineOptions::default() };
     let mut engine = Engine::new(opts);
     let mut out = Vec::new();
     let mut frames = 0u64;
@@ -21,10 +15,7 @@ fuzz_target!(|data: &[u8]| {
         frames += 1;
     }
     engine.flush(&mut out);
-    let counted: u64 = out
-        .iter()
-        .map(|r| r.src2dst_packets + r.dst2src_packets)
-        .sum();
+    let counted: u64 = out.iter().map(|r| r.src2dst_packets + r.dst2src_packets).sum();
     assert!(counted <= frames);
     assert_eq!(engine.active_flows(), 0);
 });

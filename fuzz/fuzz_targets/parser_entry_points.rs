@@ -7,9 +7,7 @@ use netsonde_core::protocols::{
 };
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, d)) = data.split_first() else {
-        return;
-    };
+    let Some((&selector, d)) = data.split_first() else { return };
     match selector % 18 {
         0 => drop(ethereum::discovery_v4(d)),
         1 => drop(ethereum::rlpx_handshake(d, selector & 0x80 != 0)),

@@ -3,13 +3,12 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use netsonde_core::protocols::{
-    dhcp, dhcpv6, gnutella, netbios, nfs, ntp, radius, rtp, sip, slp, snmp, ssdp, ssh, stun, syslog,
+    dhcp, dhcpv6, gnutella, netbios, nfs, ntp, radius, rtp, sip, slp, snmp, ssdp, ssh, stun,
+    syslog,
 };
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, d)) = data.split_first() else {
-        return;
-    };
+    let Some((&which, d)) = data.split_first() else { return };
     match which % 24 {
         0 => {
             if let Some(h) = slp::parse_header(d) {
