@@ -32,6 +32,7 @@ pub mod irc;
 pub mod kerberos;
 pub mod ldap;
 pub mod lines;
+pub mod lustre;
 pub mod mail;
 pub mod mining;
 pub mod monero;
@@ -69,6 +70,7 @@ pub mod syncthing;
 pub mod syslog;
 pub mod teamviewer;
 pub mod telnet;
+pub mod thrift;
 pub mod tls;
 pub mod uftp;
 pub mod usenet;
@@ -235,6 +237,8 @@ protocols! {
     NATS = 68, "Nats", "RPC";
     POSTGRESQL = 19, "PostgreSQL", "Database";
     NETFLOW = 128, "NetFlow", "Network";
+    THRIFT = 345, "Thrift", "RPC";
+    LUSTRE = 425, "Lustre", "DataTransfer";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -311,6 +315,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &nats::DISSECTOR,
     &postgres::DISSECTOR,
     &netflow::DISSECTOR,
+    &thrift::DISSECTOR,
+    &lustre::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -390,6 +396,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         nats::ATTRS,
         postgres::ATTRS,
         netflow::ATTRS,
+        thrift::ATTRS,
+        lustre::ATTRS,
     ]
     .concat()
 }
