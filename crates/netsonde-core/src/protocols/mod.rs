@@ -51,9 +51,11 @@ pub mod openvpn;
 pub mod postgres;
 pub mod quic;
 pub mod radius;
+pub mod radmin;
 pub mod rdp;
 pub mod ripe_atlas;
 pub mod roughtime;
+pub mod rsh;
 pub mod rtp;
 pub mod rtsp;
 pub mod sd_rtn;
@@ -239,6 +241,8 @@ protocols! {
     NETFLOW = 128, "NetFlow", "Network";
     THRIFT = 345, "Thrift", "RPC";
     LUSTRE = 425, "Lustre", "DataTransfer";
+    RSH = 294, "RSH", "RemoteAccess";
+    RADMIN = 391, "Radmin", "RemoteAccess";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -317,6 +321,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &netflow::DISSECTOR,
     &thrift::DISSECTOR,
     &lustre::DISSECTOR,
+    &rsh::DISSECTOR,
+    &radmin::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -398,6 +404,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         netflow::ATTRS,
         thrift::ATTRS,
         lustre::ATTRS,
+        rsh::ATTRS,
+        radmin::ATTRS,
     ]
     .concat()
 }
