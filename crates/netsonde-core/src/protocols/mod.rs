@@ -45,6 +45,7 @@ pub mod nats;
 pub mod netbios;
 pub mod netflow;
 pub mod nfs;
+pub mod nomachine;
 pub mod ntp;
 pub mod oicq;
 pub mod openvpn;
@@ -52,6 +53,7 @@ pub mod postgres;
 pub mod quic;
 pub mod radius;
 pub mod radmin;
+pub mod raft;
 pub mod rdp;
 pub mod ripe_atlas;
 pub mod roughtime;
@@ -243,6 +245,8 @@ protocols! {
     LUSTRE = 425, "Lustre", "DataTransfer";
     RSH = 294, "RSH", "RemoteAccess";
     RADMIN = 391, "Radmin", "RemoteAccess";
+    NOMACHINE = 378, "NoMachine", "RemoteAccess";
+    RAFT = 392, "Raft", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -323,6 +327,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &lustre::DISSECTOR,
     &rsh::DISSECTOR,
     &radmin::DISSECTOR,
+    &nomachine::DISSECTOR,
+    &raft::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -406,6 +412,8 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         lustre::ATTRS,
         rsh::ATTRS,
         radmin::ATTRS,
+        nomachine::ATTRS,
+        raft::ATTRS,
     ]
     .concat()
 }
