@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use netsonde_core::protocols::{
-    alicloud, amqp, avast, avast_securedns, collectd, crynet, dropbox, hislip, mining, monero,
+    alicloud, amqp, lustre, nomachine, radmin, raft, rsh, thrift, avast, avast_securedns, collectd, crynet, dropbox, hislip, mining, monero,
     nat_pmp, nats, netflow, oicq, postgres, ripe_atlas, roughtime, sd_rtn, softether, syncthing,
     teamviewer, uftp, usenet, vnc, xiaomi, zug,
 };
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, d)) = data.split_first() else {
         return;
     };
-    match selector % 31 {
+    match selector % 37 {
         0 => drop(oicq::command(d)),
         1 => drop(sd_rtn::hello(d)),
         2 => drop(dropbox::is_discovery(d)),
@@ -43,6 +43,12 @@ fuzz_target!(|data: &[u8]| {
         27 => drop(nats::is_opening(d)),
         28 => drop(postgres::is_opening(d)),
         29 => drop(netflow::version(d)),
+        30 => drop(thrift::message(d)),
+        31 => drop(lustre::is_connect_request(d)),
+        32 => drop(rsh::opening(d)),
+        33 => drop(radmin::is_message(d)),
+        34 => drop(nomachine::is_banner(d)),
+        35 => drop(raft::handshake(d)),
         _ => drop(vnc::is_version(d)),
     }
 });
