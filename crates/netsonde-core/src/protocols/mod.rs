@@ -5,15 +5,22 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod alicloud;
+pub mod amqp;
 #[cfg(test)]
 mod any_port_tests;
+pub mod avast;
+pub mod avast_securedns;
 pub mod ber;
 pub mod bitcoin;
 pub mod bittorrent;
+pub mod collectd;
+pub mod crynet;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod discord;
 pub mod dns;
+pub mod dropbox;
 pub mod dtls;
 pub mod elasticsearch;
 pub mod ethereum;
@@ -23,47 +30,73 @@ pub mod gnutella;
 pub mod h323;
 #[cfg(test)]
 pub mod harness;
+pub mod hislip;
 pub mod http;
 pub mod ike;
 pub mod irc;
 pub mod kerberos;
 pub mod ldap;
 pub mod lines;
+pub mod lustre;
 pub mod mail;
+pub mod mining;
+pub mod monero;
 pub mod mongodb;
 pub mod mqtt;
 pub mod mssql;
 pub mod mumble;
+pub mod munin;
+pub mod nat_pmp;
+pub mod nats;
 pub mod netbios;
+pub mod netflow;
 pub mod nfs;
+pub mod nomachine;
 pub mod ntp;
+pub mod oicq;
 pub mod openvpn;
+pub mod postgres;
 pub mod quic;
 pub mod radius;
+pub mod radmin;
+pub mod raft;
 pub mod rdp;
+pub mod ripe_atlas;
+pub mod roughtime;
+pub mod rsh;
 pub mod rtp;
 pub mod rtsp;
+pub mod sd_rtn;
 pub mod sip;
 pub mod skinny;
 pub mod slp;
 pub mod smb;
 pub mod snmp;
 pub mod socks;
+pub mod softether;
 pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
 pub mod stun;
+pub mod syncthing;
 pub mod syslog;
 pub mod teamspeak;
+pub mod teamviewer;
 pub mod telnet;
+pub mod thrift;
 pub mod tls;
+pub mod uftp;
+pub mod usenet;
 pub mod viber;
+pub mod vnc;
 pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
+pub mod xiaomi;
 pub mod xmpp;
 pub mod zabbix;
 pub mod zoom;
+pub mod zug;
 
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
@@ -207,11 +240,46 @@ protocols! {
     TEAMSPEAK = 162, "TeamSpeak", "VoIP";
     MUMBLE = 387, "Mumble", "VoIP";
     ZOOM = 189, "Zoom", "Video";
+    OICQ = 335, "OICQ", "Chat";
+    SD_RTN = 171, "SD-RTN", "Media";
+    DROPBOX = 121, "Dropbox", "Cloud";
+    AVAST_SECURE_DNS = 263, "AVASTSecureDNS", "Network";
+    ALICLOUD = 306, "AliCloud", "Cloud";
+    AVAST = 307, "AVAST", "Network";
+    ZUG = 415, "ZUG", "Crypto_Currency";
+    CRYNETWORK = 314, "CryNetwork", "Game";
+    XIAOMI = 287, "Xiaomi", "Web";
+    RIPE_ATLAS = 417, "RipeAtlas", "Network";
+    SYNCTHING = 313, "Syncthing", "Download";
+    ROUGHTIME = 383, "Roughtime", "System";
+    COLLECTD = 298, "collectd", "System";
+    NAT_PMP = 312, "NAT-PMP", "Network";
+    MUNIN = 329, "Munin", "System";
+    MONERO = 369, "Monero", "Crypto_Currency";
+    MINING = 42, "Mining", "Mining";
+    HISLIP = 372, "HiSLIP", "IoT-Scada";
+    UFTP = 373, "UFTP", "Download";
+    AMQP = 192, "AMQP", "RPC";
+    TEAMVIEWER = 148, "TeamViewer", "RemoteAccess";
+    SOFTETHER = 290, "Softether", "VPN";
+    USENET = 93, "Usenet", "Web";
+    VNC = 89, "VNC", "RemoteAccess";
+    NATS = 68, "Nats", "RPC";
+    POSTGRESQL = 19, "PostgreSQL", "Database";
+    NETFLOW = 128, "NetFlow", "Network";
+    THRIFT = 345, "Thrift", "RPC";
+    LUSTRE = 425, "Lustre", "DataTransfer";
+    RSH = 294, "RSH", "RemoteAccess";
+    RADMIN = 391, "Radmin", "RemoteAccess";
+    NOMACHINE = 378, "NoMachine", "RemoteAccess";
+    RAFT = 392, "Raft", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
 pub static DISSECTORS: &[&Dissector] = &[
     &http::DISSECTOR,
+    // Before DNS: its certificate exchange is a DNS query.
+    &avast_securedns::DISSECTOR,
     &dns::DISSECTOR,
     &slp::DISSECTOR,
     &gnutella::DISSECTOR,
@@ -265,6 +333,38 @@ pub static DISSECTORS: &[&Dissector] = &[
     &teamspeak::DISSECTOR,
     &mumble::DISSECTOR,
     &zoom::DISSECTOR,
+    &oicq::DISSECTOR,
+    &sd_rtn::DISSECTOR,
+    &dropbox::DISSECTOR,
+    &alicloud::DISSECTOR,
+    &avast::DISSECTOR,
+    &zug::DISSECTOR,
+    &crynet::DISSECTOR,
+    &xiaomi::DISSECTOR,
+    &ripe_atlas::DISSECTOR,
+    &syncthing::DISSECTOR,
+    &roughtime::DISSECTOR,
+    &collectd::DISSECTOR,
+    &nat_pmp::DISSECTOR,
+    &munin::DISSECTOR,
+    &monero::DISSECTOR,
+    &mining::DISSECTOR,
+    &hislip::DISSECTOR,
+    &uftp::DISSECTOR,
+    &amqp::DISSECTOR,
+    &teamviewer::DISSECTOR,
+    &softether::DISSECTOR,
+    &usenet::DISSECTOR,
+    &vnc::DISSECTOR,
+    &nats::DISSECTOR,
+    &postgres::DISSECTOR,
+    &netflow::DISSECTOR,
+    &thrift::DISSECTOR,
+    &lustre::DISSECTOR,
+    &rsh::DISSECTOR,
+    &radmin::DISSECTOR,
+    &nomachine::DISSECTOR,
+    &raft::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -327,6 +427,39 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         teamspeak::ATTRS,
         mumble::ATTRS,
         zoom::ATTRS,
+        oicq::ATTRS,
+        sd_rtn::ATTRS,
+        dropbox::ATTRS,
+        avast_securedns::ATTRS,
+        alicloud::ATTRS,
+        avast::ATTRS,
+        zug::ATTRS,
+        crynet::ATTRS,
+        xiaomi::ATTRS,
+        ripe_atlas::ATTRS,
+        syncthing::ATTRS,
+        roughtime::ATTRS,
+        collectd::ATTRS,
+        nat_pmp::ATTRS,
+        munin::ATTRS,
+        monero::ATTRS,
+        mining::ATTRS,
+        hislip::ATTRS,
+        uftp::ATTRS,
+        amqp::ATTRS,
+        teamviewer::ATTRS,
+        softether::ATTRS,
+        usenet::ATTRS,
+        vnc::ATTRS,
+        nats::ATTRS,
+        postgres::ATTRS,
+        netflow::ATTRS,
+        thrift::ATTRS,
+        lustre::ATTRS,
+        rsh::ATTRS,
+        radmin::ATTRS,
+        nomachine::ATTRS,
+        raft::ATTRS,
     ]
     .concat()
 }
