@@ -5,9 +5,11 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod bacnet;
 pub mod ber;
 pub mod bitcoin;
 pub mod bittorrent;
+pub mod bjnp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
@@ -28,12 +30,14 @@ pub mod mail;
 pub mod mongodb;
 pub mod mqtt;
 pub mod mssql;
+pub mod nest_log_sink;
 pub mod netbios;
 pub mod nfs;
 pub mod ntp;
 pub mod openvpn;
 pub mod quic;
 pub mod radius;
+pub mod raknet;
 pub mod rdp;
 pub mod rtp;
 pub mod rtsp;
@@ -42,12 +46,14 @@ pub mod slp;
 pub mod smb;
 pub mod snmp;
 pub mod socks;
+pub mod source_engine;
 pub mod ssdp;
 pub mod ssh;
 pub mod stun;
 pub mod syslog;
 pub mod telnet;
 pub mod tls;
+pub mod tuya_lp;
 pub mod wire;
 pub mod wireguard;
 pub mod xmpp;
@@ -181,6 +187,12 @@ protocols! {
     SOCKS = 172, "SOCKS", "Web";
     ELASTICSEARCH = 330, "Elasticsearch", "System";
     MONGODB = 60, "MongoDB", "Database";
+    SOURCE_ENGINE = 333, "Source_Engine", "Game";
+    RAKNET = 286, "RakNet", "Game";
+    TUYA_LP = 331, "TuyaLP", "IoT-Scada";
+    BJNP = 204, "BJNP", "System";
+    BACNET = 334, "BACnet", "IoT-Scada";
+    NEST_LOG_SINK = 43, "NestLogSink", "Cloud";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -229,6 +241,12 @@ pub static DISSECTORS: &[&Dissector] = &[
     &socks::DISSECTOR,
     &elasticsearch::DISSECTOR,
     &mongodb::DISSECTOR,
+    &source_engine::DISSECTOR,
+    &raknet::DISSECTOR,
+    &tuya_lp::DISSECTOR,
+    &bjnp::DISSECTOR,
+    &bacnet::DISSECTOR,
+    &nest_log_sink::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
