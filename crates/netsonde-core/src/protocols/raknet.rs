@@ -5,7 +5,7 @@
 //! which end with a length-prefixed server description.
 //!
 //! A flow seen mid-session is recognised by its connected datagrams when they parse
-//! exactly: frame sets (0x80-0x8d: 24-bit sequence number, then frames of flags, bit
+//! exactly: frame sets (0x84/0x8c: 24-bit sequence number, then frames of flags, bit
 //! length and the reliability/ordering/split fields those flags call for) and ACK/NAK
 //! (0xc0/0xa0: a record count, then single sequence numbers or ranges).
 
@@ -47,7 +47,9 @@ fn le24(d: &[u8], at: usize) -> Option<u32> {
 /// Whether the datagram is a connected frame set or ACK/NAK that parses to its last byte.
 pub fn is_connected_datagram(d: &[u8]) -> bool {
     match d.first() {
-        Some(0x80..=0x8d) => frames_fit(d, 4),
+        // Valid-datagram bit with "needs B and AS" (and continuous-send): what RakNet
+        // sends. A bare 0x80 is left out, as it is also RTP's first byte.
+        Some(0x84 | 0x8c) => frames_fit(d, 4),
         Some(0xa0 | 0xc0) => ack_records_fit(d),
         _ => false,
     }
@@ -63,6 +65,12 @@ fn frames_fit(d: &[u8], mut at: usize) -> bool {
         };
         let reliability = flags >> 5;
         if flags & 0x0f != 0 || bits == 0 {
+            return false;
+        }
+        // Only unreliable and reliable (unordered) frames count as evidence: nDPI does not
+        // recognise flows seen from their ordered/sequenced frames, and claiming those
+        // would disagree with it.
+        if !matches!(reliability, 0 | 2 | 5 | 6) {
             return false;
         }
         at += 3;
@@ -160,10 +168,17 @@ mod tests {
         assert_eq!(c.name(), "RakNet");
         f.push(0);
         assert!(!is_connected_datagram(&f));
+        f.pop();
+        f[0] = 0x80;
+        assert!(!is_connected_datagram(&f));
         // Unreliable frame of 17 bytes.
         let mut u = vec![0x84, 2, 0, 0, 0x00, 0x00, 0x88];
         u.extend_from_slice(&[3; 17]);
         assert!(is_connected_datagram(&u));
+        // Reliable ordered frames are not used as evidence.
+        let mut o = vec![0x84, 0, 0, 0, 0x60, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 0];
+        o.extend_from_slice(&[0x10, 0]);
+        assert!(!is_connected_datagram(&o));
         // ACK with one range 1..2, and five single records.
         assert!(is_connected_datagram(
             b"\xc0\x00\x01\x00\x01\x00\x00\x02\x00\x00"
