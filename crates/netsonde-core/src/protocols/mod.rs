@@ -17,12 +17,15 @@ pub mod elasticsearch;
 pub mod ethereum;
 pub mod fix;
 pub mod ftp;
+pub mod genshin_impact;
 pub mod gnutella;
 #[cfg(test)]
 pub mod harness;
+pub mod hsrp;
 pub mod http;
 pub mod ike;
 pub mod irc;
+pub mod kcp;
 pub mod kerberos;
 pub mod ldap;
 pub mod lines;
@@ -39,6 +42,7 @@ pub mod quic;
 pub mod radius;
 pub mod raknet;
 pub mod rdp;
+pub mod rmcp;
 pub mod rtp;
 pub mod rtsp;
 pub mod sip;
@@ -46,6 +50,7 @@ pub mod slp;
 pub mod smb;
 pub mod snmp;
 pub mod socks;
+pub mod someip;
 pub mod source_engine;
 pub mod ssdp;
 pub mod ssh;
@@ -53,7 +58,9 @@ pub mod stun;
 pub mod syslog;
 pub mod telnet;
 pub mod tls;
+pub mod tplink_shp;
 pub mod tuya_lp;
+pub mod ubntac2;
 pub mod wire;
 pub mod wireguard;
 pub mod xmpp;
@@ -193,6 +200,13 @@ protocols! {
     BJNP = 204, "BJNP", "System";
     BACNET = 334, "BACnet", "IoT-Scada";
     NEST_LOG_SINK = 43, "NestLogSink", "Cloud";
+    UBNTAC2 = 31, "UBNTAC2", "Network";
+    TPLINK_SHP = 332, "TPLINK_SHP", "IoT-Scada";
+    HSRP = 282, "HSRP", "Network";
+    GENSHIN_IMPACT = 257, "GenshinImpact", "Game";
+    KCP = 385, "KCP", "Network";
+    RMCP = 351, "RMCP", "System";
+    SOMEIP = 229, "SOMEIP", "RPC";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -247,6 +261,13 @@ pub static DISSECTORS: &[&Dissector] = &[
     &bjnp::DISSECTOR,
     &bacnet::DISSECTOR,
     &nest_log_sink::DISSECTOR,
+    &ubntac2::DISSECTOR,
+    &tplink_shp::DISSECTOR,
+    &hsrp::DISSECTOR,
+    &genshin_impact::DISSECTOR,
+    &kcp::DISSECTOR,
+    &rmcp::DISSECTOR,
+    &someip::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
