@@ -3,7 +3,7 @@
 //! reply, 0x194 to disconnect), conversation/token words, the constant 1234567890 and an
 //! end marker (0xFFFFFFFF from the client, 0x14514545 from the server).
 //!
-//! Its TCP side channel opens with a message of a 32-bit version (1), the 32-bit length of
+//! Its TCP side channel opens with a message of a version byte (1), the 32-bit length of
 //! the whole message, and a type byte (7 for the client's hello, 8 for the server's reply).
 
 use super::wire::be32;
@@ -35,9 +35,9 @@ pub fn is_handshake(d: &[u8]) -> bool {
 /// Whether `d` is the TCP side channel's hello or its reply.
 pub fn is_tcp_hello(d: &[u8]) -> bool {
     d.len() >= 16
-        && be32(d, 0) == Some(1)
-        && be32(d, 4).and_then(|n| usize::try_from(n).ok()) == Some(d.len())
-        && matches!(d.get(8), Some(7 | 8))
+        && d.first() == Some(&1)
+        && be32(d, 1).and_then(|n| usize::try_from(n).ok()) == Some(d.len())
+        && matches!(d.get(5), Some(7 | 8))
 }
 
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn tcp_hello() {
-        let mut h = vec![0, 0, 0, 1, 0, 0, 0, 42, 7, 0, 0, 0, 0];
+        let mut h = vec![1, 0, 0, 0, 42, 7, 0, 0, 0, 0];
         h.resize(42, 0x11);
         let mut c = Conv::tcp(&DISSECTOR, 39822, 80);
         c.client(&h);
@@ -85,7 +85,7 @@ mod tests {
         h.push(0);
         assert!(!is_tcp_hello(&h));
         h.pop();
-        h[8] = 9;
+        h[5] = 9;
         assert!(!is_tcp_hello(&h));
     }
 }
