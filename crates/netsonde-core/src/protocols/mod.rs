@@ -15,12 +15,15 @@ pub mod dhcpv6;
 pub mod dns;
 pub mod elasticsearch;
 pub mod ethereum;
+pub mod ethernet_ip;
+pub mod fins;
 pub mod fix;
 pub mod ftp;
 pub mod genshin_impact;
 pub mod gnutella;
 #[cfg(test)]
 pub mod harness;
+pub mod hart_ip;
 pub mod hsrp;
 pub mod http;
 pub mod ike;
@@ -59,6 +62,7 @@ pub mod syslog;
 pub mod telnet;
 pub mod tls;
 pub mod tplink_shp;
+pub mod trdp;
 pub mod tuya_lp;
 pub mod ubntac2;
 pub mod wire;
@@ -207,6 +211,10 @@ protocols! {
     KCP = 385, "KCP", "Network";
     RMCP = 351, "RMCP", "System";
     SOMEIP = 229, "SOMEIP", "RPC";
+    ETHERNET_IP = 278, "EthernetIP", "Network";
+    HART_IP = 72, "HART-IP", "IoT-Scada";
+    FINS = 362, "FINS", "IoT-Scada";
+    TRDP = 424, "TRDP", "IoT-Scada";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -268,6 +276,10 @@ pub static DISSECTORS: &[&Dissector] = &[
     &kcp::DISSECTOR,
     &rmcp::DISSECTOR,
     &someip::DISSECTOR,
+    &ethernet_ip::DISSECTOR,
+    &hart_ip::DISSECTOR,
+    &fins::DISSECTOR,
+    &trdp::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
