@@ -18,7 +18,7 @@ pub static DISSECTOR: Dissector = Dissector {
 /// Whether `d` is a FINS frame with its "FINS" TCP header.
 pub fn is_tcp_frame(d: &[u8]) -> bool {
     d.get(..4) == Some(&b"FINS"[..])
-        && be32(d, 4).is_some_and(|n| n >= 8 && n < 0x1_0000)
+        && be32(d, 4).is_some_and(|n| (8..0x1_0000).contains(&n))
         && be32(d, 8).is_some_and(|c| c <= 3)
 }
 
