@@ -7,6 +7,8 @@
 
 pub mod bacnet;
 pub mod ber;
+pub mod bfd;
+pub mod bgp;
 pub mod bitcoin;
 pub mod bittorrent;
 pub mod bjnp;
@@ -26,11 +28,14 @@ pub mod harness;
 pub mod hart_ip;
 pub mod hsrp;
 pub mod http;
+pub mod iec60870;
 pub mod ike;
 pub mod irc;
 pub mod kcp;
 pub mod kerberos;
+pub mod knxnet_ip;
 pub mod ldap;
+pub mod ldp;
 pub mod lines;
 pub mod mail;
 pub mod mongodb;
@@ -215,6 +220,11 @@ protocols! {
     HART_IP = 72, "HART-IP", "IoT-Scada";
     FINS = 362, "FINS", "IoT-Scada";
     TRDP = 424, "TRDP", "IoT-Scada";
+    BGP = 13, "BGP", "Network";
+    BFD = 401, "BFD", "Network";
+    LDP = 409, "LDP", "Network";
+    KNXNET_IP = 410, "KNXnet_IP", "IoT-Scada";
+    IEC60870 = 245, "IEC60870", "IoT-Scada";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -280,6 +290,11 @@ pub static DISSECTORS: &[&Dissector] = &[
     &hart_ip::DISSECTOR,
     &fins::DISSECTOR,
     &trdp::DISSECTOR,
+    &bgp::DISSECTOR,
+    &bfd::DISSECTOR,
+    &ldp::DISSECTOR,
+    &knxnet_ip::DISSECTOR,
+    &iec60870::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
