@@ -14,6 +14,7 @@ pub mod bittorrent;
 pub mod bjnp;
 pub mod dhcp;
 pub mod dhcpv6;
+pub mod dlep;
 pub mod dns;
 pub mod elasticsearch;
 pub mod ethereum;
@@ -46,6 +47,7 @@ pub mod netbios;
 pub mod nfs;
 pub mod ntp;
 pub mod openvpn;
+pub mod ptpv2;
 pub mod quic;
 pub mod radius;
 pub mod raknet;
@@ -225,6 +227,8 @@ protocols! {
     LDP = 409, "LDP", "Network";
     KNXNET_IP = 410, "KNXnet_IP", "IoT-Scada";
     IEC60870 = 245, "IEC60870", "IoT-Scada";
+    DLEP = 400, "DLEP", "Network";
+    PTPV2 = 358, "PTPv2", "System";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -295,6 +299,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &ldp::DISSECTOR,
     &knxnet_ip::DISSECTOR,
     &iec60870::DISSECTOR,
+    &dlep::DISSECTOR,
+    &ptpv2::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
