@@ -38,6 +38,7 @@ pub mod knxnet_ip;
 pub mod ldap;
 pub mod ldp;
 pub mod lines;
+pub mod lisp;
 pub mod mail;
 pub mod mongodb;
 pub mod mqtt;
@@ -229,6 +230,7 @@ protocols! {
     IEC60870 = 245, "IEC60870", "IoT-Scada";
     DLEP = 400, "DLEP", "Network";
     PTPV2 = 358, "PTPv2", "System";
+    LISP = 236, "LISP", "Cloud";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -301,6 +303,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &iec60870::DISSECTOR,
     &dlep::DISSECTOR,
     &ptpv2::DISSECTOR,
+    &lisp::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
