@@ -12,6 +12,7 @@ pub mod bgp;
 pub mod bitcoin;
 pub mod bittorrent;
 pub mod bjnp;
+pub mod c37118;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dlep;
@@ -231,6 +232,7 @@ protocols! {
     DLEP = 400, "DLEP", "Network";
     PTPV2 = 358, "PTPv2", "System";
     LISP = 236, "LISP", "Cloud";
+    IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -304,6 +306,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &dlep::DISSECTOR,
     &ptpv2::DISSECTOR,
     &lisp::DISSECTOR,
+    &c37118::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
