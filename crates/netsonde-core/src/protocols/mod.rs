@@ -76,6 +76,7 @@ pub mod tuya_lp;
 pub mod ubntac2;
 pub mod wire;
 pub mod wireguard;
+pub mod wsd;
 pub mod xmpp;
 pub mod zabbix;
 
@@ -233,6 +234,7 @@ protocols! {
     PTPV2 = 358, "PTPv2", "System";
     LISP = 236, "LISP", "Cloud";
     IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
+    WSD = 153, "WSD", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -307,6 +309,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &ptpv2::DISSECTOR,
     &lisp::DISSECTOR,
     &c37118::DISSECTOR,
+    &wsd::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
