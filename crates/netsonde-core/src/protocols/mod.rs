@@ -11,32 +11,48 @@ pub mod amqp;
 mod any_port_tests;
 pub mod avast;
 pub mod avast_securedns;
+pub mod bacnet;
 pub mod ber;
+pub mod bfd;
+pub mod bgp;
 pub mod bitcoin;
 pub mod bittorrent;
+pub mod bjnp;
+pub mod c37118;
 pub mod collectd;
 pub mod crynet;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod discord;
+pub mod dlep;
 pub mod dns;
 pub mod dropbox;
 pub mod dtls;
 pub mod elasticsearch;
 pub mod ethereum;
+pub mod ethernet_ip;
+pub mod fins;
 pub mod fix;
 pub mod ftp;
+pub mod genshin_impact;
 pub mod gnutella;
 pub mod h323;
 #[cfg(test)]
 pub mod harness;
+pub mod hart_ip;
 pub mod hislip;
+pub mod hsrp;
 pub mod http;
+pub mod iec60870;
 pub mod ike;
 pub mod irc;
+pub mod kcp;
 pub mod kerberos;
+pub mod knxnet_ip;
 pub mod ldap;
+pub mod ldp;
 pub mod lines;
+pub mod lisp;
 pub mod lustre;
 pub mod mail;
 pub mod mining;
@@ -48,6 +64,7 @@ pub mod mumble;
 pub mod munin;
 pub mod nat_pmp;
 pub mod nats;
+pub mod nest_log_sink;
 pub mod netbios;
 pub mod netflow;
 pub mod nfs;
@@ -56,12 +73,15 @@ pub mod ntp;
 pub mod oicq;
 pub mod openvpn;
 pub mod postgres;
+pub mod ptpv2;
 pub mod quic;
 pub mod radius;
 pub mod radmin;
 pub mod raft;
+pub mod raknet;
 pub mod rdp;
 pub mod ripe_atlas;
+pub mod rmcp;
 pub mod roughtime;
 pub mod rsh;
 pub mod rtp;
@@ -74,6 +94,8 @@ pub mod smb;
 pub mod snmp;
 pub mod socks;
 pub mod softether;
+pub mod someip;
+pub mod source_engine;
 pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
@@ -85,6 +107,10 @@ pub mod teamviewer;
 pub mod telnet;
 pub mod thrift;
 pub mod tls;
+pub mod tplink_shp;
+pub mod trdp;
+pub mod tuya_lp;
+pub mod ubntac2;
 pub mod uftp;
 pub mod usenet;
 pub mod viber;
@@ -92,6 +118,7 @@ pub mod vnc;
 pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
+pub mod wsd;
 pub mod xiaomi;
 pub mod xmpp;
 pub mod zabbix;
@@ -273,6 +300,33 @@ protocols! {
     RADMIN = 391, "Radmin", "RemoteAccess";
     NOMACHINE = 378, "NoMachine", "RemoteAccess";
     RAFT = 392, "Raft", "Network";
+    SOURCE_ENGINE = 333, "Source_Engine", "Game";
+    RAKNET = 286, "RakNet", "Game";
+    TUYA_LP = 331, "TuyaLP", "IoT-Scada";
+    BJNP = 204, "BJNP", "System";
+    BACNET = 334, "BACnet", "IoT-Scada";
+    NEST_LOG_SINK = 43, "NestLogSink", "Cloud";
+    UBNTAC2 = 31, "UBNTAC2", "Network";
+    TPLINK_SHP = 332, "TPLINK_SHP", "IoT-Scada";
+    HSRP = 282, "HSRP", "Network";
+    GENSHIN_IMPACT = 257, "GenshinImpact", "Game";
+    KCP = 385, "KCP", "Network";
+    RMCP = 351, "RMCP", "System";
+    SOMEIP = 229, "SOMEIP", "RPC";
+    ETHERNET_IP = 278, "EthernetIP", "Network";
+    HART_IP = 72, "HART-IP", "IoT-Scada";
+    FINS = 362, "FINS", "IoT-Scada";
+    TRDP = 424, "TRDP", "IoT-Scada";
+    BGP = 13, "BGP", "Network";
+    BFD = 401, "BFD", "Network";
+    LDP = 409, "LDP", "Network";
+    KNXNET_IP = 410, "KNXnet_IP", "IoT-Scada";
+    IEC60870 = 245, "IEC60870", "IoT-Scada";
+    DLEP = 400, "DLEP", "Network";
+    PTPV2 = 358, "PTPv2", "System";
+    LISP = 236, "LISP", "Cloud";
+    IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
+    WSD = 153, "WSD", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -365,6 +419,33 @@ pub static DISSECTORS: &[&Dissector] = &[
     &radmin::DISSECTOR,
     &nomachine::DISSECTOR,
     &raft::DISSECTOR,
+    &source_engine::DISSECTOR,
+    &raknet::DISSECTOR,
+    &tuya_lp::DISSECTOR,
+    &bjnp::DISSECTOR,
+    &bacnet::DISSECTOR,
+    &nest_log_sink::DISSECTOR,
+    &ubntac2::DISSECTOR,
+    &tplink_shp::DISSECTOR,
+    &hsrp::DISSECTOR,
+    &genshin_impact::DISSECTOR,
+    &kcp::DISSECTOR,
+    &rmcp::DISSECTOR,
+    &someip::DISSECTOR,
+    &ethernet_ip::DISSECTOR,
+    &hart_ip::DISSECTOR,
+    &fins::DISSECTOR,
+    &trdp::DISSECTOR,
+    &bgp::DISSECTOR,
+    &bfd::DISSECTOR,
+    &ldp::DISSECTOR,
+    &knxnet_ip::DISSECTOR,
+    &iec60870::DISSECTOR,
+    &dlep::DISSECTOR,
+    &ptpv2::DISSECTOR,
+    &lisp::DISSECTOR,
+    &c37118::DISSECTOR,
+    &wsd::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
