@@ -6,7 +6,8 @@
 //! directory listing.
 
 use super::lines::{
-    first_lines, is_one_of, lines, reply_code, split_word, starts_with_ci, text, FirstLine,
+    first_lines, inspect_lines, is_one_of, lines, reply_code, split_word, starts_with_ci, text,
+    FirstLine, LineProtocol,
 };
 use super::mail::CLEAR_TEXT_CREDENTIALS;
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
@@ -97,25 +98,21 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
     (ins.packet_no >= MAX_PROBE_PACKETS).then_some(false)
 }
 
+/// How this protocol is confirmed and parsed, run by [`inspect_lines`].
+static LINES: LineProtocol<State> = LineProtocol {
+    proto: id::FTP_CONTROL,
+    probe,
+    init: |_, _| State::default(),
+    wrap: ProtoState::Ftp,
+    state: |s| match s {
+        ProtoState::Ftp(state) => Some(state),
+        _ => None,
+    },
+    parse,
+};
+
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
-    if !matches!(st.state, ProtoState::Ftp(_)) {
-        match probe(ins) {
-            Some(true) => {}
-            Some(false) => return Verdict::Exclude,
-            None => return Verdict::Continue,
-        }
-        ins.detect(id::FTP_CONTROL);
-        *st.state = ProtoState::Ftp(State::default());
-    }
-    let ProtoState::Ftp(state) = st.state else {
-        return Verdict::Done;
-    };
-    let mut state = std::mem::take(state);
-    let verdict = parse(ins, st, &mut state);
-    if let ProtoState::Ftp(s) = st.state {
-        *s = state;
-    }
-    verdict
+    inspect_lines(&LINES, ins, st)
 }
 
 fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) -> Verdict {

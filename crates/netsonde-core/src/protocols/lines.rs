@@ -1,7 +1,8 @@
 //! Helpers for line-oriented text protocols (SMTP, POP3, IMAP, FTP, IRC, RTSP, …): complete
 //! lines off the front of a stream, command words, printable values.
 
-use super::Inspect;
+use super::{DissectorState, Inspect, ProtoState, Verdict};
+use crate::classify::ProtoId;
 
 /// Longest line waited for; a longer run of bytes without an end of line is not a text
 /// protocol line.
@@ -159,6 +160,47 @@ pub fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(bytes.get(1..1 + n).unwrap_or_default());
     }
     Some(out)
+}
+
+/// A stateful line protocol (SMTP, POP3, IMAP, FTP): how it is confirmed, where its state
+/// lives in [`ProtoState`], and how its lines are parsed once confirmed.
+pub struct LineProtocol<S> {
+    pub proto: ProtoId,
+    /// `Some(true)`: confirmed; `Some(false)`: not this protocol; `None`: wait.
+    pub probe: fn(&Inspect<'_>) -> Option<bool>,
+    /// The state at confirmation (it may read what the first packets said).
+    pub init: fn(&mut Inspect<'_>, &mut DissectorState<'_>) -> S,
+    pub wrap: fn(S) -> ProtoState,
+    pub state: fn(&mut ProtoState) -> Option<&mut S>,
+    pub parse: fn(&mut Inspect<'_>, &mut DissectorState<'_>, &mut S) -> Verdict,
+}
+
+/// The dissector of a [`LineProtocol`]: probe until confirmed, then parse with its state.
+pub fn inspect_lines<S: Default>(
+    p: &LineProtocol<S>,
+    ins: &mut Inspect<'_>,
+    st: &mut DissectorState<'_>,
+) -> Verdict {
+    if (p.state)(st.state).is_none() {
+        match (p.probe)(ins) {
+            Some(true) => {}
+            Some(false) => return Verdict::Exclude,
+            None => return Verdict::Continue,
+        }
+        ins.detect(p.proto);
+        let state = (p.init)(ins, st);
+        *st.state = (p.wrap)(state);
+    }
+    // The state is taken out while parsing, which also needs the rest of `st`.
+    let Some(slot) = (p.state)(st.state) else {
+        return Verdict::Done;
+    };
+    let mut state = std::mem::take(slot);
+    let verdict = (p.parse)(ins, st, &mut state);
+    if let Some(slot) = (p.state)(st.state) {
+        *slot = state;
+    }
+    verdict
 }
 
 #[cfg(test)]

@@ -2,7 +2,10 @@
 //! tagged IMAP command, or a greeting naming IMAP. Extracts the LOGIN / AUTHENTICATE PLAIN
 //! user; STARTTLS turns the flow into `IMAPS` and hands it to TLS.
 
-use super::super::lines::{first_lines, is_one_of, lines, split_word, starts_with_ci, FirstLine};
+use super::super::lines::{
+    first_lines, inspect_lines, is_one_of, lines, split_word, starts_with_ci, FirstLine,
+    LineProtocol,
+};
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use super::{clear_text_user, sasl_plain_user, unquote};
 use crate::attrs;
@@ -108,25 +111,21 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
     (ins.packet_no >= MAX_PROBE_PACKETS).then_some(false)
 }
 
+/// How this protocol is confirmed and parsed, run by [`inspect_lines`].
+static LINES: LineProtocol<State> = LineProtocol {
+    proto: id::IMAP,
+    probe,
+    init: |_, _| State::default(),
+    wrap: ProtoState::Imap,
+    state: |s| match s {
+        ProtoState::Imap(state) => Some(state),
+        _ => None,
+    },
+    parse,
+};
+
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
-    if !matches!(st.state, ProtoState::Imap(_)) {
-        match probe(ins) {
-            Some(true) => {}
-            Some(false) => return Verdict::Exclude,
-            None => return Verdict::Continue,
-        }
-        ins.detect(id::IMAP);
-        *st.state = ProtoState::Imap(State::default());
-    }
-    let ProtoState::Imap(state) = st.state else {
-        return Verdict::Done;
-    };
-    let mut state = std::mem::take(state);
-    let verdict = parse(ins, st, &mut state);
-    if let ProtoState::Imap(s) = st.state {
-        *s = state;
-    }
-    verdict
+    inspect_lines(&LINES, ins, st)
 }
 
 fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) -> Verdict {

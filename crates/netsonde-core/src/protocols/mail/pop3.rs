@@ -2,7 +2,9 @@
 //! `-ERR`). Extracts the USER / APOP / AUTH PLAIN user; STLS turns the flow into `POPS` and
 //! hands it to TLS.
 
-use super::super::lines::{first_lines, is_one_of, lines, split_word, FirstLine};
+use super::super::lines::{
+    first_lines, inspect_lines, is_one_of, lines, split_word, FirstLine, LineProtocol,
+};
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use super::{clear_text_user, sasl_plain_user, USER};
 use crate::attrs;
@@ -69,25 +71,21 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
     (ins.packet_no >= MAX_PROBE_PACKETS).then_some(false)
 }
 
+/// How this protocol is confirmed and parsed, run by [`inspect_lines`].
+static LINES: LineProtocol<State> = LineProtocol {
+    proto: id::POP3,
+    probe,
+    init: |_, _| State::default(),
+    wrap: ProtoState::Pop3,
+    state: |s| match s {
+        ProtoState::Pop3(state) => Some(state),
+        _ => None,
+    },
+    parse,
+};
+
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
-    if !matches!(st.state, ProtoState::Pop3(_)) {
-        match probe(ins) {
-            Some(true) => {}
-            Some(false) => return Verdict::Exclude,
-            None => return Verdict::Continue,
-        }
-        ins.detect(id::POP3);
-        *st.state = ProtoState::Pop3(State::default());
-    }
-    let ProtoState::Pop3(state) = st.state else {
-        return Verdict::Done;
-    };
-    let mut state = std::mem::take(state);
-    let verdict = parse(ins, st, &mut state);
-    if let ProtoState::Pop3(s) = st.state {
-        *s = state;
-    }
-    verdict
+    inspect_lines(&LINES, ins, st)
 }
 
 fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) -> Verdict {

@@ -4,8 +4,8 @@
 //! flow into `SMTPS` and hands it to TLS.
 
 use super::super::lines::{
-    base64_decode, first_lines, is_one_of, lines, reply_code, split_word, starts_with_ci, text,
-    FirstLine,
+    base64_decode, first_lines, inspect_lines, is_one_of, lines, reply_code, split_word,
+    starts_with_ci, text, FirstLine, LineProtocol,
 };
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use super::{clear_text_user, sasl_plain_user};
@@ -127,34 +127,34 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
     None
 }
 
+/// How this protocol is confirmed and parsed, run by [`inspect_lines`].
+static LINES: LineProtocol<State> = LineProtocol {
+    proto: id::SMTP,
+    probe,
+    init: confirmed,
+    wrap: ProtoState::Smtp,
+    state: |s| match s {
+        ProtoState::Smtp(state) => Some(state),
+        _ => None,
+    },
+    parse,
+};
+
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
-    if !matches!(st.state, ProtoState::Smtp(_)) {
-        match probe(ins) {
-            Some(true) => {}
-            Some(false) => return Verdict::Exclude,
-            None => return Verdict::Continue,
+    inspect_lines(&LINES, ins, st)
+}
+
+fn confirmed(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> State {
+    let mut state = State::default();
+    if ins.to_server() {
+        // Confirmed on the client's command: the greeting is in the other direction,
+        // which will be parsed with the server's next bytes; take its name now.
+        let [_, greeting] = ins.first_payload;
+        if let Some((line, _)) = lines(greeting).next() {
+            greeting_line(line, ins, st, &mut state);
         }
-        ins.detect(id::SMTP);
-        let mut state = State::default();
-        if ins.to_server() {
-            // Confirmed on the client's command: the greeting is in the other direction,
-            // which will be parsed with the server's next bytes; take its name now.
-            let [_, greeting] = ins.first_payload;
-            if let Some((line, _)) = lines(greeting).next() {
-                greeting_line(line, ins, st, &mut state);
-            }
-        }
-        *st.state = ProtoState::Smtp(state);
     }
-    let ProtoState::Smtp(state) = st.state else {
-        return Verdict::Done;
-    };
-    let mut state = std::mem::take(state);
-    let verdict = parse(ins, st, &mut state);
-    if let ProtoState::Smtp(s) = st.state {
-        *s = state;
-    }
-    verdict
+    state
 }
 
 fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) -> Verdict {
