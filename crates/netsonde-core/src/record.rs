@@ -37,6 +37,11 @@ const PROMOTED: [(&str, &[&str]); 5] = [
 ];
 
 fn promoted(meta: &[(String, MetaValue)], field: &str) -> Option<String> {
+    promoted_from(meta, field).map(|(_, value)| value)
+}
+
+/// The promoted value and the attribute it came from.
+fn promoted_from<'m>(meta: &'m [(String, MetaValue)], field: &str) -> Option<(&'m str, String)> {
     let (_, names) = PROMOTED.iter().find(|(f, _)| *f == field)?;
     names.iter().find_map(|pattern| {
         meta.iter()
@@ -44,11 +49,47 @@ fn promoted(meta: &[(String, MetaValue)], field: &str) -> Option<String> {
                 Some(suffix) => k.ends_with(suffix),
                 None => k == pattern,
             })
-            .and_then(|(_, v)| match v {
-                MetaValue::Str(s) => Some(s.clone()),
+            .and_then(|(k, v)| match v {
+                MetaValue::Str(s) => Some((k.as_str(), s.clone())),
                 _ => None,
             })
     })
+}
+
+/// The server name a flow asked for. An HTTP Host header may carry a `:port`, which is not
+/// part of the name; other protocols' values are kept as they are.
+fn requested_server_name(meta: &[(String, MetaValue)]) -> Option<String> {
+    let (attr, value) = promoted_from(meta, "requested_server_name")?;
+    Some(if attr == "http.host" {
+        server_name(value)
+    } else {
+        value
+    })
+}
+
+/// The server's name without the `:port` a Host header may carry (`example.com:8080`);
+/// bracketed and bare IPv6 addresses keep their colons.
+fn server_name(host: String) -> String {
+    match host.rsplit_once(':') {
+        Some((name, port))
+            if !name.is_empty()
+                && !name.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name.to_string()
+        }
+        Some((name, port))
+            if name.starts_with('[')
+                && name.ends_with(']')
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string()
+        }
+        _ => host,
+    }
 }
 
 /// A value of an extracted attribute (see `metadata`).
@@ -213,7 +254,7 @@ impl FlowRecord {
             application_name: application_name(&class, sigs),
             application_category_name: category_name(&class, sigs),
             application_confidence: class.confidence.name(),
-            requested_server_name: promoted(&metadata, "requested_server_name"),
+            requested_server_name: requested_server_name(&metadata),
             user_agent: promoted(&metadata, "user_agent"),
             content_type: promoted(&metadata, "content_type"),
             client_fingerprint: promoted(&metadata, "client_fingerprint"),
@@ -390,7 +431,17 @@ fn json_value(out: &mut String, v: &FieldValue<'_>) {
 
 #[cfg(test)]
 mod json_tests {
-    use super::json_str;
+    use super::{json_str, server_name};
+
+    #[test]
+    fn server_names_lose_the_port_of_a_host_header() {
+        assert_eq!(server_name("example.com:8080".into()), "example.com");
+        assert_eq!(server_name("10.0.0.1:80".into()), "10.0.0.1");
+        assert_eq!(server_name("[2001:db8::1]:443".into()), "2001:db8::1");
+        assert_eq!(server_name("2001:db8::1".into()), "2001:db8::1");
+        assert_eq!(server_name("example.com".into()), "example.com");
+        assert_eq!(server_name("odd:name".into()), "odd:name");
+    }
 
     #[test]
     fn strings_are_escaped_as_json() {
