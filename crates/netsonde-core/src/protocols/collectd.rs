@@ -5,8 +5,16 @@
 //! confirmed, as their content cannot be checked.
 
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
+use crate::attrs;
 
-pub static ATTRS: &[&crate::metadata::AttrSpec] = &[];
+attrs! {
+    pub HOSTNAME = "collectd.hostname", Str, Identifier, "Host name the reporting agent gives (host part)";
+}
+
+pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&HOSTNAME];
+
+/// The host part's type.
+const PART_HOST: u16 = 0x0000;
 
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::COLLECTD,
@@ -47,9 +55,24 @@ fn be16(d: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(d.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
+/// The value of the first host part (a NUL-terminated string), if the datagram opens with one.
+fn host_part(d: &[u8]) -> Option<String> {
+    if be16(d, 0)? != PART_HOST {
+        return None;
+    }
+    let len = usize::from(be16(d, 2)?);
+    let value = d.get(4..len)?;
+    let value = value.strip_suffix(&[0]).unwrap_or(value);
+    (!value.is_empty() && value.iter().all(|b| b.is_ascii_graphic()))
+        .then(|| String::from_utf8_lossy(value).into_owned())
+}
+
+fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if leading_parts(ins.data) >= NEEDED {
         ins.detect(id::COLLECTD);
+        if let Some(host) = host_part(ins.data) {
+            st.set_str(&HOSTNAME, host);
+        }
         return Verdict::Done;
     }
     Verdict::Exclude
@@ -69,6 +92,7 @@ mod tests {
         let mut c = Conv::udp(&DISSECTOR, 36576, 25826);
         c.client(HEAD);
         assert_eq!(c.name(), "collectd");
+        assert_eq!(c.meta(&HOSTNAME).as_deref(), Some("devlap.fritz.box"));
     }
 
     #[test]
