@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
         client_ip: [10; 16],
         server_ip: [20; 16],
     };
-    let sigs = SignatureSet::builtin();
+    // Parsed once per process: per input it would cost more than the dissectors.
+    let sigs = SignatureSet::builtin_shared();
     let order = candidate_order(DISSECTORS, l4, [client_port, server_port]);
     let mut dpi = Dpi::new(order);
     let mut seq = [1000u32, 5000u32];
