@@ -136,15 +136,6 @@ impl Analysis {
         &mut self.engine
     }
 
-    /// Every path given, for messages.
-    pub fn describe(paths: &[PathBuf]) -> String {
-        paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     pub fn is_capture(path: &Path) -> bool {
         CaptureReader::open(path).is_ok()
     }

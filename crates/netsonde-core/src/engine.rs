@@ -195,11 +195,6 @@ impl Engine {
         &self.sigs
     }
 
-    /// Replaces the signature packs; flows already classified keep their classification.
-    pub fn set_signatures(&mut self, sigs: Arc<SignatureSet>) {
-        self.sigs = sigs;
-    }
-
     /// Adds a signature pack (TOML text) to those in use, while flows go on: applications
     /// already declared with the same id are replaced, new ones added. Flows classified
     /// before keep their classification; flows still under inspection use the new pack.
