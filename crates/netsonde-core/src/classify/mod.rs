@@ -465,15 +465,7 @@ impl Dpi {
         cache: &mut DnsCache,
         calls: &mut CallCache,
     ) {
-        // Media flows of one call share the local endpoint: an application recognised on one
-        // (STUN attributes, the TURN realm) names the others.
-        const MEDIA: [ProtoId; 4] = [
-            protocols::id::STUN,
-            protocols::id::DTLS,
-            protocols::id::RTP,
-            protocols::id::RTCP,
-        ];
-        if MEDIA.contains(&self.class.master) {
+        if protocols::CALL_MEDIA.contains(&self.class.master) {
             let local = (ends.ip_version, ends.client_ip, ends.client_port);
             match self.class.app {
                 Some(app) => calls.insert_key(local, app),
@@ -571,11 +563,10 @@ pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
 }
 
 /// The category of the classification: the application's, else the carried protocol's,
-/// else the protocol's. A DNS flow keeps DNS's category whatever name it asked for (as nDPI
-/// reports "DNS.YouTube" in "Network"): resolving a name is network plumbing, not use of
-/// the application.
+/// else the protocol's — except for protocols that keep their own
+/// ([`protocols::KEEP_CATEGORY`]).
 pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
-    if class.master == protocols::id::DNS {
+    if protocols::KEEP_CATEGORY.contains(&class.master) {
         return protocols::category(class.master).to_string();
     }
     match (class.app.and_then(|a| sigs.app(a)), class.sub) {

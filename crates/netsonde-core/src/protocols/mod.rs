@@ -594,6 +594,15 @@ pub fn category(id: ProtoId) -> &'static str {
     info(id).map_or("Unknown", |p| p.category)
 }
 
+/// Protocols whose category an application riding on them does not change: resolving a
+/// name is network plumbing, not use of the application (nDPI reports "DNS.YouTube" in
+/// "Network").
+pub const KEEP_CATEGORY: &[ProtoId] = &[id::DNS];
+
+/// Media protocols of a call: its flows share the local endpoint, so an application
+/// recognised on one of them (STUN attributes, the TURN realm) names the others.
+pub const CALL_MEDIA: &[ProtoId] = &[id::STUN, id::DTLS, id::RTP, id::RTCP];
+
 /// The protocol recognised by an IP protocol number alone, if any.
 pub fn by_ip_proto(ip_proto: u8) -> Option<ProtoId> {
     PROTOCOLS
