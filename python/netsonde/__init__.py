@@ -6,7 +6,7 @@ for flow in netsonde.analyze("capture.pcap"):
 """
 
 from ._core import __version__
-from .api import Engine, analyze
+from .api import Analysis, Engine, analyze
 from .errors import CaptureFormatError, NetsondeError, TruncatedCaptureWarning
 from .events import EVENTS, Event
 from .flow import FIELD_NAMES, Flow
@@ -15,6 +15,7 @@ from .options import Options
 __all__ = [
     "EVENTS",
     "FIELD_NAMES",
+    "Analysis",
     "CaptureFormatError",
     "Engine",
     "Event",

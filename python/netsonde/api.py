@@ -94,7 +94,30 @@ def _packet_triples(packets: Iterable[Any]) -> Iterator[list[tuple[int, bytes, i
         yield batch
 
 
-def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any) -> Iterator[Flow]:
+class Analysis(Iterator[Flow]):
+    """The flow records of one :func:`analyze` call, in the order flows end.
+
+    ``stats`` holds the run's counters so far (frames, malformed, evicted flows, fragments and
+    everything else dropped or given up); read it after the last flow for the whole run.
+    """
+
+    def __init__(self, flows: Iterator[Flow], stats: Callable[[], dict[str, int]]) -> None:
+        self._flows = flows
+        self._stats = stats
+
+    def __iter__(self) -> Analysis:
+        return self
+
+    def __next__(self) -> Flow:
+        return next(self._flows)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters of the run so far."""
+        return self._stats()
+
+
+def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any) -> Analysis:
     """Analyse a source and yield every flow record.
 
     ``source`` is a capture path (pcap or pcapng), a list of paths read as one capture, or an
@@ -109,25 +132,25 @@ def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any
     if isinstance(source, (bytes, bytearray)):
         raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
     engine = Engine(**{k: getattr(opts, k) for k in options})
-    return _analyze_packets(engine, source, link_type)  # type: ignore[arg-type]
+    return Analysis(_analyze_packets(engine, source, link_type), lambda: engine.stats)  # type: ignore[arg-type]
 
 
-def _analyze_files(paths: list[str], opts: Options) -> Iterator[Flow]:
+def _analyze_files(paths: list[str], opts: Options) -> Analysis:
     # Opening happens here, eagerly, so that a missing file or a non-capture raises at the
     # call rather than at the first next().
-    analysis = _core.FileAnalysis(paths, opts.to_core())
+    core = _core.FileAnalysis(paths, opts.to_core())
 
     def flows() -> Iterator[Flow]:
         while True:
-            batch = analysis.next_batch(1024)
-            for message in analysis.take_warnings():
+            batch = core.next_batch(1024)
+            for message in core.take_warnings():
                 warnings.warn(message, TruncatedCaptureWarning, stacklevel=2)
             if batch is None:
                 return
             for record in batch:
                 yield Flow(record)
 
-    return flows()
+    return Analysis(flows(), core.stats)
 
 
 def _analyze_packets(engine: Engine, packets: Iterable[PacketTuple], link_type: int | str) -> Iterator[Flow]:
