@@ -426,3 +426,15 @@ def test_table_is_the_default_on_a_terminal(ref_pcap: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert out.startswith("application"), out
     assert "{" not in out
+
+
+def test_stats_report_evictions_on_stderr(tmp_path: Path) -> None:
+    pcap = _udp_flows_pcap(tmp_path / "many.pcap", 50)
+    res = cli("analyze", pcap, "--max-flows", "10", "--stats", "-f", "csv")
+    assert res.returncode == 0, res.stderr
+    assert len(res.stdout.splitlines()) == 1 + 50
+    lines = res.stderr.splitlines()
+    assert lines[0] == "netsonde: 50 frames, 50 flows, 40 evicted, 0 malformed"
+    assert "netsonde:   flows_evicted 40" in lines
+    quiet = cli("analyze", pcap, "--max-flows", "10", "-q", "-f", "csv")
+    assert quiet.stderr == ""

@@ -105,7 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PACK",
         help="add a signature pack (TOML: applications by host and IP range); repeatable",
     )
-    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no statistics on stderr")
+    a.add_argument(
+        "--stats",
+        action="store_true",
+        help="print the run's counters on stderr at the end (frames, flows, evictions, everything dropped)",
+    )
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar; no summary unless --stats")
     p = sub.add_parser("protocols", help="list the protocols, applications and attributes netsonde knows")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--attributes", action="store_true", help="list metadata attributes instead")
@@ -175,6 +180,19 @@ def _table(summary: list[tuple[str, int, int, int]], stats: dict[str, int], out:
     )
 
 
+def _print_stats(stats: dict[str, int], flows: int, *, verbose: bool) -> None:
+    """One summary line, then (verbose) every non-zero counter, one per line."""
+    nonzero = {k: v for k, v in stats.items() if v and k not in ("frames", "bytes", "ip_packets")}
+    print(
+        f"{PROG}: {stats.get('frames', 0)} frames, {flows} flows, "
+        f"{stats.get('flows_evicted', 0)} evicted, {stats.get('malformed', 0)} malformed",
+        file=sys.stderr,
+    )
+    if verbose:
+        for key in sorted(nonzero):
+            print(f"{PROG}:   {key} {nonzero[key]}", file=sys.stderr)
+
+
 def _analyze(args: argparse.Namespace) -> int:
     for path in args.paths:
         if os.path.isdir(path):
@@ -207,6 +225,8 @@ def _analyze(args: argparse.Namespace) -> int:
             bar.close()
     for message in warnings:
         print(f"{PROG}: warning: {message}", file=sys.stderr)
+    if args.stats or show_progress:
+        _print_stats(stats, sum(r[1] for r in summary), verbose=args.stats)
     if fmt == "table":
         if args.output and args.output != "-":
             with open(args.output, "w") as fh:
