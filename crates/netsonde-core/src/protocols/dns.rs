@@ -34,13 +34,28 @@ pub static DISSECTOR: Dissector = Dissector {
 const MAX_POINTERS: usize = 16;
 const MAX_NAME_LEN: usize = 255;
 const MAX_ANSWERS: usize = 32;
+/// Messages (the detecting one and five more) whose question renames the flow.
+const NAME_FOLLOWS_PACKETS: u16 = 6;
 
 fn be16(d: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
 }
 
 /// Reads a (possibly compressed) name at `at`; returns it and the offset after it.
-pub fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
+/// Bytes outside printable ASCII read as '?' (host names are ASCII; IDNs travel as punycode).
+pub fn read_name(msg: &[u8], at: usize) -> Option<(String, usize)> {
+    read_name_as(msg, at, Labels::Ascii)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Labels {
+    Ascii,
+    /// mDNS names are UTF-8 text (RFC 6762 §16): DNS-SD service instance names such as
+    /// "Luca’s iMac" carry spaces and any Unicode character (RFC 6763 §4.1.1).
+    Text,
+}
+
+fn read_name_as(msg: &[u8], mut at: usize, labels: Labels) -> Option<(String, usize)> {
     let mut name = String::new();
     let mut end = None;
     let mut jumps = 0;
@@ -64,13 +79,16 @@ pub fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
                 if !name.is_empty() {
                     name.push('.');
                 }
-                name.extend(label.iter().map(|&b| {
-                    if b.is_ascii_graphic() {
-                        char::from(b.to_ascii_lowercase())
-                    } else {
-                        '?'
-                    }
-                }));
+                match labels {
+                    Labels::Ascii => name.extend(label.iter().map(|&b| {
+                        if b.is_ascii_graphic() {
+                            char::from(b.to_ascii_lowercase())
+                        } else {
+                            '?'
+                        }
+                    })),
+                    Labels::Text => push_text_label(&mut name, label),
+                }
                 if name.len() > MAX_NAME_LEN {
                     return None;
                 }
@@ -78,6 +96,23 @@ pub fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
             }
             _ => return None,
         }
+    }
+}
+
+/// Appends a UTF-8 label: ASCII lowercased, control characters and bytes that are not
+/// UTF-8 as '?'.
+fn push_text_label(name: &mut String, label: &[u8]) {
+    for chunk in label.utf8_chunks() {
+        name.extend(chunk.valid().chars().map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c.to_ascii_lowercase()
+            } else if c.is_ascii() || c.is_control() {
+                '?'
+            } else {
+                c
+            }
+        }));
+        name.extend(chunk.invalid().iter().map(|_| '?'));
     }
 }
 
@@ -137,7 +172,12 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     } else {
         id::DNS
     };
-    let question = read_name(msg, 12).and_then(|(name, after)| {
+    let labels = if proto == id::MDNS {
+        Labels::Text
+    } else {
+        Labels::Ascii
+    };
+    let question = read_name_as(msg, 12, labels).and_then(|(name, after)| {
         let qtype = be16(msg, after)?;
         be16(msg, after + 2)?;
         Some((name, after, qtype))
@@ -162,12 +202,16 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         ins.consume(2 + msg.len());
     }
     let qname_event = qname.clone();
-    if !st.meta.has(&QUERY) && !qname.is_empty() {
-        if proto == id::DNS {
+    let first_name = !st.meta.has(&QUERY);
+    // The flow's name follows the question of each of its first few messages, up to the
+    // first response with answers: a flow that asks several names is named by the one that
+    // got the answer (what nDPI reports too).
+    if !qname.is_empty() && (first_name || ins.packet_no <= NAME_FOLLOWS_PACKETS) {
+        if first_name && proto == id::DNS {
             ins.app_from_host(&qname);
         }
-        st.set_str(&QUERY, qname);
-        st.set(&QTYPE, MetaValue::Int(i64::from(qtype)));
+        st.meta.replace(&QUERY, MetaValue::Str(qname));
+        st.meta.replace(&QTYPE, MetaValue::Int(i64::from(qtype)));
     }
     let question = [
         (QUERY.name, MetaValue::Str(qname_event)),
@@ -189,8 +233,11 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         if !st.meta.has(&ANSWERS) && !answers.is_empty() {
             st.set(&ANSWERS, MetaValue::List(answers));
         }
-        // Over TCP more messages may follow; over UDP a response ends what there is to learn.
-        return if tcp {
+        // Over TCP more messages may follow. Over UDP a response with records ends what
+        // there is to learn, and so does one that opens the flow; an empty one (a bare
+        // NXDOMAIN) to an earlier query leaves the flow's name open.
+        let empty = u32::from(h.an) + u32::from(h.ns) + u32::from(h.ar) == 0;
+        return if tcp || (empty && !first_name && ins.packet_no < NAME_FOLLOWS_PACKETS) {
             Verdict::Continue
         } else {
             Verdict::Done
@@ -287,5 +334,63 @@ mod answer_only_tests {
         let mut c = Conv::udp(&DISSECTOR, 5353, 5353);
         c.client(cut);
         assert_eq!(c.name(), "Unknown");
+    }
+
+    /// A message with header flags `flags`, one question `name` (PTR), and `records`
+    /// answer records (empty owner names, no data) after it.
+    fn message(id: u16, flags: u16, name: &[u8], records: u16) -> Vec<u8> {
+        let mut m = Vec::new();
+        m.extend_from_slice(&id.to_be_bytes());
+        m.extend_from_slice(&flags.to_be_bytes());
+        m.extend_from_slice(&1u16.to_be_bytes());
+        m.extend_from_slice(&records.to_be_bytes());
+        m.extend_from_slice(&[0, 0, 0, 0]);
+        for label in name.split(|&b| b == b'.') {
+            m.push(label.len() as u8);
+            m.extend_from_slice(label);
+        }
+        m.extend_from_slice(&[0, 0, 12, 0, 1]);
+        for _ in 0..records {
+            m.extend_from_slice(&[0, 0, 12, 0, 1, 0, 0, 0, 60, 0, 0]);
+        }
+        m
+    }
+
+    #[test]
+    fn the_flow_is_named_by_the_question_that_got_an_answer() {
+        let mut c = Conv::udp(&DISSECTOR, 40000, 53);
+        c.client(&message(1, 0x0100, b"a.example", 0));
+        c.client(&message(2, 0x0100, b"b.example", 0));
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("b.example"));
+        c.server(&message(1, 0x8183, b"a.example", 0)); // NXDOMAIN, no records
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("a.example"));
+        c.server(&message(2, 0x8180, b"b.example", 1));
+        c.client(&message(3, 0x0100, b"c.example", 0)); // after the answer: not renamed
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("b.example"));
+    }
+
+    #[test]
+    fn a_flow_opened_by_a_response_keeps_its_name() {
+        let mut c = Conv::udp(&DISSECTOR, 53, 40000);
+        c.client(&message(1, 0x8180, b"first.example", 0));
+        c.client(&message(2, 0x0100, b"second.example", 0));
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("first.example"));
+    }
+
+    #[test]
+    fn mdns_names_are_utf8_text_and_dns_names_ascii() {
+        let name = "Luca\u{2019}s iMac._odisk._tcp.local".as_bytes();
+        let mut c = Conv::udp(&DISSECTOR, 5353, 5353);
+        c.client(&message(0, 0x0000, name, 0));
+        assert_eq!(
+            c.meta(&QUERY).as_deref(),
+            Some("luca\u{2019}s imac._odisk._tcp.local")
+        );
+        let mut c = Conv::udp(&DISSECTOR, 40000, 53);
+        c.client(&message(1, 0x0100, name, 0));
+        assert_eq!(
+            c.meta(&QUERY).as_deref(),
+            Some("luca???s?imac._odisk._tcp.local")
+        );
     }
 }
