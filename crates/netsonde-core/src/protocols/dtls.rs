@@ -7,9 +7,16 @@
 //! A flow is recognised from any datagram whose records all check out, so sessions caught
 //! mid-way are recognised too; handshake records in epoch 0 must also hold a known
 //! handshake type with a length that fits the record.
+//!
+//! The handshake carries the same metadata as TLS's (SNI, JA3, JA4 with `d`, cipher,
+//! certificate): its messages may be cut into fragments across records and datagrams, each
+//! placed by (message sequence, offset), so they are reassembled here and handed whole to
+//! the TLS handshake code.
 
+use super::tls;
 use super::wire::{be16, u8_at};
-use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
+use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
+use crate::classify::Dir;
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[];
 
@@ -34,7 +41,7 @@ pub struct Records {
 }
 
 fn known_version(v: u16) -> bool {
-    matches!(v, 0xFEFF | 0xFEFD | 0x0100)
+    matches!(v, 0xFEFF | 0xFEFD | tls::parser::DTLS_OPENSSL_PRE_STANDARD)
 }
 
 /// Checks a plaintext handshake fragment: type, 24-bit length, message sequence,
@@ -92,13 +99,156 @@ pub fn records(d: &[u8]) -> Option<Records> {
     (out.count > 0).then_some(out)
 }
 
-fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match records(ins.data) {
-        Some(_) => {
-            ins.detect(id::DTLS);
-            Verdict::Done
+/// Largest handshake message reassembled (a certificate chain fits).
+const MAX_MESSAGE: usize = 64 * 1024;
+/// Messages under reassembly per direction.
+const MAX_PENDING: usize = 4;
+
+/// A handshake message being put together from its fragments.
+#[derive(Debug)]
+struct Pending {
+    seq: u16,
+    msg_type: u8,
+    body: Vec<u8>,
+    /// Byte ranges received, sorted and merged.
+    have: Vec<(usize, usize)>,
+}
+
+impl Pending {
+    fn add(&mut self, off: usize, data: &[u8]) {
+        let end = off + data.len();
+        if let Some(dst) = self.body.get_mut(off..end) {
+            dst.copy_from_slice(data);
+            self.have.push((off, end));
+            self.have.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.have.len());
+            for &(a, b) in &self.have {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            self.have = merged;
         }
-        None => Verdict::Exclude,
+    }
+
+    fn complete(&self) -> bool {
+        self.have.as_slice() == [(0, self.body.len())] || self.body.is_empty()
+    }
+}
+
+/// Per-flow DTLS state: the TLS handshake state and the fragments waiting per direction.
+#[derive(Debug)]
+pub struct State {
+    tls: tls::State,
+    pending: [Vec<Pending>; 2],
+    /// Message sequence numbers already handed over, per direction (retransmissions).
+    done: [Vec<u16>; 2],
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            tls: tls::State::datagram(),
+            pending: Default::default(),
+            done: Default::default(),
+        }
+    }
+}
+
+impl State {
+    /// Reads the plaintext handshake records of a datagram already checked by [`records`].
+    fn datagram(&mut self, d: &[u8], dir: Dir, st: &mut DissectorState, ins: &mut Inspect) {
+        let side = dir as usize;
+        let mut at = 0;
+        while let (Some(ct), Some(epoch), Some(len)) =
+            (u8_at(d, at), be16(d, at + 3), be16(d, at + 11))
+        {
+            let len = usize::from(len);
+            let frag = d
+                .get(at + HEADER_LEN..at + HEADER_LEN + len)
+                .unwrap_or_default();
+            at += HEADER_LEN + len;
+            if ct == 20 {
+                self.tls.encrypted_from(dir);
+            }
+            if ct != 22 || epoch != 0 {
+                continue;
+            }
+            if let Some((msg_type, body)) = self.fragment(side, frag) {
+                self.tls.handshake_message(msg_type, &body, dir, st, ins);
+            }
+        }
+    }
+
+    /// Adds one handshake fragment; returns the message when it is whole.
+    fn fragment(&mut self, side: usize, frag: &[u8]) -> Option<(u8, Vec<u8>)> {
+        let msg_type = u8_at(frag, 0)?;
+        let total = be24(frag, 1)?;
+        let seq = be16(frag, 4)?;
+        let off = be24(frag, 6)?;
+        let flen = be24(frag, 9)?;
+        let data = frag.get(12..12 + flen)?;
+        let (done, pending) = (self.done.get_mut(side)?, self.pending.get_mut(side)?);
+        if done.contains(&seq) || total > MAX_MESSAGE {
+            return None;
+        }
+        let pos = match pending
+            .iter()
+            .position(|p| p.seq == seq && p.msg_type == msg_type)
+        {
+            Some(pos) if pending.get(pos)?.body.len() == total => pos,
+            Some(_) => return None, // the same message announced with another length
+            None if pending.len() < MAX_PENDING => {
+                pending.push(Pending {
+                    seq,
+                    msg_type,
+                    body: vec![0; total],
+                    have: Vec::new(),
+                });
+                pending.len() - 1
+            }
+            None => return None,
+        };
+        let p = pending.get_mut(pos)?;
+        p.add(off, data);
+        if !p.complete() {
+            return None;
+        }
+        let whole = pending.swap_remove(pos);
+        done.push(seq);
+        Some((whole.msg_type, whole.body))
+    }
+}
+
+fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    let Some(found) = records(ins.data) else {
+        return if matches!(st.state, ProtoState::Dtls(_)) {
+            Verdict::Continue // not a DTLS datagram (STUN, media) in a confirmed flow
+        } else {
+            Verdict::Exclude
+        };
+    };
+    ins.detect(id::DTLS);
+    if !matches!(st.state, ProtoState::Dtls(_)) {
+        if !found.handshake {
+            return Verdict::Done; // caught mid-session: nothing in the clear to read
+        }
+        *st.state = ProtoState::Dtls(Box::default());
+    }
+    let ProtoState::Dtls(state) = &mut *st.state else {
+        return Verdict::Done;
+    };
+    let mut state = std::mem::take(state);
+    state.datagram(ins.data, ins.dir, st, ins);
+    let finished = state.tls.finished();
+    if let ProtoState::Dtls(slot) = &mut *st.state {
+        *slot = state;
+    }
+    if finished {
+        Verdict::Done
+    } else {
+        Verdict::Continue
     }
 }
 
@@ -155,5 +305,77 @@ mod tests {
         assert!(records(&e0).is_none());
         // A TLS record (3-byte header fields) is not DTLS.
         assert!(records(&[23, 3, 3, 0, 4, 1, 2, 3, 4]).is_none());
+    }
+
+    use super::super::harness::Conv;
+    use super::super::tls::parser::tests::{client_hello_body, server_hello_body};
+
+    /// DTLS 1.2 records (epoch 0) carrying handshake message `msg_type` with `body`, cut
+    /// into fragments of at most `max` bytes, one record per fragment.
+    fn fragments(msg_type: u8, seq: u16, body: &[u8], max: usize) -> Vec<Vec<u8>> {
+        let total = (body.len() as u32).to_be_bytes();
+        let mut out = Vec::new();
+        for (k, chunk) in body.chunks(max).enumerate() {
+            let off = ((k * max) as u32).to_be_bytes();
+            let flen = (chunk.len() as u32).to_be_bytes();
+            let mut hs = vec![msg_type, total[1], total[2], total[3]];
+            hs.extend_from_slice(&seq.to_be_bytes());
+            hs.extend_from_slice(&[off[1], off[2], off[3], flen[1], flen[2], flen[3]]);
+            hs.extend_from_slice(chunk);
+            let mut rec = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, k as u8];
+            rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+            rec.extend_from_slice(&hs);
+            out.push(rec);
+        }
+        out
+    }
+
+    /// The TLS test ClientHello as DTLS 1.2 sends it: version FEFD and an empty cookie
+    /// after the session id.
+    fn dtls_client_hello() -> Vec<u8> {
+        let mut b = client_hello_body();
+        b[0] = 0xFE;
+        b[1] = 0xFD;
+        b.insert(2 + 32 + 1 + 32, 0);
+        b
+    }
+
+    #[test]
+    fn client_hello_in_fragments_out_of_order_gives_tls_metadata() {
+        let parts = fragments(1, 0, &dtls_client_hello(), 50);
+        assert!(parts.len() >= 3);
+        let mut c = Conv::udp(&DISSECTOR, 50000, 4433);
+        // Last fragment first, then the rest two per datagram, one fragment repeated.
+        c.client(parts.last().expect("fragments"));
+        for pair in parts.chunks(2) {
+            c.client(&pair.concat());
+        }
+        assert_eq!(c.name(), "DTLS");
+        assert_eq!(c.meta(&tls::SNI).as_deref(), Some("example.com"));
+        let ja4 = c.meta(&tls::JA4).expect("ja4");
+        assert!(ja4.starts_with("d13d"), "{ja4}"); // DTLS, highest offered version, SNI
+        assert_eq!(c.meta(&tls::JA3).map(|j| j.len()), Some(32));
+        let mut sh = server_hello_body(0xc02f, false);
+        sh[0] = 0xFE;
+        sh[1] = 0xFD;
+        c.server(&fragments(2, 0, &sh, 1000).concat());
+        assert_eq!(
+            c.meta(&tls::CIPHER).as_deref(),
+            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        );
+    }
+
+    #[test]
+    fn a_fragment_reaching_past_its_message_is_refused() {
+        let mut parts = fragments(1, 0, &dtls_client_hello(), 50);
+        // Announce a shorter total in the second fragment: the message never completes.
+        if let Some(p) = parts.get_mut(1) {
+            p[13 + 3] = p[13 + 3].wrapping_sub(1);
+        }
+        let mut c = Conv::udp(&DISSECTOR, 50000, 4433);
+        for p in &parts {
+            c.client(p);
+        }
+        assert_eq!(c.meta(&tls::SNI), None);
     }
 }

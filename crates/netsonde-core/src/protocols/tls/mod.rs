@@ -104,6 +104,13 @@ pub struct State {
     server_done: bool,
     /// An application was set from the SNI.
     app_from_sni: bool,
+    /// The handshake is DTLS's (JA4 starts with `d`).
+    datagram: bool,
+}
+
+/// TLS 1.3 (final, drafts, Facebook's Fizz) or DTLS 1.3: certificates are encrypted.
+fn is_tls13(v: u16) -> bool {
+    matches!(v, 0x0304 | 0xfb1a | 0xfefc) || v >> 8 == 0x7f
 }
 
 impl State {
@@ -119,11 +126,40 @@ impl State {
         read_records(data, dir, self, st, ins)
     }
 
+    /// The state of a DTLS handshake, whose records and fragments DTLS reads itself and
+    /// hands over as whole messages with [`State::handshake_message`].
+    pub fn datagram() -> State {
+        State {
+            datagram: true,
+            ..State::default()
+        }
+    }
+
+    /// Handles one whole handshake message (type and body) sent in direction `dir`.
+    pub fn handshake_message(
+        &mut self,
+        msg_type: u8,
+        body: &[u8],
+        dir: Dir,
+        st: &mut DissectorState,
+        ins: &mut Inspect,
+    ) {
+        let hs = parser::Handshake { msg_type, body };
+        message(hs, dir as usize, self, st, ins);
+    }
+
+    /// Direction `dir` sent ChangeCipherSpec: what follows from it is ciphertext.
+    pub fn encrypted_from(&mut self, dir: Dir) {
+        if let Some(d) = self.dirs.get_mut(dir as usize) {
+            d.encrypted = true;
+        }
+    }
+
     /// Nothing more to learn: hellos and certificate seen, or both sides encrypted.
     pub fn finished(&self) -> bool {
         let both_encrypted = self.dirs.iter().all(|d| d.encrypted || d.stopped);
         let server_finished =
-            self.certificate || self.server_done || self.version.is_some_and(|v| v >= 0x0304);
+            self.certificate || self.server_done || self.version.is_some_and(is_tls13);
         both_encrypted || (self.client_hello && self.server_hello && server_finished)
     }
 }
@@ -172,6 +208,16 @@ pub fn client_hello_metadata(
     st: &mut DissectorState,
     ins: &mut Inspect,
 ) -> bool {
+    client_hello_metadata_as(hello, if quic { 'q' } else { 't' }, st, ins)
+}
+
+/// [`client_hello_metadata`] for a transport given by its JA4 letter (`t`, `q`, `d`).
+fn client_hello_metadata_as(
+    hello: &ClientHello,
+    transport: char,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) -> bool {
     let mut app = false;
     if let Some(sni) = hello.sni_str() {
         let sni = sni.to_ascii_lowercase();
@@ -207,7 +253,7 @@ pub fn client_hello_metadata(
         st.set(&SUPPORTED_VERSIONS, MetaValue::List(list));
     }
     st.set_str(&JA3, fingerprint::ja3(hello));
-    st.set_str(&JA4, fingerprint::ja4(hello, quic));
+    st.set_str(&JA4, fingerprint::ja4_with_proto(hello, transport));
     app
 }
 
@@ -531,7 +577,8 @@ fn message(
         parser::HS_CLIENT_HELLO if !state.client_hello => {
             if let Some(hello) = parser::parse_client_hello_body(hs.body) {
                 state.client_hello = true;
-                state.app_from_sni = client_hello_metadata(&hello, false, st, ins);
+                let transport = if state.datagram { 'd' } else { 't' };
+                state.app_from_sni = client_hello_metadata_as(&hello, transport, st, ins);
             }
         }
         parser::HS_SERVER_HELLO if !state.server_hello => {
@@ -544,7 +591,7 @@ fn message(
         }
         // The server's certificate: a client's (mutual TLS) is not the one reported.
         parser::HS_CERTIFICATE if !state.certificate && state.server_dir == Some(d) => {
-            if state.version.is_some_and(|v| v >= 0x0304) {
+            if state.version.is_some_and(is_tls13) {
                 return;
             }
             if let Ok(der) = parser::first_certificate(hs.body) {

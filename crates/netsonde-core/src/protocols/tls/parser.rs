@@ -104,6 +104,9 @@ pub fn parse_record(d: &[u8]) -> Result<(Record<'_>, usize), Error> {
     ))
 }
 
+/// The DTLS version number OpenSSL used before 0.9.8f (RFC 4347 was not final yet).
+pub const DTLS_OPENSSL_PRE_STANDARD: u16 = 0x0100;
+
 /// A handshake message: its type and body (the bytes after the 4-byte header).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Handshake<'a> {
@@ -258,8 +261,10 @@ pub fn parse_client_hello_body(body: &[u8]) -> Option<ClientHello<'_>> {
     }
     let mut r = Reader::new(body);
     let version = r.u16()?;
-    if version >> 8 != 0x03 && version >> 8 != 0xfe {
-        // 0xfe: DTLS, for the DTLS dissector's use of the same layout after its cookie.
+    // 0xfe: DTLS, for the DTLS dissector's use of the same layout after its cookie; 0x0100
+    // is the pre-standard DTLS of OpenSSL before 0.9.8f, still spoken by VPN gateways.
+    let dtls = version >> 8 == 0xfe || version == DTLS_OPENSSL_PRE_STANDARD;
+    if version >> 8 != 0x03 && !dtls {
         return None;
     }
     let random = r.bytes(32)?;
@@ -267,7 +272,7 @@ pub fn parse_client_hello_body(body: &[u8]) -> Option<ClientHello<'_>> {
     if session_id.len() > 32 {
         return None;
     }
-    if version >> 8 == 0xfe {
+    if dtls {
         r.vec8()?; // DTLS cookie
     }
     let suites = r.vec16()?;
@@ -382,7 +387,7 @@ pub fn parse_server_hello_body(body: &[u8]) -> Option<ServerHello<'_>> {
     }
     let mut r = Reader::new(body);
     let version = r.u16()?;
-    if version >> 8 != 0x03 && version >> 8 != 0xfe {
+    if version >> 8 != 0x03 && version >> 8 != 0xfe && version != DTLS_OPENSSL_PRE_STANDARD {
         return None;
     }
     let random = r.bytes(32)?;
