@@ -452,9 +452,11 @@ impl Dpi {
     /// budget is spent, every dissector excluded itself, or the flow ended first). A DNS
     /// answer teaches `cache` the answered addresses; a flow that found no application
     /// looks its server's (then its client's) address up:
-    /// - in `cache`, unless the flow carries a server name of its own (SNI, Host, query...),
-    ///   which alone decides: the application is the one of the name last resolved to that
-    ///   address, confidence "DPI (cache)";
+    /// - in `cache`, when no protocol was recognised and the flow carries no server name of
+    ///   its own (SNI, Host, query...): the application is the one of the name last resolved
+    ///   to that address, confidence "DPI (cache)". A recognised protocol keeps its plain
+    ///   name (NTP to an address resolved from time.apple.com stays "NTP", as nDPI has it:
+    ///   there the cache only guesses a flow's first packet);
     /// - in the signature packs' IP ranges, only when no protocol was recognised either:
     ///   the application alone, confidence "Match by IP". A recognised protocol keeps its
     ///   plain name, as nDPI does (a TLS flow without SNI to a Google address stays "TLS").
@@ -490,7 +492,7 @@ impl Dpi {
             return;
         }
         let has_name = SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n));
-        if !has_name {
+        if !has_name && self.class.master == ProtoId::UNKNOWN {
             let cached = cache
                 .get(ends.ip_version, &ends.server_ip)
                 .or_else(|| cache.get(ends.ip_version, &ends.client_ip));
@@ -706,6 +708,14 @@ mod tests {
         named.conclude(&ends, &sigs, &mut cache, &mut CallCache::new(16));
         assert_eq!(named.class.app, None);
         assert_eq!(named.class.confidence, Confidence::Dpi);
+
+        // A recognised protocol without a name of its own keeps its plain name too.
+        let mut unnamed = Dpi {
+            class: http_only,
+            ..Dpi::default()
+        };
+        unnamed.conclude(&ends, &sigs, &mut cache, &mut CallCache::new(16));
+        assert_eq!(unnamed.class.app, None);
 
         // Without the cache entry: the range names the application of an unrecognised flow
         // only; a recognised protocol stays alone.
