@@ -148,8 +148,13 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         };
         match ins.data.get(2..2 + usize::from(len)) {
             Some(m) => m,
-            None if ins.data.len() < 2 + usize::from(len) && usize::from(len) < 65_535 => {
-                return Verdict::Continue
+            // Wait for the rest of the message only while what arrived can start one: the
+            // length prefix may be some other protocol's field.
+            None if ins.data.len() < 2 + usize::from(len) => {
+                return match ins.data.get(2..).and_then(header) {
+                    Some(h) if !plausible(&h, usize::from(len)) => Verdict::Exclude,
+                    _ => Verdict::Continue,
+                };
             }
             None => return Verdict::Exclude,
         }
@@ -159,8 +164,13 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let Some(h) = header(msg) else {
         return Verdict::Exclude;
     };
-    // A response may carry answers alone (mDNS announcements have no question section).
+    // Records must fit a TCP message (its length prefix may be another protocol's field)
+    // and a response without a question; nDPI takes damaged UDP queries as DNS.
     let answers_only = h.response && h.qd == 0 && h.an > 0;
+    if (tcp || answers_only) && !plausible(&h, msg.len()) {
+        return Verdict::Exclude;
+    }
+    // A response may carry answers alone (mDNS announcements have no question section).
     if h.opcode > 6 || (h.qd == 0 && !answers_only) || h.qd > 16 || (!h.response && h.an > 16) {
         return Verdict::Exclude;
     }
@@ -249,6 +259,13 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
 
 /// The header of a standard query: opcode QUERY, one question, no answer or authority
 /// records, at most one additional record (EDNS), no response code.
+/// Whether a header's opcode and section counts can describe a message of `len` bytes: a
+/// question takes at least 5 bytes (root name, type, class) and a record at least 11.
+fn plausible(h: &Header, len: usize) -> bool {
+    let records = usize::from(h.an) + usize::from(h.ns) + usize::from(h.ar);
+    h.opcode <= 6 && 12 + 5 * usize::from(h.qd) + 11 * records <= len
+}
+
 fn standard_query_header(h: &Header) -> bool {
     !h.response && h.opcode == 0 && h.rcode == 0 && h.qd == 1 && h.an == 0 && h.ns == 0 && h.ar <= 1
 }
@@ -296,6 +313,7 @@ fn read_answers(msg: &[u8], mut at: usize, qd: u16, an: u16) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
 mod answer_only_tests {
     use super::super::harness::Conv;
     use super::*;
@@ -392,5 +410,34 @@ mod answer_only_tests {
             c.meta(&QUERY).as_deref(),
             Some("luca???s?imac._odisk._tcp.local")
         );
+    }
+
+    /// A response without a question whose answers cannot fit the datagram is not DNS
+    /// (SOME/IP service discovery looks like a response with 320 answers).
+    #[test]
+    fn answers_must_fit_the_datagram() {
+        let sd =
+            b"\xff\xff\x81\x00\x00\x00\x01\x40\x00\x00\x07\xdd\x01\x01\x02\x00\xc0\x00\x00\x00";
+        let mut c = Conv::udp(&DISSECTOR, 49190, 49190);
+        c.client(sd);
+        assert_eq!(c.name(), "Unknown");
+    }
+
+    /// A length prefix that is another protocol's field (TPKT: version 3, reserved 0)
+    /// must not make DNS wait for 768 bytes and then read the stream as a message.
+    #[test]
+    fn tcp_length_prefix_of_another_protocol() {
+        let mut c = Conv::tcp(&DISSECTOR, 4185, 102);
+        c.server(b"\x03\x00\x00\x16\x11\xd0\x00\x07\x00\x03\x00\xc0\x01\x0a\x00\xc1\x02\x01\x00");
+        assert!(!c.open);
+        assert_eq!(c.name(), "Unknown");
+        // A query split over two segments is still awaited.
+        let q = b"\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 53);
+        c.client(&q[..10]);
+        assert!(c.open);
+        c.client(&q[10..]);
+        assert_eq!(c.name(), "DNS");
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("example.com"));
     }
 }

@@ -12,30 +12,41 @@ mod any_port_tests;
 pub mod avast;
 pub mod avast_securedns;
 pub mod bacnet;
+pub mod beckhoff_ads;
 pub mod ber;
 pub mod bfd;
 pub mod bgp;
 pub mod bitcoin;
 pub mod bittorrent;
 pub mod bjnp;
+pub mod c1222;
 pub mod c37118;
+pub mod cnp_ip;
 pub mod collectd;
+pub mod cpha;
 pub mod crynet;
+pub mod dcerpc;
 pub mod dhcp;
 pub mod dhcpv6;
+pub mod diameter;
 pub mod discord;
 pub mod dlep;
 pub mod dns;
 pub mod dropbox;
 pub mod dtls;
+pub mod egd;
 pub mod elasticsearch;
 pub mod ethereum;
 pub mod ethernet_ip;
+pub mod ethersbus;
+pub mod ethersio;
 pub mod fins;
 pub mod fix;
+pub mod flute;
 pub mod ftp;
 pub mod genshin_impact;
 pub mod gnutella;
+pub mod gtp;
 pub mod h323;
 #[cfg(test)]
 pub mod harness;
@@ -56,8 +67,10 @@ pub mod lisp;
 pub mod lustre;
 pub mod mail;
 pub mod mining;
+pub mod modbus;
 pub mod monero;
 pub mod mongodb;
+pub mod mpegts;
 pub mod mqtt;
 pub mod mssql;
 pub mod mumble;
@@ -71,7 +84,9 @@ pub mod nfs;
 pub mod nomachine;
 pub mod ntp;
 pub mod oicq;
+pub mod opcua;
 pub mod openvpn;
+pub mod pfcp;
 pub mod postgres;
 pub mod ptpv2;
 pub mod quic;
@@ -86,7 +101,9 @@ pub mod roughtime;
 pub mod rsh;
 pub mod rtp;
 pub mod rtsp;
+pub mod s7comm;
 pub mod sd_rtn;
+pub mod sflow;
 pub mod sip;
 pub mod skinny;
 pub mod slp;
@@ -203,7 +220,7 @@ protocols! {
     AH = 78, "AH", "VPN", ip = 51;
     ICMPV6 = 102, "ICMPV6", "Network", ip = 58;
     OSPF = 85, "OSPF", "Network", ip = 89;
-    PIM = 87, "PIM", "Network", ip = 103;
+    PIM = 87, "IP_PIM", "Network", ip = 103;
     VRRP = 73, "VRRP", "Network", ip = 112;
     SCTP = 86, "SCTP", "Network", ip = 132;
     IP_IN_IP = 84, "IP_in_IP", "Network", ip = 4;
@@ -327,6 +344,27 @@ protocols! {
     LISP = 236, "LISP", "Cloud";
     IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
     WSD = 153, "WSD", "Network";
+    MODBUS = 44, "Modbus", "IoT-Scada";
+    UMAS = 364, "UMAS", "IoT-Scada";
+    S7COMM = 249, "S7Comm", "IoT-Scada";
+    S7COMM_PLUS = 361, "S7CommPlus", "IoT-Scada";
+    OPC_UA = 360, "OPC-UA", "IoT-Scada";
+    BECKHOFF_ADS = 365, "BeckhoffADS", "IoT-Scada";
+    ANSI_C1222 = 397, "ANSI_C1222", "IoT-Scada";
+    DCERPC = 370, "DCERPC", "RPC";
+    PROFINET_IO = 371, "PROFINET_IO", "IoT-Scada";
+    CNP_IP = 422, "CNP-IP", "IoT-Scada";
+    ETHERSIO = 363, "EtherSIO", "IoT-Scada";
+    ETHER_S_BUS = 368, "Ether-S-Bus", "IoT-Scada";
+    EGD = 149, "EthernetGlobalData", "IoT-Scada";
+    CPHA = 53, "CPHA", "Network";
+    PFCP = 405, "PFCP", "Network";
+    GTP = 152, "GTP", "Network";
+    GTP_C = 272, "GTP_C", "Network";
+    DIAMETER = 237, "Diameter", "Network";
+    SFLOW = 129, "sFlow", "Network";
+    FLUTE = 406, "FLUTE", "Download";
+    MPEG_TS = 198, "MPEG_TS", "Media";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -446,6 +484,23 @@ pub static DISSECTORS: &[&Dissector] = &[
     &lisp::DISSECTOR,
     &c37118::DISSECTOR,
     &wsd::DISSECTOR,
+    &modbus::DISSECTOR,
+    &s7comm::DISSECTOR,
+    &opcua::DISSECTOR,
+    &beckhoff_ads::DISSECTOR,
+    &c1222::DISSECTOR,
+    &diameter::DISSECTOR,
+    &dcerpc::DISSECTOR,
+    &cnp_ip::DISSECTOR,
+    &ethersio::DISSECTOR,
+    &ethersbus::DISSECTOR,
+    &egd::DISSECTOR,
+    &cpha::DISSECTOR,
+    &pfcp::DISSECTOR,
+    &gtp::DISSECTOR,
+    &sflow::DISSECTOR,
+    &flute::DISSECTOR,
+    &mpegts::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];

@@ -35,7 +35,9 @@ pub fn opening(d: &[u8]) -> Option<bool> {
             return Some(false);
         };
         let printable = f.iter().all(|&b| b.is_ascii_graphic() || b == b' ');
-        if f.len() > *max || !printable || (i < 2 && f.contains(&b' ')) {
+        // User names and the command are never empty (a run of NULs is binary data).
+        let empty = f.is_empty() && nuls > i + 1;
+        if f.len() > *max || !printable || empty || (i < 2 && f.contains(&b' ')) {
             return None;
         }
     }
@@ -84,6 +86,9 @@ mod tests {
     fn others() {
         assert_eq!(opening(b"\x00lns\x00root\x00ls\x00"), Some(true));
         assert_eq!(opening(b"10x2\x00"), None);
+        // A binary header full of NULs (Modbus/TCP) is no RSH opening.
+        assert_eq!(opening(b"\x00\x00\x00\x00\x00\x04\x00\x5a\x00\x02"), None);
+        assert_eq!(opening(b"\x00lns\x00\x00ls\x00"), None);
         assert_eq!(opening(b"1022\x00a b\x00root\x00ls\x00"), None);
         let mut c = Conv::tcp(&DISSECTOR, 1023, 514);
         c.client(b"<13>syslog line");

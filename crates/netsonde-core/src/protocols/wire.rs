@@ -20,6 +20,11 @@ pub fn be32(d: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b))
 }
 
+pub fn le16(d: &[u8], at: usize) -> Option<u16> {
+    let b = d.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes([*b.first()?, *b.get(1)?]))
+}
+
 pub fn le32(d: &[u8], at: usize) -> Option<u32> {
     let b: [u8; 4] = d.get(at..at.checked_add(4)?)?.try_into().ok()?;
     Some(u32::from_le_bytes(b))
