@@ -5,6 +5,7 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod activision;
 pub mod alicloud;
 pub mod amqp;
 #[cfg(test)]
@@ -41,6 +42,7 @@ pub mod h323;
 pub mod harness;
 pub mod hart_ip;
 pub mod hislip;
+pub mod hots;
 pub mod hsrp;
 pub mod http;
 pub mod iec60870;
@@ -105,6 +107,7 @@ pub mod syslog;
 pub mod teamspeak;
 pub mod teamviewer;
 pub mod telnet;
+pub mod teso;
 pub mod thrift;
 pub mod tls;
 pub mod tplink_shp;
@@ -121,6 +124,7 @@ pub mod wireguard;
 pub mod wsd;
 pub mod xiaomi;
 pub mod xmpp;
+pub mod yojimbo;
 pub mod zabbix;
 pub mod zoom;
 pub mod zug;
@@ -327,6 +331,10 @@ protocols! {
     LISP = 236, "LISP", "Cloud";
     IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
     WSD = 153, "WSD", "Network";
+    YOJIMBO = 388, "Yojimbo", "Game";
+    TESO = 408, "TES_Online", "Game";
+    HOTS = 336, "Heroes_of_the_Storm", "Game";
+    ACTIVISION = 258, "Activision", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -446,6 +454,10 @@ pub static DISSECTORS: &[&Dissector] = &[
     &lisp::DISSECTOR,
     &c37118::DISSECTOR,
     &wsd::DISSECTOR,
+    &yojimbo::DISSECTOR,
+    &teso::DISSECTOR,
+    &hots::DISSECTOR,
+    &activision::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -541,6 +553,10 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         radmin::ATTRS,
         nomachine::ATTRS,
         raft::ATTRS,
+        yojimbo::ATTRS,
+        teso::ATTRS,
+        hots::ATTRS,
+        activision::ATTRS,
     ]
     .concat()
 }
