@@ -335,6 +335,7 @@ protocols! {
     TESO = 408, "TES_Online", "Game";
     HOTS = 336, "Heroes_of_the_Storm", "Game";
     ACTIVISION = 258, "Activision", "Game";
+    SRTP = 338, "SRTP", "Media";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -583,7 +584,7 @@ pub enum ProtoState {
     Quic(Box<quic::State>),
     Tls(Box<tls::State>),
     /// STUN confirmed: later packets may be media or TURN channel data.
-    Stun(stun::StunApp),
+    Stun(stun::State),
     Rtp(rtp::State),
     Ssh(ssh::State),
     Smtp(mail::smtp::State),
@@ -617,7 +618,7 @@ pub const KEEP_CATEGORY: &[ProtoId] = &[id::DNS];
 
 /// Media protocols of a call: its flows share the local endpoint, so an application
 /// recognised on one of them (STUN attributes, the TURN realm) names the others.
-pub const CALL_MEDIA: &[ProtoId] = &[id::STUN, id::DTLS, id::RTP, id::RTCP];
+pub const CALL_MEDIA: &[ProtoId] = &[id::STUN, id::DTLS, id::RTP, id::RTCP, id::SRTP];
 
 /// The protocol recognised by an IP protocol number alone, if any.
 pub fn by_ip_proto(ip_proto: u8) -> Option<ProtoId> {
