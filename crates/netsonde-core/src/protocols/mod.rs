@@ -30,11 +30,13 @@ pub mod dns;
 pub mod dropbox;
 pub mod dtls;
 pub mod elasticsearch;
+pub mod epicgames;
 pub mod ethereum;
 pub mod ethernet_ip;
 pub mod fins;
 pub mod fix;
 pub mod ftp;
+pub mod gaijin;
 pub mod genshin_impact;
 pub mod gnutella;
 pub mod h323;
@@ -45,8 +47,10 @@ pub mod hislip;
 pub mod hots;
 pub mod hsrp;
 pub mod http;
+pub mod i3d;
 pub mod iec60870;
 pub mod ike;
+pub mod imo;
 pub mod irc;
 pub mod kcp;
 pub mod kerberos;
@@ -336,6 +340,10 @@ protocols! {
     HOTS = 336, "Heroes_of_the_Storm", "Game";
     ACTIVISION = 258, "Activision", "Game";
     SRTP = 338, "SRTP", "Media";
+    I3D = 301, "i3D", "Game";
+    EPICGAMES = 340, "EpicGames", "Game";
+    GAIJIN = 396, "GaijinEntertainment", "Game";
+    IMO = 216, "IMO", "VoIP";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -389,6 +397,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mongodb::DISSECTOR,
     &whatsapp::DISSECTOR,
     &dtls::DISSECTOR,
+    // Before Discord: i3D's relays use Discord's IP-discovery packet.
+    &i3d::DISSECTOR,
     &discord::DISSECTOR,
     &viber::DISSECTOR,
     &h323::DISSECTOR,
@@ -459,6 +469,9 @@ pub static DISSECTORS: &[&Dissector] = &[
     &teso::DISSECTOR,
     &hots::DISSECTOR,
     &activision::DISSECTOR,
+    &epicgames::DISSECTOR,
+    &gaijin::DISSECTOR,
+    &imo::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -558,6 +571,10 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         teso::ATTRS,
         hots::ATTRS,
         activision::ATTRS,
+        i3d::ATTRS,
+        epicgames::ATTRS,
+        gaijin::ATTRS,
+        imo::ATTRS,
     ]
     .concat()
 }
