@@ -27,6 +27,7 @@ pub mod dhcpv6;
 pub mod discord;
 pub mod dlep;
 pub mod dns;
+pub mod dnscrypt;
 pub mod dropbox;
 pub mod dtls;
 pub mod elasticsearch;
@@ -57,6 +58,7 @@ pub mod kerberos;
 pub mod knxnet_ip;
 pub mod ldap;
 pub mod ldp;
+pub mod line_call;
 pub mod lines;
 pub mod lisp;
 pub mod lustre;
@@ -72,6 +74,7 @@ pub mod nat_pmp;
 pub mod nats;
 pub mod nest_log_sink;
 pub mod netbios;
+pub mod netease_games;
 pub mod netflow;
 pub mod nfs;
 pub mod nomachine;
@@ -125,6 +128,7 @@ pub mod vnc;
 pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
+pub mod wow;
 pub mod wsd;
 pub mod xiaomi;
 pub mod xmpp;
@@ -344,6 +348,10 @@ protocols! {
     EPICGAMES = 340, "EpicGames", "Game";
     GAIJIN = 396, "GaijinEntertainment", "Game";
     IMO = 216, "IMO", "VoIP";
+    DNSCRYPT = 208, "DNScrypt", "Network";
+    WORLDOFWARCRAFT = 76, "WorldOfWarcraft", "Game";
+    LINE_CALL = 316, "LineCall", "VoIP";
+    NETEASE_GAMES = 402, "NetEaseGames", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -472,6 +480,10 @@ pub static DISSECTORS: &[&Dissector] = &[
     &epicgames::DISSECTOR,
     &gaijin::DISSECTOR,
     &imo::DISSECTOR,
+    &dnscrypt::DISSECTOR,
+    &wow::DISSECTOR,
+    &line_call::DISSECTOR,
+    &netease_games::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -575,6 +587,10 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         epicgames::ATTRS,
         gaijin::ATTRS,
         imo::ATTRS,
+        dnscrypt::ATTRS,
+        wow::ATTRS,
+        line_call::ATTRS,
+        netease_games::ATTRS,
     ]
     .concat()
 }
