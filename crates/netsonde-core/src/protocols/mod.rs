@@ -108,6 +108,7 @@ pub mod source_engine;
 pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
+pub mod steam;
 pub mod stun;
 pub mod syncthing;
 pub mod syslog;
@@ -352,6 +353,8 @@ protocols! {
     WORLDOFWARCRAFT = 76, "WorldOfWarcraft", "Game";
     LINE_CALL = 316, "LineCall", "VoIP";
     NETEASE_GAMES = 402, "NetEaseGames", "Game";
+    STEAM = 74, "Steam", "Game";
+    STEAM_DATAGRAM_RELAY = 235, "SteamDatagramRelay", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -484,6 +487,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &wow::DISSECTOR,
     &line_call::DISSECTOR,
     &netease_games::DISSECTOR,
+    &steam::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -591,6 +595,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         wow::ATTRS,
         line_call::ATTRS,
         netease_games::ATTRS,
+        steam::ATTRS,
     ]
     .concat()
 }
