@@ -2,8 +2,9 @@
 //! handshake initiation (148), handshake response (92), cookie reply (64) — and transport
 //! data (at least 32, a multiple of 16). Handshake messages confirm the flow at once; data
 //! alone needs a second packet with the same receiver index and a later counter.
-//! Some VPN providers append data to the handshake messages (TunnelBear): such an
-//! initiation is confirmed by the response naming its sender index as receiver.
+//! Some VPN providers append data to the handshake messages: such an initiation is
+//! confirmed by the response naming its sender index as receiver. TunnelBear's servers
+//! append 8 bytes to the response (100 bytes), which names the provider.
 
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 use crate::attrs;
@@ -53,6 +54,9 @@ fn le64(d: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(d.get(at..at + 8)?.try_into().ok()?))
 }
 
+/// TunnelBear's handshake response: the standard 92 bytes and 8 of its own.
+const TUNNELBEAR_RESPONSE: usize = 100;
+
 /// Whether `d` is a handshake initiation with appended data (longer than 148 bytes).
 fn extended_initiation(d: &[u8]) -> bool {
     d.len() > 148 && d.len() <= 148 + 256 && d.get(..4) == Some(&[INITIATION, 0, 0, 0][..])
@@ -84,6 +88,11 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
                 st.set(&SENDER_INDEX, crate::record::MetaValue::Int(i64::from(i)));
             }
             ins.detect(id::WIREGUARD);
+            if d.len() == TUNNELBEAR_RESPONSE {
+                if let Some(app) = ins.sigs.app_by_name("TunnelBear") {
+                    ins.set_app(app);
+                }
+            }
             return Verdict::Done;
         }
         return Verdict::Exclude;
@@ -182,6 +191,11 @@ mod tests {
         c.client(&init);
         assert_eq!(c.name(), "Unknown");
         c.server(&resp);
+        assert_eq!(c.name(), "WireGuard.TunnelBear");
+        let mut plain = resp.clone();
+        plain.truncate(96);
+        let mut c = Conv::udp(&DISSECTOR, 57636, 51820);
+        c.client(&init).server(&plain);
         assert_eq!(c.name(), "WireGuard");
         let other = msg(2, 100, 0x001a_ca02, 7);
         let mut c = Conv::udp(&DISSECTOR, 57636, 51820);
