@@ -427,7 +427,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     }
     if seen {
         // Checks go on beside the media: a flow that became DTLS or SRTP stays so.
-        if state_of(st).is_none_or(|s| matches!(s.media, Media::None | Media::Rtp)) {
+        if state_of(st).map_or(true, |s| matches!(s.media, Media::None | Media::Rtp)) {
             ins.detect(id::STUN);
         }
         if !confirmed {
