@@ -5,6 +5,7 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod activision;
 pub mod alicloud;
 pub mod amqp;
 #[cfg(test)]
@@ -32,10 +33,12 @@ pub mod diameter;
 pub mod discord;
 pub mod dlep;
 pub mod dns;
+pub mod dnscrypt;
 pub mod dropbox;
 pub mod dtls;
 pub mod egd;
 pub mod elasticsearch;
+pub mod epicgames;
 pub mod ethereum;
 pub mod ethernet_ip;
 pub mod ethersbus;
@@ -44,6 +47,7 @@ pub mod fins;
 pub mod fix;
 pub mod flute;
 pub mod ftp;
+pub mod gaijin;
 pub mod genshin_impact;
 pub mod gnutella;
 pub mod gtp;
@@ -52,16 +56,20 @@ pub mod h323;
 pub mod harness;
 pub mod hart_ip;
 pub mod hislip;
+pub mod hots;
 pub mod hsrp;
 pub mod http;
+pub mod i3d;
 pub mod iec60870;
 pub mod ike;
+pub mod imo;
 pub mod irc;
 pub mod kcp;
 pub mod kerberos;
 pub mod knxnet_ip;
 pub mod ldap;
 pub mod ldp;
+pub mod line_call;
 pub mod lines;
 pub mod lisp;
 pub mod lustre;
@@ -79,6 +87,7 @@ pub mod nat_pmp;
 pub mod nats;
 pub mod nest_log_sink;
 pub mod netbios;
+pub mod netease_games;
 pub mod netflow;
 pub mod nfs;
 pub mod nomachine;
@@ -116,12 +125,14 @@ pub mod source_engine;
 pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
+pub mod steam;
 pub mod stun;
 pub mod syncthing;
 pub mod syslog;
 pub mod teamspeak;
 pub mod teamviewer;
 pub mod telnet;
+pub mod teso;
 pub mod thrift;
 pub mod tls;
 pub mod tplink_shp;
@@ -135,9 +146,11 @@ pub mod vnc;
 pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
+pub mod wow;
 pub mod wsd;
 pub mod xiaomi;
 pub mod xmpp;
+pub mod yojimbo;
 pub mod zabbix;
 pub mod zoom;
 pub mod zug;
@@ -365,6 +378,21 @@ protocols! {
     SFLOW = 129, "sFlow", "Network";
     FLUTE = 406, "FLUTE", "Download";
     MPEG_TS = 198, "MPEG_TS", "Media";
+    YOJIMBO = 388, "Yojimbo", "Game";
+    TESO = 408, "TES_Online", "Game";
+    HOTS = 336, "Heroes_of_the_Storm", "Game";
+    ACTIVISION = 258, "Activision", "Game";
+    SRTP = 338, "SRTP", "Media";
+    I3D = 301, "i3D", "Game";
+    EPICGAMES = 340, "EpicGames", "Game";
+    GAIJIN = 396, "GaijinEntertainment", "Game";
+    IMO = 216, "IMO", "VoIP";
+    DNSCRYPT = 208, "DNScrypt", "Network";
+    WORLDOFWARCRAFT = 76, "WorldOfWarcraft", "Game";
+    LINE_CALL = 316, "LineCall", "VoIP";
+    NETEASE_GAMES = 402, "NetEaseGames", "Game";
+    STEAM = 74, "Steam", "Game";
+    STEAM_DATAGRAM_RELAY = 235, "SteamDatagramRelay", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -418,6 +446,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &mongodb::DISSECTOR,
     &whatsapp::DISSECTOR,
     &dtls::DISSECTOR,
+    // Before Discord: i3D's relays use Discord's IP-discovery packet.
+    &i3d::DISSECTOR,
     &discord::DISSECTOR,
     &viber::DISSECTOR,
     &h323::DISSECTOR,
@@ -501,6 +531,18 @@ pub static DISSECTORS: &[&Dissector] = &[
     &sflow::DISSECTOR,
     &flute::DISSECTOR,
     &mpegts::DISSECTOR,
+    &yojimbo::DISSECTOR,
+    &teso::DISSECTOR,
+    &hots::DISSECTOR,
+    &activision::DISSECTOR,
+    &epicgames::DISSECTOR,
+    &gaijin::DISSECTOR,
+    &imo::DISSECTOR,
+    &dnscrypt::DISSECTOR,
+    &wow::DISSECTOR,
+    &line_call::DISSECTOR,
+    &netease_games::DISSECTOR,
+    &steam::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -596,6 +638,19 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         radmin::ATTRS,
         nomachine::ATTRS,
         raft::ATTRS,
+        yojimbo::ATTRS,
+        teso::ATTRS,
+        hots::ATTRS,
+        activision::ATTRS,
+        i3d::ATTRS,
+        epicgames::ATTRS,
+        gaijin::ATTRS,
+        imo::ATTRS,
+        dnscrypt::ATTRS,
+        wow::ATTRS,
+        line_call::ATTRS,
+        netease_games::ATTRS,
+        steam::ATTRS,
     ]
     .concat()
 }
@@ -623,7 +678,7 @@ pub enum ProtoState {
     Tls(Box<tls::State>),
     Dtls(Box<dtls::State>),
     /// STUN confirmed: later packets may be media or TURN channel data.
-    Stun(stun::StunApp),
+    Stun(stun::State),
     Rtp(rtp::State),
     Ssh(ssh::State),
     Smtp(mail::smtp::State),
@@ -657,7 +712,7 @@ pub const KEEP_CATEGORY: &[ProtoId] = &[id::DNS];
 
 /// Media protocols of a call: its flows share the local endpoint, so an application
 /// recognised on one of them (STUN attributes, the TURN realm) names the others.
-pub const CALL_MEDIA: &[ProtoId] = &[id::STUN, id::DTLS, id::RTP, id::RTCP];
+pub const CALL_MEDIA: &[ProtoId] = &[id::STUN, id::DTLS, id::RTP, id::RTCP, id::SRTP];
 
 /// The protocol recognised by an IP protocol number alone, if any.
 pub fn by_ip_proto(ip_proto: u8) -> Option<ProtoId> {

@@ -114,9 +114,16 @@ fn ack_records_fit(d: &[u8]) -> bool {
     at == d.len()
 }
 
+/// Whether the flow's first datagram is a full-MTU offline message behind a 31-byte
+/// header (RakNet as extended by Roblox: the MTU-discovery connection request is wrapped).
+pub fn is_wrapped_offline_message(d: &[u8]) -> bool {
+    d.len() >= 1200 && d.get(32..48) == Some(&MAGIC[..])
+}
+
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
     let d = ins.data;
-    if is_offline_message(d) || (d.len() >= 7 && is_connected_datagram(d)) {
+    let wrapped = ins.packet_no == 1 && is_wrapped_offline_message(d);
+    if wrapped || is_offline_message(d) || (d.len() >= 7 && is_connected_datagram(d)) {
         ins.detect(id::RAKNET);
         return Verdict::Done;
     }
@@ -136,6 +143,20 @@ mod tests {
         p.push(6);
         p.resize(1464, 0);
         let mut c = Conv::udp(&DISSECTOR, 44501, 60030);
+        c.client(&p);
+        assert_eq!(c.name(), "RakNet");
+    }
+
+    #[test]
+    fn wrapped_connection_request() {
+        let mut p = vec![0x01, 0x00, 0x00, 0x1f, 0x01, 0x11, 0x01];
+        p.resize(31, 0x5a);
+        p.push(0x7b);
+        p.extend_from_slice(&MAGIC);
+        p.resize(1356, 0);
+        assert!(is_wrapped_offline_message(&p));
+        assert!(!is_wrapped_offline_message(&p[..1000]));
+        let mut c = Conv::udp(&DISSECTOR, 45693, 53385);
         c.client(&p);
         assert_eq!(c.name(), "RakNet");
     }

@@ -7,6 +7,11 @@
 //! kept. Calls usually carry RTP, RTCP or DTLS on the same 5-tuple: such packets neither
 //! confirm nor exclude STUN, so a flow that opens with media is still recognised when its
 //! STUN checks come.
+//!
+//! After the first STUN message the flow is followed for a few more packets (as nDPI does)
+//! to see what the checks set up: a DTLS record turns it into DTLS (keeping the call's
+//! application), RTP turns it into SRTP when the call's application is known (the media of
+//! every application nDPI names is encrypted) and into "STUN.RTP" otherwise.
 
 use super::wire::{be16, be32, slice, u8_at};
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
@@ -42,6 +47,11 @@ const MAX_MESSAGES: u16 = 12;
 /// answers.
 const CLASSIC_TYPES: [u16; 6] = [0x0001, 0x0101, 0x0111, 0x0002, 0x0102, 0x0112];
 
+/// Packets after the first STUN message in which the media the checks set up is looked
+/// for; a DTLS handshake gets more room (retransmissions, fragments).
+const MEDIA_WINDOW: u16 = 6;
+const DTLS_WINDOW: u16 = 10;
+
 /// How the application of a STUN flow was named, strongest last.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StunApp {
@@ -50,6 +60,69 @@ pub enum StunApp {
     ByIp,
     ByRealm,
     ByAttribute,
+}
+
+/// What a STUN flow carries after its checks, as far as the flow was followed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Media {
+    #[default]
+    None,
+    /// RTP without a known application: "STUN.RTP".
+    Rtp,
+    /// RTP of a known application: "SRTP.App".
+    Srtp,
+    /// A DTLS record: "DTLS" (or "DTLS.App").
+    Dtls,
+}
+
+/// Per-flow state once STUN is confirmed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    pub app: StunApp,
+    /// Payload packet number of the first STUN message.
+    pub first: u16,
+    pub media: Media,
+}
+
+/// Google's documented media ranges for Meet (the only Google addresses nDPI takes as a
+/// Google call): 74.125.250.0/24, 142.250.82.0/24, 2001:4860:4864:5::/64 and
+/// 2001:4860:4864:6::/64.
+pub fn google_call_address(version: u8, ip: &[u8; 16]) -> bool {
+    if version == 4 {
+        matches!(ip, [74, 125, 250, ..] | [142, 250, 82, ..])
+    } else {
+        matches!(ip, [0x20, 0x01, 0x48, 0x60, 0x48, 0x64, 0, 5 | 6, ..])
+    }
+}
+
+/// Whether the datagram is RTP (not RTCP), as media set up by the checks.
+fn is_rtp(d: &[u8]) -> bool {
+    super::rtp::rtp_header(d).is_some() && !super::rtp::is_rtcp(d)
+}
+
+/// Follows a confirmed STUN flow's media within the window: DTLS records turn it into
+/// DTLS, RTP into SRTP (application known) or STUN.RTP.
+fn follow_media(ins: &mut Inspect<'_>, s: &mut State) {
+    if s.media != Media::Dtls && super::dtls::records(ins.data).is_some() {
+        ins.detect(id::DTLS);
+        if s.media == Media::Rtp {
+            ins.set_sub_protocol(id::SRTP);
+        }
+        s.media = Media::Dtls;
+    } else if is_rtp(ins.data) {
+        match (s.media, s.app) {
+            (Media::Dtls, StunApp::None) => ins.set_sub_protocol(id::SRTP),
+            (Media::None | Media::Rtp, StunApp::None) => {
+                ins.set_sub_protocol(id::RTP);
+                s.media = Media::Rtp;
+            }
+            (Media::None | Media::Rtp, _) => {
+                ins.detect(id::SRTP);
+                s.media = Media::Srtp;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A recognised STUN message.
@@ -268,9 +341,14 @@ fn name_app(ins: &mut Inspect<'_>, hint: Option<&'static str>, realm: Option<&st
         id.and_then(|a| sigs.app(a))
             .and_then(|a| call_app_of(&a.name))
     };
+    // Google's addresses serve far more than calls: only its Meet media ranges name one.
+    let f = ins.flow;
+    let google_call = google_call_address(f.ip_version, &f.server_ip)
+        || google_call_address(f.ip_version, &f.client_ip);
+    let by_ip = by_service(ins.app_by_ip()).filter(|&a| a != "GoogleCall" || google_call);
     let name = hint
         .or_else(|| by_service(realm.and_then(|r| sigs.match_host(r))))
-        .or_else(|| by_service(ins.app_by_ip()));
+        .or(by_ip);
     match name.and_then(|n| sigs.app_by_name(n)) {
         Some(app) => {
             ins.set_app(app);
@@ -278,6 +356,21 @@ fn name_app(ins: &mut Inspect<'_>, hint: Option<&'static str>, realm: Option<&st
         }
         None => false,
     }
+}
+
+fn state_of(st: &DissectorState<'_>) -> Option<State> {
+    match &*st.state {
+        ProtoState::Stun(s) => Some(*s),
+        _ => None,
+    }
+}
+
+fn set_app_state(st: &mut DissectorState<'_>, app: StunApp, first: u16) {
+    let s = state_of(st).unwrap_or(State {
+        first,
+        ..State::default()
+    });
+    *st.state = ProtoState::Stun(State { app, ..s });
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
@@ -312,15 +405,17 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         seen = true;
         let (realm, hint) = record(&msg, st);
         // A vendor attribute or the TURN server's domain names the service behind it.
-        let attributed = matches!(st.state, ProtoState::Stun(StunApp::ByAttribute));
+        let attributed = state_of(st).is_some_and(|s| s.app == StunApp::ByAttribute);
         if hint.is_some() || (realm.is_some() && !attributed) {
             let named = name_app(ins, hint, realm.as_deref());
             if named && hint.is_some() {
-                *st.state = ProtoState::Stun(StunApp::ByAttribute);
+                set_app_state(st, StunApp::ByAttribute, ins.packet_no);
             } else if named {
-                *st.state = ProtoState::Stun(StunApp::ByRealm);
+                set_app_state(st, StunApp::ByRealm, ins.packet_no);
             } else if let Some(realm) = realm {
-                ins.app_from_host(&realm);
+                if ins.app_from_host(&realm) {
+                    set_app_state(st, StunApp::ByRealm, ins.packet_no);
+                }
             }
         }
         let n = framed + msg.len();
@@ -331,12 +426,16 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         }
     }
     if seen {
-        ins.detect(id::STUN);
+        // Checks go on beside the media: a flow that became DTLS or SRTP stays so.
+        if state_of(st).map_or(true, |s| matches!(s.media, Media::None | Media::Rtp)) {
+            ins.detect(id::STUN);
+        }
         if !confirmed {
             // The service owning the peer's address, until better evidence comes.
             if !matches!(st.state, ProtoState::Stun(_)) {
                 let by_ip = name_app(ins, None, None);
-                *st.state = ProtoState::Stun(if by_ip { StunApp::ByIp } else { StunApp::None });
+                let app = if by_ip { StunApp::ByIp } else { StunApp::None };
+                set_app_state(st, app, ins.packet_no);
             }
         }
         if tcp {
@@ -349,10 +448,19 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         };
     }
     if confirmed {
-        // The call's DTLS handshake follows its checks: the flow goes on as DTLS, keeping
-        // the call's application.
-        if !tcp && super::dtls::records(ins.data).is_some_and(|r| r.handshake) {
-            ins.detect(id::DTLS);
+        // The media the checks set up: DTLS keeps the call's application, RTP becomes SRTP
+        // of the call or STUN.RTP.
+        if let Some(mut s) = state_of(st).filter(|_| !tcp) {
+            let window = MEDIA_WINDOW
+                + if s.media == Media::Dtls {
+                    DTLS_WINDOW
+                } else {
+                    0
+                };
+            if ins.packet_no.saturating_sub(s.first) <= window {
+                follow_media(ins, &mut s);
+                *st.state = ProtoState::Stun(s);
+            }
         }
         if tcp {
             ins.consume(channel_data_len(ins.data).unwrap_or(ins.data.len()));
@@ -474,5 +582,75 @@ mod tests {
         assert_eq!(call_app_of("Telegram"), Some("TelegramVoip"));
         assert_eq!(call_app_of("Zoom"), Some("Zoom"));
         assert_eq!(call_app_of("NetFlix"), None);
+    }
+    fn rtp(seq: u8) -> Vec<u8> {
+        let mut p = vec![0x80, 0x00, 0x12, seq, 0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef];
+        p.extend_from_slice(&[0x55; 160]);
+        p
+    }
+
+    const DTLS_APP_DATA: [u8; 17] = [23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4];
+
+    fn whatsapp_request() -> Vec<u8> {
+        let mut m = vec![0x00, 0x01, 0, 8];
+        m.extend_from_slice(&MAGIC_COOKIE.to_be_bytes());
+        m.extend_from_slice(&[9u8; 12]);
+        m.extend_from_slice(&[0x40, 0x00, 0, 4, 1, 2, 3, 4]);
+        m
+    }
+
+    #[test]
+    fn rtp_after_checks() {
+        use crate::protocols::harness::Conv;
+        // No application: STUN.RTP.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 13958);
+        c.server(&binding_response()).server(&rtp(1));
+        assert_eq!(c.name(), "STUN.RTP");
+        // The call's application known: its media is SRTP, and later checks keep it so.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 13958);
+        c.client(&whatsapp_request()).client(&rtp(1));
+        assert_eq!(c.name(), "SRTP.WhatsAppCall");
+        c.server(&binding_response());
+        assert_eq!(c.name(), "SRTP.WhatsAppCall");
+        // Media past the window does not count.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 13958);
+        c.server(&binding_response());
+        for _ in 0..MEDIA_WINDOW {
+            c.client(&[0x17; 30]);
+        }
+        c.server(&rtp(1));
+        assert_eq!(c.name(), "STUN");
+    }
+
+    #[test]
+    fn dtls_after_checks() {
+        use crate::protocols::harness::Conv;
+        let mut c = Conv::udp(&DISSECTOR, 40000, 3478);
+        c.client(&whatsapp_request()).client(&DTLS_APP_DATA);
+        assert_eq!(c.name(), "DTLS.WhatsAppCall");
+        c.server(&binding_response()).client(&rtp(2));
+        assert_eq!(c.name(), "DTLS.WhatsAppCall");
+        // STUN.RTP then DTLS: DTLS carrying SRTP.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 3478);
+        c.server(&binding_response())
+            .server(&rtp(1))
+            .client(&DTLS_APP_DATA);
+        assert_eq!(c.name(), "DTLS.SRTP");
+        let mut c = Conv::udp(&DISSECTOR, 40000, 3478);
+        c.server(&binding_response()).client(&DTLS_APP_DATA);
+        assert_eq!(c.name(), "DTLS");
+    }
+
+    #[test]
+    fn google_call_ranges() {
+        let mut ip = [0u8; 16];
+        ip[..4].copy_from_slice(&[142, 250, 82, 76]);
+        assert!(google_call_address(4, &ip));
+        ip[..4].copy_from_slice(&[172, 253, 121, 127]);
+        assert!(!google_call_address(4, &ip));
+        let v6: std::net::Ipv6Addr = "2001:4860:4864:5::81".parse().expect("ip");
+        assert!(google_call_address(6, &v6.octets()));
+        let v6: std::net::Ipv6Addr = "2001:4860:4864:7::81".parse().expect("ip");
+        assert!(!google_call_address(6, &v6.octets()));
     }
 }

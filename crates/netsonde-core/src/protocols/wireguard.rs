@@ -2,6 +2,9 @@
 //! handshake initiation (148), handshake response (92), cookie reply (64) — and transport
 //! data (at least 32, a multiple of 16). Handshake messages confirm the flow at once; data
 //! alone needs a second packet with the same receiver index and a later counter.
+//! Some VPN providers append data to the handshake messages: such an initiation is
+//! confirmed by the response naming its sender index as receiver. TunnelBear's servers
+//! append 8 bytes to the response (100 bytes), which names the provider.
 
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 use crate::attrs;
@@ -51,8 +54,49 @@ fn le64(d: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(d.get(at..at + 8)?.try_into().ok()?))
 }
 
+/// TunnelBear's handshake response: the standard 92 bytes and 8 of its own.
+const TUNNELBEAR_RESPONSE: usize = 100;
+
+/// Whether `d` is a handshake initiation with appended data (longer than 148 bytes).
+fn extended_initiation(d: &[u8]) -> bool {
+    d.len() > 148 && d.len() <= 148 + 256 && d.get(..4) == Some(&[INITIATION, 0, 0, 0][..])
+}
+
+/// Whether `d` is a handshake response (possibly extended) to the initiation `init`: its
+/// receiver index is the initiator's sender index.
+pub fn answers_initiation(init: &[u8], d: &[u8]) -> bool {
+    d.len() >= 92
+        && d.len() <= 92 + 256
+        && d.get(..4) == Some(&[RESPONSE, 0, 0, 0][..])
+        && le32(d, 8).is_some()
+        && le32(d, 8) == le32(init, 4)
+}
+
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let d = ins.data;
+    let init = ins.first_payload[0];
+    if extended_initiation(init) {
+        if ins.to_server() {
+            return if ins.dir_packets[1] == 0 && ins.dir_packets[0] <= 4 {
+                Verdict::Continue
+            } else {
+                Verdict::Exclude
+            };
+        }
+        if answers_initiation(init, d) {
+            if let Some(i) = le32(init, 4) {
+                st.set(&SENDER_INDEX, crate::record::MetaValue::Int(i64::from(i)));
+            }
+            ins.detect(id::WIREGUARD);
+            if d.len() == TUNNELBEAR_RESPONSE {
+                if let Some(app) = ins.sigs.app_by_name("TunnelBear") {
+                    ins.set_app(app);
+                }
+            }
+            return Verdict::Done;
+        }
+        return Verdict::Exclude;
+    }
     let Some(t) = message_type(d) else {
         return Verdict::Exclude;
     };
@@ -86,6 +130,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
 mod tests {
     use super::super::harness::Conv;
     use super::*;
@@ -135,5 +180,27 @@ mod tests {
             *b = 1;
         }
         assert_eq!(message_type(&m), None);
+    }
+
+    #[test]
+    fn extended_handshake() {
+        let init = msg(1, 204, 0xac18_6631, 0);
+        let mut resp = msg(2, 100, 0x001a_ca02, 0);
+        resp[8..12].copy_from_slice(&0xac18_6631u32.to_le_bytes());
+        assert!(answers_initiation(&init, &resp));
+        let mut c = Conv::udp(&DISSECTOR, 57636, 51820);
+        c.client(&init);
+        assert_eq!(c.name(), "Unknown");
+        c.server(&resp);
+        assert_eq!(c.name(), "WireGuard.TunnelBear");
+        let mut plain = resp.clone();
+        plain.truncate(96);
+        let mut c = Conv::udp(&DISSECTOR, 57636, 51820);
+        c.client(&init).server(&plain);
+        assert_eq!(c.name(), "WireGuard");
+        let other = msg(2, 100, 0x001a_ca02, 7);
+        let mut c = Conv::udp(&DISSECTOR, 57636, 51820);
+        c.client(&init).server(&other);
+        assert_eq!(c.name(), "Unknown");
     }
 }
