@@ -2,7 +2,9 @@
 //! type (HEL, ACK, ERR, RHE, OPN, MSG, CLO), a chunk type (F, C, A) and the message size
 //! (little-endian, header included). A connection opens with the client's Hello — protocol
 //! version, buffer sizes, limits and the endpoint URL as a length-prefixed string that ends
-//! the message — or, reversed, the server's ReverseHello (server URI and endpoint URL).
+//! the message — or, reversed, the server's ReverseHello (server URI and endpoint URL). A
+//! connection seen after its opening is recognised by whole messages of the other types
+//! filling the segment.
 
 use super::wire::le32;
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
@@ -44,8 +46,31 @@ pub fn is_hello(d: &[u8]) -> bool {
     }
 }
 
+/// Smallest message of the secure channel: header, channel id, a 4-byte token or length.
+const MIN_MESSAGE: usize = 16;
+
+/// Whether `d` is made of whole messages of the established connection (acknowledge,
+/// error, open/close secure channel, message chunks).
+pub fn is_messages(d: &[u8]) -> bool {
+    let mut rest = d;
+    while !rest.is_empty() {
+        let kind_ok = matches!(
+            rest.get(..4),
+            Some(b"ACKF" | b"ERRF" | b"OPNF" | b"CLOF" | b"MSGF" | b"MSGC" | b"MSGA")
+        );
+        let Some(size) = le32(rest, 4).and_then(|s| usize::try_from(s).ok()) else {
+            return false;
+        };
+        if !kind_ok || size < MIN_MESSAGE || size > rest.len() {
+            return false;
+        }
+        rest = rest.get(size..).unwrap_or_default();
+    }
+    !d.is_empty()
+}
+
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    if is_hello(ins.data) {
+    if is_hello(ins.data) || is_messages(ins.data) {
         ins.detect(id::OPC_UA);
         return Verdict::Done;
     }
@@ -86,6 +111,22 @@ mod tests {
         assert!(c.open);
         c.client(&h[20..]);
         assert_eq!(c.name(), "OPC-UA");
+    }
+
+    #[test]
+    fn established_connection() {
+        let mut m =
+            b"MSGF\x1c\0\0\0\x01\0\0\0\x02\0\0\0\x03\0\0\0\x04\0\0\0\x01\0\xad\x01".to_vec();
+        assert!(is_messages(&m));
+        let mut c = Conv::tcp(&DISSECTOR, 57420, 4840);
+        c.server(&m);
+        assert_eq!(c.name(), "OPC-UA");
+        m.push(0);
+        assert!(!is_messages(&m));
+        m[4] = 0x1d;
+        assert!(is_messages(&m));
+        m[3] = b'X';
+        assert!(!is_messages(&m));
     }
 
     #[test]
