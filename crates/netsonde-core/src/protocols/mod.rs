@@ -327,6 +327,8 @@ protocols! {
     LISP = 236, "LISP", "Cloud";
     IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
     WSD = 153, "WSD", "Network";
+    HTTP_CONNECT = 130, "HTTP_Connect", "Web";
+    HTTP_PROXY = 131, "HTTP_Proxy", "Web";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
