@@ -37,12 +37,14 @@ pub mod ftp;
 pub mod genshin_impact;
 pub mod gnutella;
 pub mod h323;
+pub mod haproxy;
 #[cfg(test)]
 pub mod harness;
 pub mod hart_ip;
 pub mod hislip;
 pub mod hsrp;
 pub mod http;
+pub mod http2;
 pub mod iec60870;
 pub mod ike;
 pub mod irc;
@@ -115,6 +117,7 @@ pub mod uftp;
 pub mod usenet;
 pub mod viber;
 pub mod vnc;
+pub mod websocket;
 pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
@@ -329,11 +332,16 @@ protocols! {
     WSD = 153, "WSD", "Network";
     HTTP_CONNECT = 130, "HTTP_Connect", "Web";
     HTTP_PROXY = 131, "HTTP_Proxy", "Web";
+    HTTP2 = 349, "HTTP2", "Web";
+    HAPROXY = 350, "HAProxy", "Web";
+    WEBSOCKET = 251, "WebSocket", "Web";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
 pub static DISSECTORS: &[&Dissector] = &[
     &http::DISSECTOR,
+    &http2::DISSECTOR,
+    &haproxy::DISSECTOR,
     // Before DNS: its certificate exchange is a DNS query.
     &avast_securedns::DISSECTOR,
     &dns::DISSECTOR,
@@ -448,6 +456,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &lisp::DISSECTOR,
     &c37118::DISSECTOR,
     &wsd::DISSECTOR,
+    // Late: two-byte frame headers; it needs both directions' first payloads.
+    &websocket::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
