@@ -7,9 +7,16 @@
 //! A flow is recognised from any datagram whose records all check out, so sessions caught
 //! mid-way are recognised too; handshake records in epoch 0 must also hold a known
 //! handshake type with a length that fits the record.
+//!
+//! After that the plaintext handshake is followed: the ClientHello's server name and the
+//! server's Certificate message, reassembled from its fragments (each handshake fragment
+//! carries the message's length, its offset and its own length), name the application as
+//! they do for TLS.
 
+use super::tls;
 use super::wire::{be16, u8_at};
-use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
+use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
+use crate::classify::Dir;
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[];
 
@@ -92,14 +99,141 @@ pub fn records(d: &[u8]) -> Option<Records> {
     (out.count > 0).then_some(out)
 }
 
-fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match records(ins.data) {
-        Some(_) => {
-            ins.detect(id::DTLS);
-            Verdict::Done
+/// Largest server Certificate message reassembled.
+const MAX_CERTIFICATE_MESSAGE: usize = 64 * 1024;
+/// Datagrams followed after confirmation while the handshake goes on.
+const MAX_HANDSHAKE_DATAGRAMS: u16 = 24;
+
+/// The handshake of a confirmed flow, as far as it is followed.
+#[derive(Default, Debug)]
+pub struct State {
+    datagrams: u16,
+    /// The ClientHello's server name named the application.
+    app_from_sni: bool,
+    /// The direction the ClientHello came from (a capture may start later, or the first
+    /// datagram seen may be the server's).
+    client_hello: Option<Dir>,
+    /// The server's Certificate message: its bytes, and the ranges received so far.
+    certificate: Vec<u8>,
+    received: Vec<(usize, usize)>,
+    /// The certificate has been read (or given up on).
+    certificate_done: bool,
+}
+
+impl State {
+    /// Adds a fragment of the server's Certificate message; returns the whole message once
+    /// every byte is there.
+    fn add_certificate_fragment(&mut self, total: usize, offset: usize, frag: &[u8]) -> bool {
+        if total == 0 || total > MAX_CERTIFICATE_MESSAGE {
+            self.certificate_done = true;
+            return false;
         }
-        None => Verdict::Exclude,
+        if self.certificate.len() != total {
+            self.certificate = vec![0; total];
+            self.received.clear();
+        }
+        let end = offset + frag.len();
+        let Some(slot) = self.certificate.get_mut(offset..end) else {
+            return false;
+        };
+        slot.copy_from_slice(frag);
+        self.received.push((offset, end));
+        self.received.sort_unstable();
+        let mut covered = 0usize;
+        for &(a, b) in &self.received {
+            if a > covered {
+                return false;
+            }
+            covered = covered.max(b);
+        }
+        covered >= total
     }
+}
+
+/// The handshake messages (type, total length, fragment offset, fragment bytes) of a
+/// plaintext handshake record's fragment.
+fn handshake_fragments(frag: &[u8]) -> impl Iterator<Item = (u8, usize, usize, &[u8])> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let t = u8_at(frag, at)?;
+        let total = be24(frag, at + 1)?;
+        let offset = be24(frag, at + 6)?;
+        let len = be24(frag, at + 9)?;
+        let bytes = frag.get(at + 12..at + 12 + len)?;
+        at += 12 + len;
+        Some((t, total, offset, bytes))
+    })
+}
+
+/// The plaintext handshake records (epoch 0) of a datagram already checked by [`records`].
+fn handshake_records(d: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || loop {
+        let ct = u8_at(d, at)?;
+        let epoch = be16(d, at + 3)?;
+        let len = usize::from(be16(d, at + 11)?);
+        let frag = d.get(at + HEADER_LEN..at + HEADER_LEN + len)?;
+        at += HEADER_LEN + len;
+        if ct == 22 && epoch == 0 {
+            return Some(frag);
+        }
+    })
+}
+
+fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    let Some(recs) = records(ins.data) else {
+        return if matches!(st.state, ProtoState::Dtls(_)) {
+            Verdict::Continue
+        } else {
+            Verdict::Exclude
+        };
+    };
+    if !matches!(st.state, ProtoState::Dtls(_)) {
+        ins.detect(id::DTLS);
+        if !recs.handshake {
+            // Caught mid-session: no handshake to follow.
+            return Verdict::Done;
+        }
+        *st.state = ProtoState::Dtls(Box::default());
+    }
+    let ProtoState::Dtls(state) = &mut *st.state else {
+        return Verdict::Done;
+    };
+    state.datagrams += 1;
+    let mut certificate_ready = false;
+    for frag in handshake_records(ins.data) {
+        for (t, total, offset, bytes) in handshake_fragments(frag) {
+            match t {
+                1 if state.client_hello.is_none() && offset == 0 => {
+                    state.client_hello = Some(ins.dir);
+                    let sni = tls::parser::parse_client_hello_body(bytes)
+                        .and_then(|h| h.sni_str().map(str::to_ascii_lowercase));
+                    if let Some(sni) = sni {
+                        state.app_from_sni = ins.app_from_host(&sni);
+                        st.meta.set_str(&tls::SNI, sni);
+                    }
+                }
+                // The server's certificate: not one from the ClientHello's side.
+                11 if state.client_hello != Some(ins.dir) && !state.certificate_done => {
+                    certificate_ready |= state.add_certificate_fragment(total, offset, bytes);
+                }
+                _ => {}
+            }
+        }
+    }
+    if certificate_ready {
+        state.certificate_done = true;
+        let message = std::mem::take(&mut state.certificate);
+        let name_app = !state.app_from_sni;
+        if let Ok(der) = tls::parser::first_certificate(&message) {
+            tls::server_certificate(der, name_app, st, ins);
+        }
+        return Verdict::Done;
+    }
+    if state.certificate_done || state.datagrams >= MAX_HANDSHAKE_DATAGRAMS {
+        return Verdict::Done;
+    }
+    Verdict::Continue
 }
 
 #[cfg(test)]
@@ -136,6 +270,60 @@ mod tests {
         let mut t = d.clone();
         t[13] = 99;
         assert!(records(&t).is_none());
+    }
+
+    /// A DTLS 1.2 handshake record holding one fragment of a message.
+    fn fragment_record(t: u8, seq: u16, total: usize, offset: usize, bytes: &[u8]) -> Vec<u8> {
+        let len = 12 + bytes.len();
+        let mut d = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, seq as u8];
+        d.extend_from_slice(&(len as u16).to_be_bytes());
+        d.push(t);
+        d.extend_from_slice(&(total as u32).to_be_bytes()[1..]);
+        d.extend_from_slice(&[0, 1]);
+        d.extend_from_slice(&(offset as u32).to_be_bytes()[1..]);
+        d.extend_from_slice(&(bytes.len() as u32).to_be_bytes()[1..]);
+        d.extend_from_slice(bytes);
+        d
+    }
+
+    fn certificate_message() -> Vec<u8> {
+        let cert = crate::protocols::tls::x509::tests::sample_certificate();
+        let mut entry = (cert.len() as u32).to_be_bytes()[1..].to_vec();
+        entry.extend_from_slice(&cert);
+        let mut body = (entry.len() as u32).to_be_bytes()[1..].to_vec();
+        body.extend_from_slice(&entry);
+        body
+    }
+
+    #[test]
+    fn server_certificate_reassembled_from_fragments() {
+        let body = certificate_message();
+        let cut = body.len() / 3;
+        let mut c = super::super::harness::Conv::udp(&DISSECTOR, 50000, 443);
+        c.client(&client_hello());
+        assert_eq!(c.name(), "DTLS");
+        // The second part first, then the first one.
+        c.server(&fragment_record(11, 2, body.len(), cut, &body[cut..]));
+        assert_eq!(c.meta(&tls::SUBJECT), None);
+        c.server(&fragment_record(11, 1, body.len(), 0, &body[..cut]));
+        assert_eq!(c.meta(&tls::SUBJECT).as_deref(), Some("CN=example.com"));
+    }
+
+    #[test]
+    fn a_client_certificate_is_not_read() {
+        let body = certificate_message();
+        let mut c = super::super::harness::Conv::udp(&DISSECTOR, 50000, 443);
+        c.client(&client_hello());
+        c.client(&fragment_record(11, 1, body.len(), 0, &body));
+        assert_eq!(c.name(), "DTLS");
+        assert_eq!(c.meta(&tls::SUBJECT), None);
+        let mut state = State::default();
+        // Beyond the message: ignored.
+        assert!(!state.add_certificate_fragment(10, 8, &[1, 2, 3]));
+        assert!(!state.add_certificate_fragment(10, 8, &[1, 2]));
+        assert!(!state.add_certificate_fragment(10, 0, &[1; 4]));
+        assert!(state.add_certificate_fragment(10, 3, &[2; 5]));
+        assert!(!State::default().add_certificate_fragment(MAX_CERTIFICATE_MESSAGE + 1, 0, &[]));
     }
 
     #[test]

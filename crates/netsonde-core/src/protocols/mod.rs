@@ -578,6 +578,7 @@ pub enum ProtoState {
     Http(http::State),
     Quic(Box<quic::State>),
     Tls(Box<tls::State>),
+    Dtls(Box<dtls::State>),
     /// STUN confirmed: later packets may be media or TURN channel data.
     Stun(stun::StunApp),
     Rtp(rtp::State),

@@ -244,6 +244,17 @@ fn colon_hex(bytes: &[u8]) -> String {
 /// Sets the metadata of the server's first certificate.
 fn certificate_metadata(der: &[u8], state: &mut State, st: &mut DissectorState, ins: &mut Inspect) {
     state.certificate = true;
+    server_certificate(der, !state.app_from_sni, st, ins);
+}
+
+/// Sets the metadata (and risks) of a server's certificate, TLS's or DTLS's, and, when
+/// `name_app`, the application its names give.
+pub(crate) fn server_certificate(
+    der: &[u8],
+    name_app: bool,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) {
     st.set_str(&CERT_SHA1, colon_hex(&Sha1::digest(der)));
     let Some(info) = x509::parse_certificate(der) else {
         return;
@@ -269,7 +280,7 @@ fn certificate_metadata(der: &[u8], state: &mut State, st: &mut DissectorState, 
             st.risk(RISK_EXPIRED);
         }
     }
-    if !state.app_from_sni {
+    if name_app {
         // No SNI match: the certificate's names may still name the application.
         if let Some(app) = certificate_app(&info, ins.sigs) {
             ins.set_app(app);
