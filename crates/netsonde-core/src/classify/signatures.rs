@@ -35,6 +35,10 @@ struct AppEntry {
     hosts: Vec<String>,
     #[serde(default)]
     ip: Vec<String>,
+    /// Names a TLS server certificate's subject gives the owner (organization or common
+    /// name, compared whole, case ignored) when they are no host name: "AnyDesk Client".
+    #[serde(default)]
+    cert_names: Vec<String>,
     /// The dissector that names this application from what it parses (STUN names the
     /// call application); such an entry needs no hosts or ranges of its own.
     #[serde(default)]
@@ -73,6 +77,50 @@ impl Cidr {
     }
 }
 
+/// A host pattern whose labels may hold one `*` each, standing for any characters within
+/// that label (never a dot): `igcdn-photos-*.akamaihd.net`, `video.*.fna.fbcdn.net`. Like a
+/// plain suffix it matches the name or any name below it, label for label.
+#[derive(Clone, Debug)]
+struct HostGlob {
+    /// The pattern's labels, last (top-level) first, each split at its `*` (`None`: no `*`).
+    labels: Vec<(String, Option<String>)>,
+    app: AppId,
+}
+
+impl HostGlob {
+    fn parse(pattern: &str, app: AppId) -> Option<HostGlob> {
+        let mut labels = Vec::new();
+        for label in pattern.rsplit('.') {
+            if label.is_empty() || label.matches('*').count() > 1 {
+                return None;
+            }
+            labels.push(match label.split_once('*') {
+                Some((a, b)) => (a.to_string(), Some(b.to_string())),
+                None => (label.to_string(), None),
+            });
+        }
+        Some(HostGlob { labels, app })
+    }
+
+    /// Whether `host` (normalized) is the pattern or a name below it.
+    fn matches(&self, host: &str) -> bool {
+        let mut host_labels = host.rsplit('.');
+        self.labels.iter().all(|(head, tail)| {
+            let Some(label) = host_labels.next() else {
+                return false;
+            };
+            match tail {
+                None => label == head,
+                Some(tail) => {
+                    label.len() >= head.len() + tail.len()
+                        && label.starts_with(head.as_str())
+                        && label.ends_with(tail.as_str())
+                }
+            }
+        })
+    }
+}
+
 /// A pack that could not be loaded, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackError(pub String);
@@ -99,6 +147,10 @@ pub struct SignatureSet {
     apps: Vec<App>,
     by_id: HashMap<AppId, usize>,
     hosts: HashMap<String, AppId>,
+    /// Host patterns with wildcards (`igcdn-photos-*.akamaihd.net`), tried beside `hosts`.
+    globs: Vec<HostGlob>,
+    /// Certificate subject names (lower case) of `cert_names`.
+    cert_names: HashMap<String, AppId>,
     /// One table per (family, prefix length), longest prefix first: a lookup costs one hash
     /// probe per distinct length and the first hit is the most specific range.
     ranges: Vec<RangeTable>,
@@ -163,7 +215,25 @@ impl SignatureSet {
                         id.0
                     )));
                 }
-                self.hosts.insert(host.into_owned(), id);
+                if host.contains('*') {
+                    let glob = HostGlob::parse(&host, id).ok_or_else(|| {
+                        PackError(format!("{origin}: app {}: bad host pattern {host:?}", id.0))
+                    })?;
+                    self.globs.retain(|g| g.labels != glob.labels);
+                    self.globs.push(glob);
+                } else {
+                    self.hosts.insert(host.into_owned(), id);
+                }
+            }
+            for name in entry.cert_names {
+                let name = name.trim().to_ascii_lowercase();
+                if name.is_empty() {
+                    return Err(PackError(format!(
+                        "{origin}: app {}: empty certificate name",
+                        id.0
+                    )));
+                }
+                self.cert_names.insert(name, id);
             }
             for text in entry.ip {
                 let cidr = Cidr::parse(&text).ok_or_else(|| {
@@ -209,19 +279,39 @@ impl SignatureSet {
     }
 
     /// The application of a host name: the longest pattern that is the name or one of its
-    /// parent domains (`r1.googlevideo.com` matches `googlevideo.com`).
+    /// parent domains (`r1.googlevideo.com` matches `googlevideo.com`). Patterns are ranked
+    /// by their number of labels; a wildcard pattern beats a plain one of fewer labels
+    /// (`igcdn-photos-*.akamaihd.net` over `akamaihd.net`) and loses a tie.
     pub fn match_host(&self, host: &str) -> Option<AppId> {
         let host = normalize_host(host);
         let mut rest: &str = &host;
-        loop {
+        let plain = loop {
             if let Some(&id) = self.hosts.get(rest) {
-                return Some(id);
+                break Some((rest.split('.').count(), id));
             }
             match rest.split_once('.') {
                 Some((_, parent)) if !parent.is_empty() => rest = parent,
-                _ => return None,
+                _ => break None,
             }
+        };
+        let glob = self
+            .globs
+            .iter()
+            .filter(|g| g.matches(&host))
+            .max_by_key(|g| g.labels.len());
+        match (plain, glob) {
+            (Some((n, _)), Some(g)) if g.labels.len() > n => Some(g.app),
+            (Some((_, id)), _) => Some(id),
+            (None, g) => g.map(|g| g.app),
         }
+    }
+
+    /// The application a certificate subject's organization or common name belongs to, by
+    /// the packs' `cert_names` (whole name, case ignored).
+    pub fn match_cert_name(&self, name: &str) -> Option<AppId> {
+        self.cert_names
+            .get(&name.trim().to_ascii_lowercase())
+            .copied()
     }
 
     /// The application owning an address, by the most specific range.
@@ -301,6 +391,50 @@ mod tests {
             .is_err());
     }
 
+    #[test]
+    fn wildcard_host_patterns_match_within_one_label() {
+        let mut set = SignatureSet::default();
+        let pack = r#"
+            [[app]]
+            id = 5100
+            name = "Cdn"
+            category = "Web"
+            hosts = ["cdn.example", "video.*.edge.cdn.example"]
+            [[app]]
+            id = 5101
+            name = "Photos"
+            category = "Web"
+            hosts = ["photos-*.cdn.example", "*-shop.cdn.example"]
+            cert_names = ["Photos Device CA"]
+        "#;
+        set.load_str(pack, "test").expect("valid");
+        let id = |h: &str| set.match_host(h).map(|a| a.0);
+        assert_eq!(id("photos-a-1.cdn.example"), Some(5101));
+        assert_eq!(id("x.photos-b.cdn.example"), Some(5101));
+        assert_eq!(id("p53-shop.CDN.example"), Some(5101));
+        assert_eq!(id("photo-a.cdn.example"), Some(5100));
+        assert_eq!(id("video.fra1-2.edge.cdn.example"), Some(5100));
+        assert_eq!(id("images.fra1.edge.cdn.example"), Some(5100));
+        // `*` never spans a dot.
+        assert_eq!(id("photos-a.b.other.example"), None);
+        assert!(HostGlob::parse("a*b*c.example", AppId(1)).is_none());
+        assert_eq!(
+            set.match_cert_name("photos device ca").map(|a| a.0),
+            Some(5101)
+        );
+        assert_eq!(set.match_cert_name("Photos Device"), None);
+        let glob = HostGlob::parse("photos-*.cdn.example", AppId(1)).expect("valid");
+        assert!(glob.matches("photos-.cdn.example"));
+        assert!(!glob.matches("cdn.example"));
+        assert!(!glob.matches("photos-a.cdn.exampl"));
+        assert!(set
+            .load_str(
+                "[[app]]\nid=1\nname='a'\ncategory='x'\nhosts=['a**.b']\n",
+                "bad"
+            )
+            .is_err());
+    }
+
     fn ip(text: &str) -> (u8, [u8; 16]) {
         match text.parse::<IpAddr>().expect("valid address") {
             IpAddr::V4(a) => {
@@ -348,8 +482,9 @@ mod tests {
                     h.contains('.')
                         && !h.starts_with('.')
                         && h.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b)),
-                    "{h}: not a plain host suffix"
+                            .all(|b| b.is_ascii_alphanumeric() || b"-.*".contains(&b))
+                        && (!h.contains('*') || HostGlob::parse(h, AppId(0)).is_some()),
+                    "{h}: not a host suffix or pattern"
                 );
                 if let Some(other) = hosts.insert(h.clone(), &app.name) {
                     panic!("{h} belongs to both {other} and {}", app.name);

@@ -85,6 +85,8 @@ pub struct State {
     skip: [usize; 2],
     /// A protocol carried over HTTP has been named (the first one found stays).
     sub: bool,
+    /// A request named the application (by its host, target or headers).
+    app: bool,
 }
 
 /// WebDAV's methods (RFC 4918 section 9), beyond those of HTTP itself.
@@ -321,6 +323,40 @@ fn parse_request(
             body = value.parse().unwrap_or(0);
         }
     }
+    if state.requests == 1 {
+        let method = req.method.unwrap_or_default();
+        let path = req.path.unwrap_or_default();
+        if method == "CONNECT" {
+            // A tunnel through a proxy (RFC 9110 section 9.3.6).
+            ins.detect(id::HTTP_CONNECT);
+        } else if is_absolute(path) {
+            // The absolute form is sent to proxies only (RFC 9112 section 3.2.2).
+            ins.detect(id::HTTP_PROXY);
+            if !host_app {
+                if let Some(host) = url_host(path) {
+                    host_app = ins.app_from_host(host);
+                }
+            }
+        }
+        let header = |name: &str| {
+            req.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| header_text(h.value))
+        };
+        let content_type = header("content-type");
+        if let Some(app) = request_app(
+            path,
+            header("soapaction").is_some(),
+            content_type.as_deref(),
+        ) {
+            if let Some(id) = ins.sigs.app_by_name(app) {
+                ins.set_app(id);
+                host_app = true;
+            }
+        }
+    }
+    state.app |= host_app;
     if !host_app && state.requests == 1 {
         let agent = req
             .headers
@@ -424,6 +460,56 @@ fn agent_app(agent: &str) -> Option<&'static str> {
     .then_some("WindowsUpdate")
 }
 
+/// The application a first request names by what it asks for: a BitTorrent tracker's
+/// announce or scrape (BEP 3, BEP 48: `info_hash` in the query) and a SOAP call (a
+/// `SOAPAction` header, SOAP 1.1; the `application/soap+xml` type, SOAP 1.2) whatever the
+/// host.
+fn request_app(path: &str, soap_action: bool, content_type: Option<&str>) -> Option<&'static str> {
+    let (target, query) = path.split_once('?').unwrap_or((path, ""));
+    let target = target.rsplit('/').next().unwrap_or_default();
+    let ct = content_type.unwrap_or_default().to_ascii_lowercase();
+    if (target == "announce" || target == "scrape")
+        && query.split('&').any(|kv| kv.starts_with("info_hash="))
+    {
+        Some("BitTorrent")
+    } else if soap_action || ct.starts_with("application/soap+xml") {
+        Some("SOAP")
+    } else {
+        None
+    }
+}
+
+/// Whether a media type is an HLS playlist's (RFC 8216 section 4, and the older names).
+fn is_hls_playlist(content_type: &str) -> bool {
+    let ct = content_type.trim().to_ascii_lowercase();
+    let ct = ct.split(';').next().unwrap_or_default().trim();
+    matches!(
+        ct,
+        "application/vnd.apple.mpegurl"
+            | "application/x-mpegurl"
+            | "audio/mpegurl"
+            | "audio/x-mpegurl"
+    )
+}
+
+/// Whether a request target is in absolute form (`http://host/path`).
+fn is_absolute(path: &str) -> bool {
+    path.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+        || path
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+}
+
+/// The host of an absolute-form target, without user info or port.
+fn url_host(path: &str) -> Option<&str> {
+    let rest = path.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then_some(host)
+}
+
 /// nDPI keeps at most this many bytes of a URL.
 const MAX_URL_BYTES: usize = 255;
 
@@ -436,13 +522,7 @@ fn request_url(
     headers: &[httparse::Header<'_>],
 ) -> Option<String> {
     let path = path?;
-    let absolute = method == Some("CONNECT")
-        || path
-            .get(..7)
-            .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
-        || path
-            .get(..8)
-            .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
+    let absolute = method == Some("CONNECT") || is_absolute(path);
     let mut url = if absolute {
         path.to_string()
     } else {
@@ -542,6 +622,13 @@ fn parse_response(
             continue;
         };
         let value = header_text(h.value);
+        if spec.name == CONTENT_TYPE.name && !state.app && is_hls_playlist(&value) {
+            // An HLS playlist (RFC 8216 section 4) from a server no request named.
+            if let Some(id) = ins.sigs.app_by_name("HLS") {
+                ins.set_app(id);
+                state.app = true;
+            }
+        }
         if spec.name == CONTENT_TYPE.name && !state.sub {
             let first = state.responses == 1 && state.requests == 0;
             if let Some(sub) = response_sub_protocol(first, &value) {
@@ -577,6 +664,61 @@ mod tests {
         let mut c = Conv::tcp(&DISSECTOR, 40001, 3128);
         c.client(b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
         assert_eq!(c.meta(&URL).as_deref(), Some("example.org:443"));
+    }
+
+    #[test]
+    fn proxy_requests_and_tunnels() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8080);
+        c.client(b"GET http://example.org/x HTTP/1.1\r\nHost: example.org\r\n\r\n");
+        assert_eq!(c.name(), "HTTP_Proxy");
+        // The application of the host asked for.
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"POST http://www.google.com/a HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP_Proxy.Google");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8080);
+        c.client(b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
+        c.server(b"HTTP/1.1 200 Connection established\r\n\r\n");
+        assert_eq!(c.name(), "HTTP_Connect");
+        // An origin-form request is plain HTTP.
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8080);
+        c.client(b"GET /http://x HTTP/1.1\r\nHost: example.org\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        assert_eq!(
+            url_host("http://u:p@Host.example:81/p?q"),
+            Some("Host.example")
+        );
+        assert_eq!(url_host("http:///p"), None);
+    }
+
+    #[test]
+    fn applications_named_by_the_request() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /announce?info_hash=%aa7&peer_id=-TR2940-x&port=51413 HTTP/1.1\r\nHost: tracker.example\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.BitTorrent");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /announce?peer_id=x HTTP/1.1\r\nHost: tracker.example\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"POST /svc HTTP/1.1\r\nSOAPAction: \"urn:x\"\r\nHost: go.microsoft.com\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.SOAP");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"POST /svc HTTP/1.1\r\nContent-Type: application/soap+xml; charset=utf-8\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.SOAP");
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8080);
+        c.client(b"GET /live/output.m3u8 HTTP/1.1\r\nHost: 192.0.2.7:8080\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.apple.mpegurl\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.HLS");
+        // Refused: no playlist.
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8080);
+        c.client(b"GET /live/output.m3u8 HTTP/1.1\r\nHost: 192.0.2.7:8080\r\n\r\n");
+        c.server(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        // A known host keeps its application for a playlist.
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /a.m3u8 HTTP/1.1\r\nHost: www.google.com\r\n\r\n");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpegurl; charset=utf-8\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.Google");
     }
 
     #[test]

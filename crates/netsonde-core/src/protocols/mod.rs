@@ -52,6 +52,7 @@ pub mod genshin_impact;
 pub mod gnutella;
 pub mod gtp;
 pub mod h323;
+pub mod haproxy;
 #[cfg(test)]
 pub mod harness;
 pub mod hart_ip;
@@ -60,6 +61,7 @@ pub mod hots;
 pub mod hsrp;
 pub mod http;
 pub mod i3d;
+pub mod http2;
 pub mod iec60870;
 pub mod ike;
 pub mod imo;
@@ -143,6 +145,7 @@ pub mod uftp;
 pub mod usenet;
 pub mod viber;
 pub mod vnc;
+pub mod websocket;
 pub mod whatsapp;
 pub mod wire;
 pub mod wireguard;
@@ -393,11 +396,18 @@ protocols! {
     NETEASE_GAMES = 402, "NetEaseGames", "Game";
     STEAM = 74, "Steam", "Game";
     STEAM_DATAGRAM_RELAY = 235, "SteamDatagramRelay", "Game";
+    HTTP_CONNECT = 130, "HTTP_Connect", "Web";
+    HTTP_PROXY = 131, "HTTP_Proxy", "Web";
+    HTTP2 = 349, "HTTP2", "Web";
+    HAPROXY = 350, "HAProxy", "Web";
+    WEBSOCKET = 251, "WebSocket", "Web";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
 pub static DISSECTORS: &[&Dissector] = &[
     &http::DISSECTOR,
+    &http2::DISSECTOR,
+    &haproxy::DISSECTOR,
     // Before DNS: its certificate exchange is a DNS query.
     &avast_securedns::DISSECTOR,
     &dns::DISSECTOR,
@@ -543,6 +553,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &line_call::DISSECTOR,
     &netease_games::DISSECTOR,
     &steam::DISSECTOR,
+    // Late: two-byte frame headers; it needs both directions' first payloads.
+    &websocket::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];

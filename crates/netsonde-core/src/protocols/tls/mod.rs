@@ -18,6 +18,7 @@ use sha1::{Digest, Sha1};
 
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use crate::attrs;
+use crate::classify::signatures::{AppId, SignatureSet};
 use crate::classify::{Dir, ProtoId};
 use crate::record::MetaValue;
 use parser::{ClientHello, Error, ServerHello};
@@ -289,6 +290,17 @@ fn colon_hex(bytes: &[u8]) -> String {
 /// Sets the metadata of the server's first certificate.
 fn certificate_metadata(der: &[u8], state: &mut State, st: &mut DissectorState, ins: &mut Inspect) {
     state.certificate = true;
+    server_certificate(der, !state.app_from_sni, st, ins);
+}
+
+/// Sets the metadata (and risks) of a server's certificate, TLS's or DTLS's, and, when
+/// `name_app`, the application its names give.
+pub(crate) fn server_certificate(
+    der: &[u8],
+    name_app: bool,
+    st: &mut DissectorState,
+    ins: &mut Inspect,
+) {
     st.set_str(&CERT_SHA1, colon_hex(&Sha1::digest(der)));
     let Some(info) = x509::parse_certificate(der) else {
         return;
@@ -314,17 +326,36 @@ fn certificate_metadata(der: &[u8], state: &mut State, st: &mut DissectorState, 
             st.risk(RISK_EXPIRED);
         }
     }
-    if !state.app_from_sni {
+    if name_app {
         // No SNI match: the certificate's names may still name the application.
-        for name in &info.san {
-            if ins.app_from_host(name.trim_start_matches("*.")) {
-                break;
-            }
+        if let Some(app) = certificate_app(&info, ins.sigs) {
+            ins.set_app(app);
         }
     }
     if !info.san.is_empty() {
         st.set(&SAN, MetaValue::List(info.san));
     }
+}
+
+/// The application a server certificate names, for a flow whose SNI named none: the
+/// first of the subject alternative names that a pack knows, else the subject's common
+/// name, else an organization written as a domain (`O=ntop.org`), else a subject name the
+/// packs list as `cert_names` (a program's "AnyDesk Client", a company's "Cloudflare, Inc.":
+/// a shared certificate of a content network names its customers' sites first).
+fn certificate_app(info: &x509::CertInfo, sigs: &SignatureSet) -> Option<AppId> {
+    let host_like = |s: &&String| s.contains('.') && !s.contains(' ');
+    let by_host = |s: &String| sigs.match_host(s.trim_start_matches("*."));
+    info.san
+        .iter()
+        .find_map(by_host)
+        .or_else(|| info.subject_cn.iter().filter(host_like).find_map(by_host))
+        .or_else(|| info.subject_org.iter().filter(host_like).find_map(by_host))
+        .or_else(|| {
+            info.subject_org
+                .iter()
+                .chain(&info.subject_cn)
+                .find_map(|n| sigs.match_cert_name(n))
+        })
 }
 
 /// What the first bytes of a direction say before the flow is confirmed.
@@ -877,6 +908,73 @@ mod tests {
                 &mut crate::metadata::EventSink::silent(&mut Vec::new()),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod certificate_app_tests {
+    use super::{certificate_app, x509::CertInfo};
+    use crate::classify::signatures::SignatureSet;
+
+    fn sigs() -> SignatureSet {
+        let mut set = SignatureSet::default();
+        let pack = r#"
+            [[app]]
+            id = 7000
+            name = "Cdn"
+            category = "Web"
+            hosts = ["cdnssl.example"]
+            cert_names = ["Cdn, Inc."]
+            [[app]]
+            id = 7001
+            name = "Shop"
+            category = "Web"
+            hosts = ["shop.example"]
+            cert_names = ["Shop Devices, Inc"]
+        "#;
+        set.load_str(pack, "test").expect("valid");
+        set
+    }
+
+    fn cert(cn: &[&str], org: &[&str], san: &[&str]) -> CertInfo {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        CertInfo {
+            subject_cn: v(cn),
+            subject_org: v(org),
+            san: v(san),
+            ..CertInfo::default()
+        }
+    }
+
+    #[test]
+    fn alternative_names_then_subject_names() {
+        let sigs = sigs();
+        let app = |c: &CertInfo| certificate_app(c, &sigs).map(|a| a.0);
+        // A network's shared certificate: the first known alternative name wins.
+        let shared = cert(
+            &["sni.other.example"],
+            &["Cdn, Inc."],
+            &["sni.other.example", "www.shop.example", "cdnssl.example"],
+        );
+        assert_eq!(app(&shared), Some(7001));
+        // No known alternative name: the network's company.
+        let own = cert(&["sni.other.example"], &["Cdn, Inc."], &["*.other.example"]);
+        assert_eq!(app(&own), Some(7000));
+        // The common name, then an organization written as a domain.
+        assert_eq!(app(&cert(&["Shop.Example"], &[], &[])), Some(7001));
+        assert_eq!(app(&cert(&["x.other"], &["shop.example"], &[])), Some(7001));
+        assert_eq!(
+            app(&cert(&["cdnssl.example"], &["shop.example"], &[])),
+            Some(7000)
+        );
+        // Listed subject names, whole and case ignored.
+        assert_eq!(
+            app(&cert(&["1A2B3C"], &["shop devices, inc"], &[])),
+            Some(7001)
+        );
+        assert_eq!(app(&cert(&["Shop Devices, Inc"], &[], &[])), Some(7001));
+        assert_eq!(app(&cert(&["1A2B3C"], &["Shop Devices"], &[])), None);
+        assert_eq!(app(&cert(&["localhost"], &["Some Org"], &[])), None);
     }
 }
 

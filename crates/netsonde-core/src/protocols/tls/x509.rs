@@ -69,6 +69,9 @@ pub struct CertInfo {
     pub not_after: Option<i64>,
     /// DNS names of the subject alternative name extension, lower case, in order.
     pub san: Vec<String>,
+    /// The subject's common names and organization names (printable ones), in order.
+    pub subject_cn: Vec<String>,
+    pub subject_org: Vec<String>,
 }
 
 impl CertInfo {
@@ -115,6 +118,30 @@ fn render_name(name: &[u8]) -> String {
             out.push_str(label);
             out.push('=');
             out.extend(v.iter().map(|&b| char::from(b)));
+        }
+    }
+    out
+}
+
+/// The printable values of one attribute (`[0x55, 0x04, 0x03]`: CN) of a Name.
+fn name_values(name: &[u8], oid_wanted: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for rdn in children(name).filter(|t| t.tag == SET) {
+        for atv in children(rdn.content).filter(|t| t.tag == SEQUENCE) {
+            let mut parts = children(atv.content);
+            let (Some(oid), Some(value)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let v = value.content;
+            if oid.tag == OID
+                && oid.content == oid_wanted
+                && !v.is_empty()
+                && v.len() <= MAX_VALUE_LEN
+                && v.iter().all(|&b| (0x20..=0x7e).contains(&b))
+                && out.len() < 4
+            {
+                out.push(v.iter().map(|&b| char::from(b)).collect());
+            }
         }
     }
     out
@@ -221,6 +248,8 @@ pub fn parse_certificate(der: &[u8]) -> Option<CertInfo> {
     let mut info = CertInfo {
         issuer: render_name(issuer.content),
         subject: render_name(subject.content),
+        subject_cn: name_values(subject.content, &[0x55, 0x04, 0x03]),
+        subject_org: name_values(subject.content, &[0x55, 0x04, 0x0a]),
         ..CertInfo::default()
     };
     let mut times = children(validity.content);
@@ -329,6 +358,8 @@ pub(crate) mod tests {
         );
         assert_eq!(info.not_before, Some(1_685_366_008));
         assert_eq!(info.san, vec!["example.com", "*.example.com"]);
+        assert_eq!(info.subject_cn, vec!["example.com"]);
+        assert!(info.subject_org.is_empty());
         assert!(!info.self_signed());
     }
 
@@ -347,6 +378,16 @@ pub(crate) mod tests {
         name.extend(atv(0x03, 0x0c, &[b'a'; 80]));
         let s = render_name(&name);
         assert_eq!(s, format!("C=DE, CN={}", "a".repeat(63)));
+        // Values are only taken whole and printable.
+        assert!(name_values(&name, &[0x55, 0x04, 0x0a]).is_empty());
+        assert!(name_values(&name, &[0x55, 0x04, 0x03]).is_empty());
+        let mut name = atv(0x0a, 0x0c, b"Sonos, Inc");
+        name.extend(atv(0x03, 0x0c, b"embed.example.io"));
+        assert_eq!(name_values(&name, &[0x55, 0x04, 0x0a]), vec!["Sonos, Inc"]);
+        assert_eq!(
+            name_values(&name, &[0x55, 0x04, 0x03]),
+            vec!["embed.example.io"]
+        );
     }
 
     #[test]
