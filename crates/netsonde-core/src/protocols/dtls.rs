@@ -157,6 +157,11 @@ impl Default for State {
 }
 
 impl State {
+    /// Hellos and certificate seen, or both sides encrypted.
+    pub fn finished(&self) -> bool {
+        self.tls.finished()
+    }
+
     /// Reads the plaintext handshake records of a datagram already checked by [`records`].
     fn datagram(&mut self, d: &[u8], dir: Dir, st: &mut DissectorState, ins: &mut Inspect) {
         let side = dir as usize;
@@ -221,6 +226,22 @@ impl State {
     }
 }
 
+/// Reads a datagram of a flow another dissector confirmed (STUN's media) for the DTLS
+/// handshake metadata; `slot` holds the handshake state from the first plaintext handshake.
+pub fn follow(slot: &mut Option<Box<State>>, ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) {
+    let Some(found) = records(ins.data) else {
+        return;
+    };
+    if slot.is_none() && found.handshake {
+        *slot = Some(Box::default());
+    }
+    if let Some(state) = slot.as_mut() {
+        if !state.tls.finished() {
+            state.datagram(ins.data, ins.dir, st, ins);
+        }
+    }
+}
+
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let Some(found) = records(ins.data) else {
         return if matches!(st.state, ProtoState::Dtls(_)) {
@@ -254,7 +275,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)] // test fixtures are built by index
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn client_hello() -> Vec<u8> {
@@ -312,7 +333,7 @@ mod tests {
 
     /// DTLS 1.2 records (epoch 0) carrying handshake message `msg_type` with `body`, cut
     /// into fragments of at most `max` bytes, one record per fragment.
-    fn fragments(msg_type: u8, seq: u16, body: &[u8], max: usize) -> Vec<Vec<u8>> {
+    pub fn fragments(msg_type: u8, seq: u16, body: &[u8], max: usize) -> Vec<Vec<u8>> {
         let total = (body.len() as u32).to_be_bytes();
         let mut out = Vec::new();
         for (k, chunk) in body.chunks(max).enumerate() {
@@ -332,7 +353,7 @@ mod tests {
 
     /// The TLS test ClientHello as DTLS 1.2 sends it: version FEFD and an empty cookie
     /// after the session id.
-    fn dtls_client_hello() -> Vec<u8> {
+    pub fn dtls_client_hello() -> Vec<u8> {
         let mut b = client_hello_body();
         b[0] = 0xFE;
         b[1] = 0xFD;

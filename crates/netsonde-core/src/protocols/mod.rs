@@ -60,8 +60,8 @@ pub mod hislip;
 pub mod hots;
 pub mod hsrp;
 pub mod http;
-pub mod i3d;
 pub mod http2;
+pub mod i3d;
 pub mod iec60870;
 pub mod ike;
 pub mod imo;
@@ -690,7 +690,9 @@ pub enum ProtoState {
     Tls(Box<tls::State>),
     Dtls(Box<dtls::State>),
     /// STUN confirmed: later packets may be media or TURN channel data.
-    Stun(stun::State),
+    /// The DTLS handshake of the media the checks set up, once seen, is read for its
+    /// metadata.
+    Stun(stun::State, Option<Box<dtls::State>>),
     Rtp(rtp::State),
     Ssh(ssh::State),
     Smtp(mail::smtp::State),

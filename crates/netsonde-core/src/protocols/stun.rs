@@ -360,7 +360,21 @@ fn name_app(ins: &mut Inspect<'_>, hint: Option<&'static str>, realm: Option<&st
 
 fn state_of(st: &DissectorState<'_>) -> Option<State> {
     match &*st.state {
-        ProtoState::Stun(s) => Some(*s),
+        ProtoState::Stun(s, _) => Some(*s),
+        _ => None,
+    }
+}
+
+/// A DTLS handshake of the flow's media has started and has more to tell (the packet
+/// budget of the flow still bounds how long it is followed).
+fn dtls_in_progress(st: &DissectorState<'_>) -> bool {
+    matches!(&*st.state, ProtoState::Stun(_, Some(d)) if !d.finished())
+}
+
+/// The DTLS handshake state of the flow's media, taken out of the flow's state.
+fn take_dtls(st: &mut DissectorState<'_>) -> Option<Box<super::dtls::State>> {
+    match &mut *st.state {
+        ProtoState::Stun(_, dtls) => dtls.take(),
         _ => None,
     }
 }
@@ -370,12 +384,13 @@ fn set_app_state(st: &mut DissectorState<'_>, app: StunApp, first: u16) {
         first,
         ..State::default()
     });
-    *st.state = ProtoState::Stun(State { app, ..s });
+    let dtls = take_dtls(st);
+    *st.state = ProtoState::Stun(State { app, ..s }, dtls);
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let tcp = ins.flow.l4 == 6;
-    let confirmed = matches!(st.state, ProtoState::Stun(_));
+    let confirmed = matches!(st.state, ProtoState::Stun(..));
     let mut data = ins.data;
     let mut consumed = 0;
     let mut seen = false;
@@ -432,7 +447,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         }
         if !confirmed {
             // The service owning the peer's address, until better evidence comes.
-            if !matches!(st.state, ProtoState::Stun(_)) {
+            if !matches!(st.state, ProtoState::Stun(..)) {
                 let by_ip = name_app(ins, None, None);
                 let app = if by_ip { StunApp::ByIp } else { StunApp::None };
                 set_app_state(st, app, ins.packet_no);
@@ -441,7 +456,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         if tcp {
             ins.consume(consumed);
         }
-        return if ins.packet_no >= MAX_MESSAGES {
+        return if ins.packet_no >= MAX_MESSAGES && !dtls_in_progress(st) {
             Verdict::Done
         } else {
             Verdict::Continue
@@ -457,15 +472,19 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
                 } else {
                     0
                 };
-            if ins.packet_no.saturating_sub(s.first) <= window {
+            if ins.packet_no.saturating_sub(s.first) <= window || dtls_in_progress(st) {
                 follow_media(ins, &mut s);
-                *st.state = ProtoState::Stun(s);
+                let mut dtls = take_dtls(st);
+                if s.media == Media::Dtls {
+                    super::dtls::follow(&mut dtls, ins, st);
+                }
+                *st.state = ProtoState::Stun(s, dtls);
             }
         }
         if tcp {
             ins.consume(channel_data_len(ins.data).unwrap_or(ins.data.len()));
         }
-        return if ins.packet_no >= MAX_MESSAGES {
+        return if ins.packet_no >= MAX_MESSAGES && !dtls_in_progress(st) {
             Verdict::Done
         } else {
             Verdict::Continue
@@ -639,6 +658,29 @@ mod tests {
         let mut c = Conv::udp(&DISSECTOR, 40000, 3478);
         c.server(&binding_response()).client(&DTLS_APP_DATA);
         assert_eq!(c.name(), "DTLS");
+    }
+
+    #[test]
+    fn the_media_dtls_handshake_gives_its_metadata_past_the_checks_window() {
+        use crate::protocols::dtls::tests::{dtls_client_hello, fragments};
+        use crate::protocols::harness::Conv;
+        let mut c = Conv::udp(&DISSECTOR, 40000, 3478);
+        c.server(&binding_response());
+        // The ClientHello starts in the window; checks go on; its last fragments come after.
+        let parts = fragments(1, 0, &dtls_client_hello(), 60);
+        c.client(&parts[0]);
+        for _ in 0..MAX_MESSAGES {
+            c.server(&binding_response());
+        }
+        assert_eq!(c.meta(&crate::protocols::tls::SNI), None);
+        for part in &parts[1..] {
+            c.client(part);
+        }
+        assert_eq!(c.name(), "DTLS");
+        assert_eq!(
+            c.meta(&crate::protocols::tls::SNI).as_deref(),
+            Some("example.com")
+        );
     }
 
     #[test]
