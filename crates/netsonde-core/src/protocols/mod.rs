@@ -5,6 +5,7 @@
 //! Adding a protocol: a file (or folder) in this directory with its `DISSECTOR` and `ATTRS`,
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
+pub mod ajp;
 pub mod alicloud;
 pub mod amqp;
 #[cfg(test)]
@@ -13,21 +14,28 @@ pub mod avast;
 pub mod avast_securedns;
 pub mod bacnet;
 pub mod ber;
+pub mod bfcp;
 pub mod bfd;
 pub mod bgp;
 pub mod bitcoin;
 pub mod bittorrent;
 pub mod bjnp;
 pub mod c37118;
+pub mod ceph;
+pub mod checkmk;
+pub mod citrix;
 pub mod collectd;
+pub mod corba;
 pub mod crynet;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod discord;
 pub mod dlep;
 pub mod dns;
+pub mod drda;
 pub mod dropbox;
 pub mod dtls;
+pub mod edonkey;
 pub mod elasticsearch;
 pub mod ethereum;
 pub mod ethernet_ip;
@@ -35,6 +43,7 @@ pub mod fins;
 pub mod fix;
 pub mod ftp;
 pub mod genshin_impact;
+pub mod git;
 pub mod gnutella;
 pub mod h323;
 #[cfg(test)]
@@ -48,6 +57,7 @@ pub mod ike;
 pub mod irc;
 pub mod kcp;
 pub mod kerberos;
+pub mod kismet;
 pub mod knxnet_ip;
 pub mod ldap;
 pub mod ldp;
@@ -55,6 +65,7 @@ pub mod lines;
 pub mod lisp;
 pub mod lustre;
 pub mod mail;
+pub mod memcached;
 pub mod mining;
 pub mod monero;
 pub mod mongodb;
@@ -72,7 +83,10 @@ pub mod nomachine;
 pub mod ntp;
 pub mod oicq;
 pub mod openvpn;
+pub mod openwire;
+pub mod oracle;
 pub mod postgres;
+pub mod pptp;
 pub mod ptpv2;
 pub mod quic;
 pub mod radius;
@@ -84,6 +98,7 @@ pub mod ripe_atlas;
 pub mod rmcp;
 pub mod roughtime;
 pub mod rsh;
+pub mod rsync;
 pub mod rtp;
 pub mod rtsp;
 pub mod sd_rtn;
@@ -91,6 +106,7 @@ pub mod sip;
 pub mod skinny;
 pub mod slp;
 pub mod smb;
+pub mod smpp;
 pub mod snmp;
 pub mod socks;
 pub mod softether;
@@ -99,6 +115,7 @@ pub mod source_engine;
 pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
+pub mod stomp;
 pub mod stun;
 pub mod syncthing;
 pub mod syslog;
@@ -116,9 +133,11 @@ pub mod usenet;
 pub mod viber;
 pub mod vnc;
 pub mod whatsapp;
+pub mod whois;
 pub mod wire;
 pub mod wireguard;
 pub mod wsd;
+pub mod xdmcp;
 pub mod xiaomi;
 pub mod xmpp;
 pub mod zabbix;
@@ -327,6 +346,25 @@ protocols! {
     LISP = 236, "LISP", "Cloud";
     IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
     WSD = 153, "WSD", "Network";
+    AJP = 139, "AJP", "Web";
+    BFCP = 32, "BFCP", "Video";
+    CEPH = 381, "Ceph", "DataTransfer";
+    CHECKMK = 138, "CHECKMK", "DataTransfer";
+    CITRIX = 132, "Citrix", "Network";
+    CORBA = 168, "Corba", "RPC";
+    DRDA = 227, "DRDA", "Database";
+    EDONKEY = 36, "eDonkey", "Download";
+    GIT = 226, "Git", "Collaborative";
+    KISMET = 309, "Kismet", "Network";
+    MEMCACHED = 40, "Memcached", "Network";
+    OPENWIRE = 421, "OpenWire", "RPC";
+    ORACLE = 167, "Oracle", "Database";
+    PPTP = 115, "PPTP", "VPN";
+    RSYNC = 166, "RSYNC", "DataTransfer";
+    SMPP = 207, "SMPP", "Download";
+    STOMP = 390, "STOMP", "RPC";
+    XDMCP = 15, "XDMCP", "RemoteAccess";
+    WHOIS_DAS = 170, "Whois-DAS", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -446,6 +484,25 @@ pub static DISSECTORS: &[&Dissector] = &[
     &lisp::DISSECTOR,
     &c37118::DISSECTOR,
     &wsd::DISSECTOR,
+    &ajp::DISSECTOR,
+    &bfcp::DISSECTOR,
+    &ceph::DISSECTOR,
+    &checkmk::DISSECTOR,
+    &citrix::DISSECTOR,
+    &corba::DISSECTOR,
+    &drda::DISSECTOR,
+    &edonkey::DISSECTOR,
+    &git::DISSECTOR,
+    &kismet::DISSECTOR,
+    &memcached::DISSECTOR,
+    &openwire::DISSECTOR,
+    &oracle::DISSECTOR,
+    &pptp::DISSECTOR,
+    &rsync::DISSECTOR,
+    &smpp::DISSECTOR,
+    &stomp::DISSECTOR,
+    &xdmcp::DISSECTOR,
+    &whois::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -541,6 +598,25 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         radmin::ATTRS,
         nomachine::ATTRS,
         raft::ATTRS,
+        ajp::ATTRS,
+        bfcp::ATTRS,
+        ceph::ATTRS,
+        checkmk::ATTRS,
+        citrix::ATTRS,
+        corba::ATTRS,
+        drda::ATTRS,
+        edonkey::ATTRS,
+        git::ATTRS,
+        kismet::ATTRS,
+        memcached::ATTRS,
+        openwire::ATTRS,
+        oracle::ATTRS,
+        pptp::ATTRS,
+        rsync::ATTRS,
+        smpp::ATTRS,
+        stomp::ATTRS,
+        xdmcp::ATTRS,
+        whois::ATTRS,
     ]
     .concat()
 }
