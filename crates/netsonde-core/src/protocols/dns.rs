@@ -147,14 +147,16 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let answers_only = h.response && h.qd == 0 && h.an > 0;
     let well_formed =
         h.opcode <= 6 && (h.qd > 0 || answers_only) && h.qd <= 16 && (h.response || h.an <= 16);
-    if !(well_formed || lenient && plausible_header(&h)) {
-        return Verdict::Exclude;
-    }
     let question = read_name(msg, 12).and_then(|(name, after)| {
         let qtype = be16(msg, after)?;
         be16(msg, after + 2)?;
         Some((name, after, qtype))
     });
+    // A response whose counts were damaged still shows DNS when its question is whole.
+    let damaged_counts = h.response && matches!(h.opcode, 0..=2 | 4..=6) && question.is_some();
+    if !(well_formed || lenient && (plausible_header(&h) || damaged_counts)) {
+        return Verdict::Exclude;
+    }
     let Some((qname, after, qtype)) = question.filter(|_| h.qd > 0 || answers_only) else {
         // A damaged question (or none) under a DNS header on a DNS port, or under a
         // standard query's header (one question, nothing else but an EDNS record), is still
@@ -352,6 +354,24 @@ mod answer_only_tests {
         // A response with the unassigned opcode 7.
         let mut c = Conv::udp(&DISSECTOR, 53, 2758);
         c.client(b"\x47\xf2\xb8\x00\x00\x01\x00\x01\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
+        assert_eq!(c.name(), "Unknown");
+    }
+
+    #[test]
+    fn response_with_damaged_counts_and_a_whole_question() {
+        // 38 questions announced, one whole question present.
+        let m = b"\xaf\xf9\x80\x00\x00\x26\x73\x01\x00\x00\x00\x00\x011\x03127\x07in-addr\x04arpa\x00\x00\x0c\x00\x01";
+        let mut c = Conv::udp(&DISSECTOR, 53, 2763);
+        c.client(m);
+        assert_eq!(c.name(), "DNS");
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("1.127.in-addr.arpa"));
+        // Without a whole question it is not enough.
+        let mut c = Conv::udp(&DISSECTOR, 53, 2763);
+        c.client(m.get(..20).unwrap_or_default());
+        assert_eq!(c.name(), "Unknown");
+        // Nor off the DNS ports.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 2763);
+        c.client(m);
         assert_eq!(c.name(), "Unknown");
     }
 
