@@ -205,9 +205,42 @@ fn lsd(d: &[u8]) -> Option<Option<String>> {
     Some(hash)
 }
 
+/// Message Stream Encryption opens each direction with a Diffie-Hellman public key (96
+/// bytes) and up to 512 bytes of padding. When the peers then select plaintext, the
+/// handshake follows in the clear after the encrypted negotiation: it is looked for within
+/// this many bytes of a stream whose openings are that size.
+const MSE_WINDOW: usize = 2048;
+const MSE_KEY: usize = 96;
+
+/// Offset of a whole handshake after an MSE opening in this direction's stream.
+fn after_mse(ins: &Inspect<'_>) -> Option<Result<usize, ()>> {
+    let opening_ok = |p: &[u8]| p.is_empty() || (p.len() >= MSE_KEY && handshake(p).is_none());
+    if !ins.first_payload.iter().all(|p| opening_ok(p)) {
+        return None;
+    }
+    let window = ins.data.get(..ins.data.len().min(MSE_WINDOW))?;
+    let at = window
+        .windows(HANDSHAKE.len())
+        .skip(MSE_KEY)
+        .position(|w| w == HANDSHAKE)
+        .map(|p| p + MSE_KEY);
+    match at {
+        Some(at) => match handshake(ins.data.get(at..)?)? {
+            Ok(_) => Some(Ok(at)),
+            Err(()) => Some(Err(())),
+        },
+        None => (ins.data.len() < MSE_WINDOW).then_some(Err(())),
+    }
+}
+
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if ins.flow.l4 == 6 {
-        return match handshake(ins.data) {
+        let d = match after_mse(ins) {
+            Some(Ok(at)) if handshake(ins.data).is_none() => ins.data.get(at..).unwrap_or_default(),
+            Some(Err(())) if handshake(ins.data).is_none() => return Verdict::Continue,
+            _ => ins.data,
+        };
+        return match handshake(d) {
             Some(Ok((hash, peer))) => {
                 ins.detect(id::BITTORRENT);
                 st.set_str(&TRANSPORT, "tcp");
@@ -337,6 +370,28 @@ mod tests {
             Some("abababababababababababababababababababab")
         );
         assert_eq!(c.meta(&PEER_ID).as_deref(), Some("-UT3600-"));
+    }
+
+    #[test]
+    fn plaintext_handshake_after_stream_encryption() {
+        let noise = |n: usize, seed: u8| -> Vec<u8> {
+            (0..n)
+                .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) | 1)
+                .collect()
+        };
+        let mut c = Conv::tcp(&DISSECTOR, 48987, 6881);
+        c.client(&noise(198, 7));
+        c.server(&noise(424, 3));
+        c.client(&noise(471, 5));
+        c.server(&noise(240, 9));
+        assert!(c.open);
+        assert_eq!(c.name(), "Unknown");
+        c.server(&handshake_bytes());
+        assert_eq!(c.name(), "BitTorrent");
+        // Openings shorter than a key are not stream encryption.
+        let mut c = Conv::tcp(&DISSECTOR, 48987, 6881);
+        c.client(&noise(40, 7));
+        assert!(!c.open);
     }
 
     #[test]

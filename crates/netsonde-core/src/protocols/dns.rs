@@ -117,6 +117,7 @@ fn push_text_label(name: &mut String, label: &[u8]) {
 }
 
 struct Header {
+    flags: u16,
     response: bool,
     opcode: u8,
     rcode: u8,
@@ -129,6 +130,7 @@ struct Header {
 fn header(msg: &[u8]) -> Option<Header> {
     let flags = be16(msg, 2)?;
     Some(Header {
+        flags,
         response: flags & 0x8000 != 0,
         opcode: ((flags >> 11) & 0xF) as u8,
         rcode: (flags & 0xF) as u8,
@@ -140,6 +142,18 @@ fn header(msg: &[u8]) -> Option<Header> {
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    let ports = [ins.flow.client_port, ins.flow.server_port];
+    let proto = if ports.contains(&5353) {
+        id::MDNS
+    } else if ports.contains(&5355) {
+        id::LLMNR
+    } else {
+        id::DNS
+    };
+    // Anywhere, a whole well-formed message is DNS. On the DNS ports a plausible header is
+    // enough: messages there may be truncated or damaged past it and still be DNS (as nDPI
+    // reports them), while elsewhere a damaged message could be any binary protocol.
+    let lenient = ports.iter().any(|p| matches!(p, 53 | 5353 | 5355));
     let tcp = ins.flow.l4 == 6;
     // DNS over TCP carries a 2-byte length before each message.
     let msg = if tcp {
@@ -161,27 +175,23 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     } else {
         ins.data
     };
+    // A message cut short of its header (a truncated capture) says nothing either way.
     let Some(h) = header(msg) else {
-        return Verdict::Exclude;
+        return if lenient {
+            Verdict::Continue
+        } else {
+            Verdict::Exclude
+        };
     };
-    // Records must fit a TCP message (its length prefix may be another protocol's field)
-    // and a response without a question; nDPI takes damaged UDP queries as DNS.
-    let answers_only = h.response && h.qd == 0 && h.an > 0;
-    if (tcp || answers_only) && !plausible(&h, msg.len()) {
-        return Verdict::Exclude;
-    }
     // A response may carry answers alone (mDNS announcements have no question section).
-    if h.opcode > 6 || (h.qd == 0 && !answers_only) || h.qd > 16 || (!h.response && h.an > 16) {
+    let answers_only = h.response && h.qd == 0 && h.an > 0;
+    // Records must fit a TCP message (its length prefix may be another protocol's field)
+    // and a response without a question, away from the DNS ports.
+    if (tcp || answers_only) && !lenient && !plausible(&h, msg.len()) {
         return Verdict::Exclude;
     }
-    let ports = [ins.flow.client_port, ins.flow.server_port];
-    let proto = if ports.contains(&5353) {
-        id::MDNS
-    } else if ports.contains(&5355) {
-        id::LLMNR
-    } else {
-        id::DNS
-    };
+    let well_formed =
+        h.opcode <= 6 && (h.qd > 0 || answers_only) && h.qd <= 16 && (h.response || h.an <= 16);
     let labels = if proto == id::MDNS {
         Labels::Text
     } else {
@@ -192,10 +202,16 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         be16(msg, after + 2)?;
         Some((name, after, qtype))
     });
-    let Some((qname, after, qtype)) = question else {
-        // A damaged question under a standard query's header (one question, nothing else
-        // but an EDNS record) is still DNS; the next message may be whole.
-        if standard_query_header(&h) {
+    // A response whose counts were damaged still shows DNS when its question is whole.
+    let damaged_counts = h.response && matches!(h.opcode, 0..=2 | 4..=6) && question.is_some();
+    if !(well_formed || lenient && (plausible_header(&h) || damaged_counts)) {
+        return Verdict::Exclude;
+    }
+    let Some((qname, after, qtype)) = question.filter(|_| h.qd > 0 || answers_only) else {
+        // A damaged question (or none) under a DNS header on a DNS port, or under a
+        // standard query's header (one question, nothing else but an EDNS record), is still
+        // DNS: the next message may be whole.
+        if lenient || standard_query_header(&h) {
             ins.detect(proto);
             return Verdict::Continue;
         }
@@ -205,6 +221,10 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if answers_only
         && !be16(msg, after + 8).is_some_and(|rdlen| msg.len() >= after + 10 + usize::from(rdlen))
     {
+        if lenient {
+            ins.detect(proto);
+            return Verdict::Continue;
+        }
         return Verdict::Exclude;
     }
     ins.detect(proto);
@@ -255,6 +275,21 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     }
     st.events.emit(&QUERY_EVENT, question.to_vec());
     Verdict::Continue
+}
+
+/// A header that can begin a DNS message: at most 16 questions and, for a query, the flag
+/// bits of a standard query (opcode QUERY, no authoritative answer, recursion-available or
+/// reserved bits), an inverse query, a NOTIFY or an UPDATE, or no answer or authority
+/// records. Responses also need a defined opcode. Damaged sections after it are tolerated.
+fn plausible_header(h: &Header) -> bool {
+    if h.qd > 16 {
+        return false;
+    }
+    if h.response {
+        return matches!(h.opcode, 0..=2 | 4..=6);
+    }
+    let standard = h.opcode == 0 && h.flags & 0x04F0 == 0;
+    standard || matches!(h.opcode, 1 | 4 | 5) || (h.an == 0 && h.ns == 0 && h.opcode <= 6)
 }
 
 /// The header of a standard query: opcode QUERY, one question, no answer or authority
@@ -339,17 +374,98 @@ mod answer_only_tests {
         );
         assert_eq!(c.name(), "DNS");
         assert_eq!(c.meta(&QUERY), None);
-        let mut c = Conv::udp(&DISSECTOR, 40000, 53);
+        // Off the DNS ports the header must be a standard query's for a damaged name.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 5300);
+        c.client(
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03abc\x69xy\x00\x00\x01\x00\x01",
+        );
+        assert_eq!(c.name(), "DNS");
+        let mut c = Conv::udp(&DISSECTOR, 40000, 5300);
         c.client(
             b"\x12\x34\x01\x00\x00\x01\x00\x05\x00\x00\x00\x00\x03abc\x69xy\x00\x00\x01\x00\x01",
         );
         assert_eq!(c.name(), "Unknown");
     }
 
+    /// A query whose counts were damaged (32768 answers) keeps a standard query's flags.
+    const DAMAGED_QUERY: &[u8] = b"\xed\xd4\x01\x00\x00\x01\x80\x00\x00\x52\x00\x00\
+\x03ftp\x07example\x03com\x00\x00\x01\x00\x01";
+
     #[test]
-    fn answer_overrunning_the_message_is_rejected() {
+    fn damaged_counts_under_standard_query_flags() {
+        let mut c = Conv::udp(&DISSECTOR, 2719, 53);
+        c.client(DAMAGED_QUERY);
+        assert_eq!(c.name(), "DNS");
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("ftp.example.com"));
+    }
+
+    #[test]
+    fn damaged_counts_off_the_dns_ports_are_not_enough() {
+        let mut c = Conv::udp(&DISSECTOR, 2719, 40000);
+        c.client(DAMAGED_QUERY);
+        assert_eq!(c.name(), "Unknown");
+    }
+
+    #[test]
+    fn implausible_headers_are_rejected() {
+        // 7169 questions.
+        let mut c = Conv::udp(&DISSECTOR, 2758, 53);
+        c.client(b"\x47\xf2\x01\x00\x1c\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
+        assert_eq!(c.name(), "Unknown");
+        // A query with the authoritative-answer and reserved bits set, and 512 answers.
+        let mut c = Conv::udp(&DISSECTOR, 2758, 53);
+        c.client(b"\x47\xf2\x04\x40\x00\x01\x02\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
+        assert_eq!(c.name(), "Unknown");
+        // A response with the unassigned opcode 7.
+        let mut c = Conv::udp(&DISSECTOR, 53, 2758);
+        c.client(b"\x47\xf2\xb8\x00\x00\x01\x00\x01\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01");
+        assert_eq!(c.name(), "Unknown");
+    }
+
+    #[test]
+    fn response_with_damaged_counts_and_a_whole_question() {
+        // 38 questions announced, one whole question present.
+        let m = b"\xaf\xf9\x80\x00\x00\x26\x73\x01\x00\x00\x00\x00\x011\x03127\x07in-addr\x04arpa\x00\x00\x0c\x00\x01";
+        let mut c = Conv::udp(&DISSECTOR, 53, 2763);
+        c.client(m);
+        assert_eq!(c.name(), "DNS");
+        assert_eq!(c.meta(&QUERY).as_deref(), Some("1.127.in-addr.arpa"));
+        // Without a whole question it is not enough.
+        let mut c = Conv::udp(&DISSECTOR, 53, 2763);
+        c.client(m.get(..20).unwrap_or_default());
+        assert_eq!(c.name(), "Unknown");
+        // Nor off the DNS ports.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 2763);
+        c.client(m);
+        assert_eq!(c.name(), "Unknown");
+    }
+
+    #[test]
+    fn a_message_cut_before_its_header_ends_waits_for_the_next() {
+        let mut c = Conv::udp(&DISSECTOR, 2754, 53);
+        c.client(b"\x7d\xcf\x01\x00\x00\x01\x00\x00\x00");
+        assert_eq!(c.name(), "Unknown");
+        c.client(DAMAGED_QUERY);
+        assert_eq!(c.name(), "DNS");
+    }
+
+    #[test]
+    fn response_with_a_damaged_question_is_dns() {
+        let mut c = Conv::udp(&DISSECTOR, 53, 2572);
+        c.client(b"\x3c\x32\x80\x00\x00\x01\x00\x01\xc9\x00\x00\x00\x01\x31\x4a\x69\x6e");
+        assert_eq!(c.name(), "DNS");
+        assert_eq!(c.meta(&QUERY), None);
+    }
+
+    #[test]
+    fn answer_overrunning_the_message_gives_no_answers() {
         let cut = ANNOUNCE.get(..ANNOUNCE.len() - 3).unwrap_or_default();
         let mut c = Conv::udp(&DISSECTOR, 5353, 5353);
+        c.client(cut);
+        assert_eq!(c.name(), "MDNS");
+        assert_eq!(c.meta(&ANSWERS), None);
+        // Elsewhere it is rejected.
+        let mut c = Conv::udp(&DISSECTOR, 40000, 40001);
         c.client(cut);
         assert_eq!(c.name(), "Unknown");
     }

@@ -6,6 +6,7 @@
 //! one line in `protocols!` below, one in [`DISSECTORS`] and one in [`attributes`].
 
 pub mod activision;
+pub mod ajp;
 pub mod alicloud;
 pub mod amqp;
 #[cfg(test)]
@@ -15,6 +16,7 @@ pub mod avast_securedns;
 pub mod bacnet;
 pub mod beckhoff_ads;
 pub mod ber;
+pub mod bfcp;
 pub mod bfd;
 pub mod bgp;
 pub mod bitcoin;
@@ -22,8 +24,12 @@ pub mod bittorrent;
 pub mod bjnp;
 pub mod c1222;
 pub mod c37118;
+pub mod ceph;
+pub mod checkmk;
+pub mod citrix;
 pub mod cnp_ip;
 pub mod collectd;
+pub mod corba;
 pub mod cpha;
 pub mod crynet;
 pub mod dcerpc;
@@ -34,8 +40,10 @@ pub mod discord;
 pub mod dlep;
 pub mod dns;
 pub mod dnscrypt;
+pub mod drda;
 pub mod dropbox;
 pub mod dtls;
+pub mod edonkey;
 pub mod egd;
 pub mod elasticsearch;
 pub mod epicgames;
@@ -49,6 +57,7 @@ pub mod flute;
 pub mod ftp;
 pub mod gaijin;
 pub mod genshin_impact;
+pub mod git;
 pub mod gnutella;
 pub mod gtp;
 pub mod h323;
@@ -68,6 +77,7 @@ pub mod imo;
 pub mod irc;
 pub mod kcp;
 pub mod kerberos;
+pub mod kismet;
 pub mod knxnet_ip;
 pub mod ldap;
 pub mod ldp;
@@ -76,6 +86,7 @@ pub mod lines;
 pub mod lisp;
 pub mod lustre;
 pub mod mail;
+pub mod memcached;
 pub mod mining;
 pub mod modbus;
 pub mod monero;
@@ -97,8 +108,11 @@ pub mod ntp;
 pub mod oicq;
 pub mod opcua;
 pub mod openvpn;
+pub mod openwire;
+pub mod oracle;
 pub mod pfcp;
 pub mod postgres;
+pub mod pptp;
 pub mod ptpv2;
 pub mod quic;
 pub mod radius;
@@ -110,6 +124,7 @@ pub mod ripe_atlas;
 pub mod rmcp;
 pub mod roughtime;
 pub mod rsh;
+pub mod rsync;
 pub mod rtp;
 pub mod rtsp;
 pub mod s7comm;
@@ -119,6 +134,7 @@ pub mod sip;
 pub mod skinny;
 pub mod slp;
 pub mod smb;
+pub mod smpp;
 pub mod snmp;
 pub mod socks;
 pub mod softether;
@@ -128,6 +144,7 @@ pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
 pub mod steam;
+pub mod stomp;
 pub mod stun;
 pub mod syncthing;
 pub mod syslog;
@@ -147,10 +164,12 @@ pub mod viber;
 pub mod vnc;
 pub mod websocket;
 pub mod whatsapp;
+pub mod whois;
 pub mod wire;
 pub mod wireguard;
 pub mod wow;
 pub mod wsd;
+pub mod xdmcp;
 pub mod xiaomi;
 pub mod xmpp;
 pub mod yojimbo;
@@ -401,6 +420,25 @@ protocols! {
     HTTP2 = 349, "HTTP2", "Web";
     HAPROXY = 350, "HAProxy", "Web";
     WEBSOCKET = 251, "WebSocket", "Web";
+    AJP = 139, "AJP", "Web";
+    BFCP = 32, "BFCP", "Video";
+    CEPH = 381, "Ceph", "DataTransfer";
+    CHECKMK = 138, "CHECKMK", "DataTransfer";
+    CITRIX = 132, "Citrix", "Network";
+    CORBA = 168, "Corba", "RPC";
+    DRDA = 227, "DRDA", "Database";
+    EDONKEY = 36, "eDonkey", "Download";
+    GIT = 226, "Git", "Collaborative";
+    KISMET = 309, "Kismet", "Network";
+    MEMCACHED = 40, "Memcached", "Network";
+    OPENWIRE = 421, "OpenWire", "RPC";
+    ORACLE = 167, "Oracle", "Database";
+    PPTP = 115, "PPTP", "VPN";
+    RSYNC = 166, "RSYNC", "DataTransfer";
+    SMPP = 207, "SMPP", "Download";
+    STOMP = 390, "STOMP", "RPC";
+    XDMCP = 15, "XDMCP", "RemoteAccess";
+    WHOIS_DAS = 170, "Whois-DAS", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -555,6 +593,25 @@ pub static DISSECTORS: &[&Dissector] = &[
     &steam::DISSECTOR,
     // Late: two-byte frame headers; it needs both directions' first payloads.
     &websocket::DISSECTOR,
+    &ajp::DISSECTOR,
+    &bfcp::DISSECTOR,
+    &ceph::DISSECTOR,
+    &checkmk::DISSECTOR,
+    &citrix::DISSECTOR,
+    &corba::DISSECTOR,
+    &drda::DISSECTOR,
+    &edonkey::DISSECTOR,
+    &git::DISSECTOR,
+    &kismet::DISSECTOR,
+    &memcached::DISSECTOR,
+    &openwire::DISSECTOR,
+    &oracle::DISSECTOR,
+    &pptp::DISSECTOR,
+    &rsync::DISSECTOR,
+    &smpp::DISSECTOR,
+    &stomp::DISSECTOR,
+    &xdmcp::DISSECTOR,
+    &whois::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -663,6 +720,25 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         line_call::ATTRS,
         netease_games::ATTRS,
         steam::ATTRS,
+        ajp::ATTRS,
+        bfcp::ATTRS,
+        ceph::ATTRS,
+        checkmk::ATTRS,
+        citrix::ATTRS,
+        corba::ATTRS,
+        drda::ATTRS,
+        edonkey::ATTRS,
+        git::ATTRS,
+        kismet::ATTRS,
+        memcached::ATTRS,
+        openwire::ATTRS,
+        oracle::ATTRS,
+        pptp::ATTRS,
+        rsync::ATTRS,
+        smpp::ATTRS,
+        stomp::ATTRS,
+        xdmcp::ATTRS,
+        whois::ATTRS,
     ]
     .concat()
 }

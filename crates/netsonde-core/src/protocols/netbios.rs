@@ -109,10 +109,11 @@ fn scope(d: &[u8], mut p: usize) -> Option<(String, usize)> {
     }
 }
 
-/// A name service packet: the first question or record's name. A header that fits (opcode,
-/// counts, a 32-letter name) is enough; a damaged name or record type still counts, and
-/// the name is then decoded as it stands.
-pub fn parse_name_service(d: &[u8]) -> Option<Name> {
+/// A name service packet: the first question or record's name, when it can be read. A
+/// header that fits (opcode, counts, a 32-letter name) is enough; a damaged name or record
+/// type still counts, and the name is then decoded as it stands. A header with the broadcast
+/// flag (a NetBIOS flag, not DNS's) and the size of a whole record needs no readable name.
+pub fn parse_name_service(d: &[u8]) -> Option<Option<Name>> {
     let flags = be16(d, 2)?;
     let opcode = (flags >> 11) & 0xF;
     let (qd, an, ns, ar) = (be16(d, 4)?, be16(d, 6)?, be16(d, 8)?, be16(d, 10)?);
@@ -126,13 +127,21 @@ pub fn parse_name_service(d: &[u8]) -> Option<Name> {
         // Type NB (0x20) or NBSTAT (0x21), class IN.
         let (rtype, class) = (be16(d, after)?, be16(d, after + 2)?);
         if matches!(rtype, 0x20 | 0x21) && class == 1 {
-            return Some(name);
+            return Some(Some(name));
         }
     }
-    // Damaged: a 32-byte printable name still must be followed by the rest of a record.
-    let (name, _) = decode_name(d, 12, false)?;
-    (d.len() >= 12 + 34 + 4).then_some(name)
+    // Damaged: the message must still hold a name and the rest of a record.
+    if d.len() < 12 + 34 + 4 {
+        return None;
+    }
+    match decode_name(d, 12, false) {
+        Some((name, _)) => Some(Some(name)),
+        None => (flags & BROADCAST != 0).then_some(None),
+    }
 }
+
+/// The name service's broadcast flag.
+const BROADCAST: u16 = 0x0010;
 
 /// A datagram service packet: the source name (for data datagrams) and whether it carries
 /// SMBv1.
@@ -224,7 +233,9 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if ins.flow.l4 == 17 {
         if let Some(name) = parse_name_service(ins.data) {
             ins.detect(id::NETBIOS);
-            set_name(st, name);
+            if let Some(name) = name {
+                set_name(st, name);
+            }
             return Verdict::Done;
         }
         if let Some((name, smb)) = parse_datagram(ins.data) {
@@ -292,7 +303,7 @@ mod tests {
         q.extend(encode("NASFILE", 0x20));
         q.extend_from_slice(b"\x02sc\x08arrancar\x03org\x00");
         q.extend_from_slice(&[0, 0x20, 0, 1]);
-        let n = parse_name_service(&q).expect("query");
+        let n = parse_name_service(&q).flatten().expect("query");
         assert_eq!(n.name, "nasfile.sc.arrancar.org");
         assert_eq!(n.suffix, 0x20);
         // A damaged letter is decoded as it stands; a control byte is not a name.
@@ -301,7 +312,12 @@ mod tests {
         assert!(parse_name_service(&damaged).is_some());
         let mut bad = q.clone();
         bad[13] = 0x01;
+        // With the broadcast flag the header alone still names the service...
+        assert_eq!(parse_name_service(&bad), Some(None));
+        // ...without it, a control byte is not a name.
+        bad[3] = 0x00;
         assert!(parse_name_service(&bad).is_none());
+        bad[3] = q[3];
         bad[13] = q[13];
         bad[2] = 0x71; // opcode 14
         assert!(parse_name_service(&bad).is_none());

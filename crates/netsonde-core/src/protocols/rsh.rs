@@ -1,7 +1,7 @@
 //! RSH (BSD remote shell, TCP 514): the client sends the port for standard error as
 //! decimal text (possibly empty) and a NUL, then the local user, the remote user and the
-//! command, each NUL-terminated. Confirmed once those four fields have arrived in order and
-//! the user names are printable.
+//! command, each NUL-terminated. Confirmed once those four fields have arrived in order, the
+//! user names and the command non-empty and printable.
 
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 
@@ -38,6 +38,11 @@ pub fn opening(d: &[u8]) -> Option<bool> {
         // User names and the command are never empty (a run of NULs is binary data).
         let empty = f.is_empty() && nuls > i + 1;
         if f.len() > *max || !printable || empty || (i < 2 && f.contains(&b' ')) {
+            return None;
+        }
+        // Both user names and the command are required (rshd refuses empty ones); an empty
+        // field can only be the one still arriving.
+        if f.is_empty() && i + 1 < nuls {
             return None;
         }
     }
@@ -90,6 +95,10 @@ mod tests {
         assert_eq!(opening(b"\x00\x00\x00\x00\x00\x04\x00\x5a\x00\x02"), None);
         assert_eq!(opening(b"\x00lns\x00\x00ls\x00"), None);
         assert_eq!(opening(b"1022\x00a b\x00root\x00ls\x00"), None);
+        // Empty user names or command: binary data with zeros, not RSH.
+        assert_eq!(opening(b"\x00\x00\x00(\x00\x00\x00\x02"), None);
+        assert_eq!(opening(b"\x00lns\x00root\x00\x00"), None);
+        assert_eq!(opening(b"\x00lns\x00"), Some(false));
         let mut c = Conv::tcp(&DISSECTOR, 1023, 514);
         c.client(b"<13>syslog line");
         assert!(!c.open);

@@ -41,6 +41,16 @@ pub fn starts_with_ci(d: &[u8], prefix: &[u8]) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
+/// For probes of a fixed opening: `Some(true)` when `d` starts with `magic`, `Some(false)`
+/// while `d` is still a shorter prefix of it (the rest may arrive), `None` otherwise.
+pub fn opening(d: &[u8], magic: &[u8]) -> Option<bool> {
+    let n = d.len().min(magic.len());
+    if d.get(..n) != magic.get(..n) {
+        return None;
+    }
+    Some(n == magic.len())
+}
+
 /// Text of bytes that should be printable: lossy UTF-8, control characters dropped.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b)
@@ -52,6 +62,13 @@ pub fn text(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openings() {
+        assert_eq!(opening(b"@RSYNCD: 31", b"@RSYNCD: "), Some(true));
+        assert_eq!(opening(b"@RSY", b"@RSYNCD: "), Some(false));
+        assert_eq!(opening(b"@RSX", b"@RSYNCD: "), None);
+    }
 
     #[test]
     fn reads_stop_at_the_end() {
