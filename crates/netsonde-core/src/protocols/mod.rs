@@ -63,6 +63,7 @@ pub mod lines;
 pub mod lisp;
 pub mod lustre;
 pub mod mail;
+pub mod maplestory;
 pub mod mining;
 pub mod monero;
 pub mod mongodb;
@@ -355,10 +356,14 @@ protocols! {
     NETEASE_GAMES = 402, "NetEaseGames", "Game";
     STEAM = 74, "Steam", "Game";
     STEAM_DATAGRAM_RELAY = 235, "SteamDatagramRelay", "Game";
+    // nDPI numbers MapleStory 113, taken here by PGM.
+    MAPLESTORY = 498, "MapleStory", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
 pub static DISSECTORS: &[&Dissector] = &[
+    // Before HTTP: nDPI names the game patcher's requests MapleStory, not HTTP.
+    &maplestory::DISSECTOR,
     &http::DISSECTOR,
     // Before DNS: its certificate exchange is a DNS query.
     &avast_securedns::DISSECTOR,
@@ -596,6 +601,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         line_call::ATTRS,
         netease_games::ATTRS,
         steam::ATTRS,
+        maplestory::ATTRS,
     ]
     .concat()
 }
