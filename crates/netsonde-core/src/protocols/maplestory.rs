@@ -34,12 +34,17 @@ fn header<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     })
 }
 
+/// The request head (through the last header line), once whole.
+fn request_head(d: &[u8]) -> Option<&[u8]> {
+    let end = d.windows(4).position(|w| w == b"\r\n\r\n")?;
+    d.get(..end + 2)
+}
+
 /// Whether `d` is a whole patcher request head.
 pub fn is_patcher_request(d: &[u8]) -> bool {
-    let Some(end) = d.windows(4).position(|w| w == b"\r\n\r\n") else {
+    let Some(head) = request_head(d) else {
         return false;
     };
-    let head = d.get(..end + 2).unwrap_or_default();
     let ua = header(head, b"user-agent");
     if head.starts_with(b"GET /maplestory/") {
         return ua == Some(b"AspINet");
@@ -49,9 +54,23 @@ pub fn is_patcher_request(d: &[u8]) -> bool {
         && header(head, b"host").is_some_and(|h| h.starts_with(b"patch."))
 }
 
-fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
+fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let d = ins.data;
-    if is_hello(d) || (ins.to_server() && is_patcher_request(d)) {
+    if is_hello(d) {
+        ins.detect(id::MAPLESTORY);
+        return Verdict::Done;
+    }
+    if ins.to_server() && is_patcher_request(d) {
+        // The request's host and client, as an HTTP flow would report them.
+        let head = request_head(d).unwrap_or_default();
+        for (name, spec) in [
+            (&b"host"[..], &super::http::HOST),
+            (&b"user-agent"[..], &super::http::USER_AGENT),
+        ] {
+            if let Some(v) = header(head, name) {
+                st.set_str(spec, super::wire::text(v));
+            }
+        }
         ins.detect(id::MAPLESTORY);
         return Verdict::Done;
     }
@@ -83,6 +102,14 @@ mod tests {
         let mut c = Conv::all(6, 60546, 80);
         c.client(REQUEST);
         assert_eq!(c.name(), "MapleStory");
+        assert_eq!(
+            c.meta(&crate::protocols::http::HOST).as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            c.meta(&crate::protocols::http::USER_AGENT).as_deref(),
+            Some("AspINet")
+        );
         let mut c = Conv::all(6, 60546, 80);
         c.client(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
         assert_eq!(c.name(), "HTTP");
