@@ -109,6 +109,7 @@ pub mod source_engine;
 pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
+pub mod starcraft;
 pub mod steam;
 pub mod stun;
 pub mod syncthing;
@@ -358,6 +359,7 @@ protocols! {
     STEAM_DATAGRAM_RELAY = 235, "SteamDatagramRelay", "Game";
     // nDPI numbers MapleStory 113, taken here by PGM.
     MAPLESTORY = 498, "MapleStory", "Game";
+    STARCRAFT = 213, "Starcraft", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -493,6 +495,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &line_call::DISSECTOR,
     &netease_games::DISSECTOR,
     &steam::DISSECTOR,
+    &starcraft::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -602,6 +605,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         netease_games::ATTRS,
         steam::ATTRS,
         maplestory::ATTRS,
+        starcraft::ATTRS,
     ]
     .concat()
 }
