@@ -41,6 +41,7 @@ pub mod gaijin;
 pub mod genshin_impact;
 pub mod gnutella;
 pub mod h323;
+pub mod halflife2;
 #[cfg(test)]
 pub mod harness;
 pub mod hart_ip;
@@ -360,6 +361,7 @@ protocols! {
     // nDPI numbers MapleStory 113, taken here by PGM.
     MAPLESTORY = 498, "MapleStory", "Game";
     STARCRAFT = 213, "Starcraft", "Game";
+    HALFLIFE2 = 75, "HalfLife2", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -456,6 +458,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &radmin::DISSECTOR,
     &nomachine::DISSECTOR,
     &raft::DISSECTOR,
+    &halflife2::DISSECTOR,
     &source_engine::DISSECTOR,
     &raknet::DISSECTOR,
     &tuya_lp::DISSECTOR,
@@ -606,6 +609,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         steam::ATTRS,
         maplestory::ATTRS,
         starcraft::ATTRS,
+        halflife2::ATTRS,
     ]
     .concat()
 }
