@@ -23,7 +23,12 @@ fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
     if !is_setup_message(ins.data) {
         return Verdict::Exclude;
     }
-    let other = ins.first_payload[1 - ins.dir as usize];
+    let [to_server, to_client] = ins.first_payload;
+    let other = if ins.to_server() {
+        to_client
+    } else {
+        to_server
+    };
     if is_setup_message(other) {
         ins.detect(id::HALFLIFE2);
         return Verdict::Done;

@@ -24,7 +24,13 @@ pub fn is_logon(d: &[u8]) -> bool {
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
     // The flow's first bytes, whichever side the capture shows sending them.
     let d = ins.data;
-    if ins.dir_packets[1 - ins.dir as usize] > 0 {
+    let [to_server, to_client] = ins.dir_packets;
+    let other = if ins.to_server() {
+        to_client
+    } else {
+        to_server
+    };
+    if other > 0 {
         return Verdict::Exclude;
     }
     if is_logon(d) {
