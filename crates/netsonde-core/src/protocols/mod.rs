@@ -62,6 +62,7 @@ pub mod gnutella;
 pub mod gtp;
 pub mod h323;
 pub mod haproxy;
+pub mod halflife2;
 #[cfg(test)]
 pub mod harness;
 pub mod hart_ip;
@@ -87,6 +88,7 @@ pub mod lisp;
 pub mod lustre;
 pub mod mail;
 pub mod memcached;
+pub mod maplestory;
 pub mod mining;
 pub mod modbus;
 pub mod monero;
@@ -143,6 +145,7 @@ pub mod source_engine;
 pub mod spotify;
 pub mod ssdp;
 pub mod ssh;
+pub mod starcraft;
 pub mod steam;
 pub mod stomp;
 pub mod stun;
@@ -260,7 +263,7 @@ protocols! {
     SCTP = 86, "SCTP", "Network", ip = 132;
     IP_IN_IP = 84, "IP_in_IP", "Network", ip = 4;
     EGP = 83, "EGP", "Network", ip = 8;
-    PGM = 113, "PGM", "Network", ip = 113;
+    PGM = 296, "PGM", "Network", ip = 113;
     SLP = 347, "Service_Location_Protocol", "RPC";
     OCSP = 63, "OCSP", "Network";
     WEBDAV = 376, "WebDAV", "Collaborative";
@@ -439,10 +442,16 @@ protocols! {
     STOMP = 390, "STOMP", "RPC";
     XDMCP = 15, "XDMCP", "RemoteAccess";
     WHOIS_DAS = 170, "Whois-DAS", "Network";
+    // nDPI numbers MapleStory 113, taken here by PGM.
+    MAPLESTORY = 113, "MapleStory", "Game";
+    STARCRAFT = 213, "Starcraft", "Game";
+    HALFLIFE2 = 75, "HalfLife2", "Game";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
 pub static DISSECTORS: &[&Dissector] = &[
+    // Before HTTP: nDPI names the game patcher's requests MapleStory, not HTTP.
+    &maplestory::DISSECTOR,
     &http::DISSECTOR,
     &http2::DISSECTOR,
     &haproxy::DISSECTOR,
@@ -535,6 +544,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &radmin::DISSECTOR,
     &nomachine::DISSECTOR,
     &raft::DISSECTOR,
+    &halflife2::DISSECTOR,
     &source_engine::DISSECTOR,
     &raknet::DISSECTOR,
     &tuya_lp::DISSECTOR,
@@ -612,6 +622,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &stomp::DISSECTOR,
     &xdmcp::DISSECTOR,
     &whois::DISSECTOR,
+    &starcraft::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
     &rtp::DISSECTOR,
 ];
@@ -739,6 +750,9 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         stomp::ATTRS,
         xdmcp::ATTRS,
         whois::ATTRS,
+        maplestory::ATTRS,
+        starcraft::ATTRS,
+        halflife2::ATTRS,
     ]
     .concat()
 }
