@@ -9,6 +9,7 @@ pub mod alicloud;
 pub mod amqp;
 #[cfg(test)]
 mod any_port_tests;
+pub mod atg;
 pub mod avast;
 pub mod avast_securedns;
 pub mod bacnet;
@@ -104,6 +105,7 @@ pub mod ssh;
 pub mod stun;
 pub mod syncthing;
 pub mod syslog;
+pub mod tailscale;
 pub mod teamspeak;
 pub mod teamviewer;
 pub mod telnet;
@@ -335,6 +337,8 @@ protocols! {
     HTTP2 = 349, "HTTP2", "Web";
     HAPROXY = 350, "HAProxy", "Web";
     WEBSOCKET = 251, "WebSocket", "Web";
+    TAILSCALE = 24, "Tailscale", "VPN";
+    ATG = 423, "ATG", "IoT-Scada";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -456,6 +460,8 @@ pub static DISSECTORS: &[&Dissector] = &[
     &lisp::DISSECTOR,
     &c37118::DISSECTOR,
     &wsd::DISSECTOR,
+    &tailscale::DISSECTOR,
+    &atg::DISSECTOR,
     // Late: two-byte frame headers; it needs both directions' first payloads.
     &websocket::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
