@@ -310,6 +310,28 @@ mod tests {
     }
 
     #[test]
+    fn certificate_after_a_calls_stun_checks() {
+        let stun = |t: u8| {
+            let mut m = vec![0, t, 0, 0, 0x21, 0x12, 0xa4, 0x42];
+            m.extend_from_slice(&[7; 12]);
+            m
+        };
+        let body = certificate_message();
+        let mut c = super::super::harness::Conv::all(17, 52441, 18452);
+        c.client(&stun(0x01));
+        c.server(&{
+            let mut r = stun(0x01);
+            r[0] = 0x01;
+            r
+        });
+        assert_eq!(c.name(), "STUN");
+        c.client(&client_hello());
+        assert_eq!(c.name(), "DTLS");
+        c.server(&fragment_record(11, 1, body.len(), 0, &body));
+        assert_eq!(c.meta(&tls::SUBJECT).as_deref(), Some("CN=example.com"));
+    }
+
+    #[test]
     fn a_client_certificate_is_not_read() {
         let body = certificate_message();
         let mut c = super::super::harness::Conv::udp(&DISSECTOR, 50000, 443);

@@ -350,9 +350,12 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     }
     if confirmed {
         // The call's DTLS handshake follows its checks: the flow goes on as DTLS, keeping
-        // the call's application.
+        // the call's application; the DTLS dissector follows the handshake (a certificate
+        // may name the application when the checks did not).
         if !tcp && super::dtls::records(ins.data).is_some_and(|r| r.handshake) {
             ins.detect(id::DTLS);
+            ins.handover(id::DTLS);
+            return Verdict::Continue;
         }
         if tcp {
             ins.consume(channel_data_len(ins.data).unwrap_or(ins.data.len()));
