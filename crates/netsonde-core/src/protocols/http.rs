@@ -338,6 +338,12 @@ fn parse_request(
                 }
             }
         }
+        if !host_app {
+            // An HTTPDNS lookup names the host the client is about to reach.
+            if let Some(name) = httpdns_name(path) {
+                host_app = ins.app_from_host(name);
+            }
+        }
         let header = |name: &str| {
             req.headers
                 .iter()
@@ -490,6 +496,26 @@ fn is_hls_playlist(content_type: &str) -> bool {
             | "audio/mpegurl"
             | "audio/x-mpegurl"
     )
+}
+
+/// The name an HTTPDNS lookup resolves (DNS over plain HTTP GETs, used by mobile apps):
+/// Alibaba Cloud's `/<account>/d?host=<name>` and signed `/<account>/sign_d?host=<name>&...`,
+/// DNSPod's `/d?dn=<name>`.
+fn httpdns_name(path: &str) -> Option<&str> {
+    let (target, query) = path.split_once('?')?;
+    let last = target.rsplit('/').next()?;
+    let key = match last {
+        "d" | "sign_d" => ["host=", "dn="],
+        _ => return None,
+    };
+    let name = query
+        .split('&')
+        .find_map(|kv| key.iter().find_map(|k| kv.strip_prefix(k)))?;
+    let ok = name.contains('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    ok.then_some(name)
 }
 
 /// Whether a request target is in absolute form (`http://host/path`).
@@ -688,6 +714,20 @@ mod tests {
             Some("Host.example")
         );
         assert_eq!(url_host("http:///p"), None);
+    }
+
+    #[test]
+    fn httpdns_lookups_name_the_host_resolved() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /164566/sign_d?host=appmarket.micloud.xiaomi.net&sdk=android_1.3.3&t=1 HTTP/1.1\r\nHost: 203.107.1.65\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.Xiaomi");
+        assert_eq!(
+            httpdns_name("/d?dn=www.google.com&ttl=1"),
+            Some("www.google.com")
+        );
+        assert_eq!(httpdns_name("/x/d?host=a%20b.com"), None);
+        assert_eq!(httpdns_name("/search?host=www.google.com"), None);
+        assert_eq!(httpdns_name("/d"), None);
     }
 
     #[test]
