@@ -16,7 +16,7 @@ attrs! {
     pub REQUEST_CONTENT_TYPE = "http.request_content_type", Str, Content, "Content-Type of the first request with a body";
     pub STATUS_CODE = "http.status_code", Int, Service, "Status code of the first response";
     pub SERVER = "http.server", Str, Service, "Server header of the first response";
-    pub CONTENT_TYPE = "http.content_type", Str, Content, "Content-Type of the first response";
+    pub CONTENT_TYPE = "http.content_type", Str, Content, "Media type of the first response's Content-Type (its parameters, such as charset, left out, as nDPI reports it)";
 }
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[
@@ -647,7 +647,14 @@ fn parse_response(
             }
             continue;
         };
-        let value = header_text(h.value);
+        let mut value = header_text(h.value);
+        if spec.name == CONTENT_TYPE.name {
+            // The media type alone (RFC 9110 section 8.3.1): `text/html; charset=UTF-8`.
+            if let Some(cut) = value.find(';') {
+                value.truncate(cut);
+                value.truncate(value.trim_end().len());
+            }
+        }
         if spec.name == CONTENT_TYPE.name && !state.app && is_hls_playlist(&value) {
             // An HLS playlist (RFC 8216 section 4) from a server no request named.
             if let Some(id) = ins.sigs.app_by_name("HLS") {
@@ -795,6 +802,18 @@ mod tests {
         let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
         c.server(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 0\r\n\r\n");
         assert_eq!(c.name(), "HTTP.MpegDash");
+    }
+
+    #[test]
+    fn response_media_type_without_parameters() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: text/html ; charset=UTF-8\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.meta(&CONTENT_TYPE).as_deref(), Some("text/html"));
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.meta(&CONTENT_TYPE).as_deref(), Some("application/json"));
     }
 
     #[test]
