@@ -8,8 +8,9 @@
 //! mid-way are recognised too; handshake records in epoch 0 must also hold a known
 //! handshake type with a length that fits the record.
 //!
-//! After that the plaintext handshake is followed: the ClientHello's server name and the
-//! server's Certificate message, reassembled from its fragments (each handshake fragment
+//! After that the plaintext handshake is followed: the ClientHello (server name, JA3, JA4
+//! with `d` for DTLS), the ServerHello (version, cipher, JA3S) and the server's Certificate
+//! message, reassembled from its fragments (each handshake fragment
 //! carries the message's length, its offset and its own length), name the application as
 //! they do for TLS.
 
@@ -113,6 +114,7 @@ pub struct State {
     /// The direction the ClientHello came from (a capture may start later, or the first
     /// datagram seen may be the server's).
     client_hello: Option<Dir>,
+    server_hello: bool,
     /// The server's Certificate message: its bytes, and the ranges received so far.
     certificate: Vec<u8>,
     received: Vec<(usize, usize)>,
@@ -201,17 +203,26 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     };
     state.datagrams += 1;
     let mut certificate_ready = false;
+    let mut server_hello = None;
     for frag in handshake_records(ins.data) {
         for (t, total, offset, bytes) in handshake_fragments(frag) {
             match t {
                 1 if state.client_hello.is_none() && offset == 0 => {
                     state.client_hello = Some(ins.dir);
-                    let sni = tls::parser::parse_client_hello_body(bytes)
-                        .and_then(|h| h.sni_str().map(str::to_ascii_lowercase));
-                    if let Some(sni) = sni {
-                        state.app_from_sni = ins.app_from_host(&sni);
-                        st.meta.set_str(&tls::SNI, sni);
+                    if let Some(hello) = tls::parser::parse_client_hello_body(bytes) {
+                        if let Some(sni) = hello.sni_str().map(str::to_ascii_lowercase) {
+                            state.app_from_sni = ins.app_from_host(&sni);
+                            st.meta.set_str(&tls::SNI, sni);
+                        }
+                        st.meta.set_str(&tls::JA3, tls::fingerprint::ja3(&hello));
+                        st.meta
+                            .set_str(&tls::JA4, tls::fingerprint::ja4_with_proto(&hello, 'd'));
                     }
+                }
+                // The ServerHello: not from the ClientHello's side.
+                2 if state.client_hello != Some(ins.dir) && !state.server_hello && offset == 0 => {
+                    state.server_hello = true;
+                    server_hello = tls::parser::parse_server_hello_body(bytes);
                 }
                 // The server's certificate: not one from the ClientHello's side.
                 11 if state.client_hello != Some(ins.dir) && !state.certificate_done => {
@@ -221,19 +232,25 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             }
         }
     }
-    if certificate_ready {
+    let certificate = certificate_ready.then(|| {
         state.certificate_done = true;
-        let message = std::mem::take(&mut state.certificate);
-        let name_app = !state.app_from_sni;
+        std::mem::take(&mut state.certificate)
+    });
+    let name_app = !state.app_from_sni;
+    let done = state.certificate_done || state.datagrams >= MAX_HANDSHAKE_DATAGRAMS;
+    if let Some(hello) = server_hello {
+        tls::server_hello_metadata(&hello, st);
+    }
+    if let Some(message) = certificate {
         if let Ok(der) = tls::parser::first_certificate(&message) {
             tls::server_certificate(der, name_app, st, ins);
         }
-        return Verdict::Done;
     }
-    if state.certificate_done || state.datagrams >= MAX_HANDSHAKE_DATAGRAMS {
-        return Verdict::Done;
+    if done {
+        Verdict::Done
+    } else {
+        Verdict::Continue
     }
-    Verdict::Continue
 }
 
 #[cfg(test)]
@@ -329,6 +346,32 @@ mod tests {
         assert_eq!(c.name(), "DTLS");
         c.server(&fragment_record(11, 1, body.len(), 0, &body));
         assert_eq!(c.meta(&tls::SUBJECT).as_deref(), Some("CN=example.com"));
+    }
+
+    #[test]
+    fn hello_metadata() {
+        // ClientHello body: DTLS 1.2, random, no session id, no cookie, one suite, null
+        // compression, no extensions.
+        let mut ch = vec![0xFE, 0xFD];
+        ch.extend_from_slice(&[0x11; 32]);
+        ch.extend_from_slice(&[0, 0, 0, 2, 0xC0, 0x2B, 1, 0]);
+        let mut sh = vec![0xFE, 0xFD];
+        sh.extend_from_slice(&[0x22; 32]);
+        sh.extend_from_slice(&[0, 0xC0, 0x2B, 0]);
+        let mut c = super::super::harness::Conv::udp(&DISSECTOR, 50000, 4433);
+        c.client(&fragment_record(1, 0, ch.len(), 0, &ch));
+        c.server(&fragment_record(2, 0, sh.len(), 0, &sh));
+        assert_eq!(c.name(), "DTLS");
+        assert_eq!(
+            c.meta(&tls::JA3).as_deref(),
+            Some(format!("{:x}", <md5::Md5 as md5::Digest>::digest(b"65277,49195,,,")).as_str())
+        );
+        assert!(c.meta(&tls::JA4).is_some_and(|j| j.starts_with("dd2i0100")));
+        assert_eq!(c.meta(&tls::VERSION).as_deref(), Some("DTLSv1.2"));
+        assert_eq!(
+            c.meta(&tls::CIPHER).as_deref(),
+            Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+        );
     }
 
     #[test]
