@@ -58,6 +58,7 @@ pub mod lines;
 pub mod lisp;
 pub mod lustre;
 pub mod mail;
+pub mod merakicloud;
 pub mod mining;
 pub mod monero;
 pub mod mongodb;
@@ -339,6 +340,7 @@ protocols! {
     WEBSOCKET = 251, "WebSocket", "Web";
     TAILSCALE = 24, "Tailscale", "VPN";
     ATG = 423, "ATG", "IoT-Scada";
+    MERAKI_CLOUD = 66, "MerakiCloud", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -462,6 +464,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &wsd::DISSECTOR,
     &tailscale::DISSECTOR,
     &atg::DISSECTOR,
+    &merakicloud::DISSECTOR,
     // Late: two-byte frame headers; it needs both directions' first payloads.
     &websocket::DISSECTOR,
     // Last: RTP confirms only on a second packet and must not shadow the others.
