@@ -42,6 +42,15 @@ impl Conv {
         }
     }
 
+    /// The same conversation with the server at this IPv4 address.
+    pub fn server_ipv4(mut self, ip: [u8; 4]) -> Conv {
+        self.facts.server_ip = [0; 16];
+        for (d, s) in self.facts.server_ip.iter_mut().zip(ip) {
+            *d = s;
+        }
+        self
+    }
+
     /// One dissector over TCP.
     pub fn tcp(d: &'static Dissector, client_port: u16, server_port: u16) -> Conv {
         Conv::new(&[d], 6, client_port, server_port)

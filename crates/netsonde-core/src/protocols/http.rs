@@ -16,7 +16,7 @@ attrs! {
     pub REQUEST_CONTENT_TYPE = "http.request_content_type", Str, Content, "Content-Type of the first request with a body";
     pub STATUS_CODE = "http.status_code", Int, Service, "Status code of the first response";
     pub SERVER = "http.server", Str, Service, "Server header of the first response";
-    pub CONTENT_TYPE = "http.content_type", Str, Content, "Content-Type of the first response";
+    pub CONTENT_TYPE = "http.content_type", Str, Content, "Media type of the first response's Content-Type (its parameters, such as charset, left out, as nDPI reports it)";
 }
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[
@@ -338,6 +338,12 @@ fn parse_request(
                 }
             }
         }
+        if !host_app {
+            // An HTTPDNS lookup names the host the client is about to reach.
+            if let Some(name) = httpdns_name(path) {
+                host_app = ins.app_from_host(name);
+            }
+        }
         let header = |name: &str| {
             req.headers
                 .iter()
@@ -492,6 +498,26 @@ fn is_hls_playlist(content_type: &str) -> bool {
     )
 }
 
+/// The name an HTTPDNS lookup resolves (DNS over plain HTTP GETs, used by mobile apps):
+/// Alibaba Cloud's `/<account>/d?host=<name>` and signed `/<account>/sign_d?host=<name>&...`,
+/// DNSPod's `/d?dn=<name>`.
+fn httpdns_name(path: &str) -> Option<&str> {
+    let (target, query) = path.split_once('?')?;
+    let last = target.rsplit('/').next()?;
+    let key = match last {
+        "d" | "sign_d" => ["host=", "dn="],
+        _ => return None,
+    };
+    let name = query
+        .split('&')
+        .find_map(|kv| key.iter().find_map(|k| kv.strip_prefix(k)))?;
+    let ok = name.contains('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    ok.then_some(name)
+}
+
 /// Whether a request target is in absolute form (`http://host/path`).
 fn is_absolute(path: &str) -> bool {
     path.get(..7)
@@ -621,7 +647,14 @@ fn parse_response(
             }
             continue;
         };
-        let value = header_text(h.value);
+        let mut value = header_text(h.value);
+        if spec.name == CONTENT_TYPE.name {
+            // The media type alone (RFC 9110 section 8.3.1): `text/html; charset=UTF-8`.
+            if let Some(cut) = value.find(';') {
+                value.truncate(cut);
+                value.truncate(value.trim_end().len());
+            }
+        }
         if spec.name == CONTENT_TYPE.name && !state.app && is_hls_playlist(&value) {
             // An HLS playlist (RFC 8216 section 4) from a server no request named.
             if let Some(id) = ins.sigs.app_by_name("HLS") {
@@ -691,6 +724,20 @@ mod tests {
     }
 
     #[test]
+    fn httpdns_lookups_name_the_host_resolved() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET /164566/sign_d?host=appmarket.micloud.xiaomi.net&sdk=android_1.3.3&t=1 HTTP/1.1\r\nHost: 203.107.1.65\r\n\r\n");
+        assert_eq!(c.name(), "HTTP.Xiaomi");
+        assert_eq!(
+            httpdns_name("/d?dn=www.google.com&ttl=1"),
+            Some("www.google.com")
+        );
+        assert_eq!(httpdns_name("/x/d?host=a%20b.com"), None);
+        assert_eq!(httpdns_name("/search?host=www.google.com"), None);
+        assert_eq!(httpdns_name("/d"), None);
+    }
+
+    #[test]
     fn applications_named_by_the_request() {
         let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
         c.client(b"GET /announce?info_hash=%aa7&peer_id=-TR2940-x&port=51413 HTTP/1.1\r\nHost: tracker.example\r\n\r\n");
@@ -755,6 +802,18 @@ mod tests {
         let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
         c.server(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 0\r\n\r\n");
         assert_eq!(c.name(), "HTTP.MpegDash");
+    }
+
+    #[test]
+    fn response_media_type_without_parameters() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: text/html ; charset=UTF-8\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.meta(&CONTENT_TYPE).as_deref(), Some("text/html"));
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 80);
+        c.client(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        c.server(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.meta(&CONTENT_TYPE).as_deref(), Some("application/json"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod alicloud;
 pub mod amqp;
 #[cfg(test)]
 mod any_port_tests;
+pub mod atg;
 pub mod avast;
 pub mod avast_securedns;
 pub mod bacnet;
@@ -89,6 +90,7 @@ pub mod lustre;
 pub mod mail;
 pub mod memcached;
 pub mod maplestory;
+pub mod merakicloud;
 pub mod mining;
 pub mod modbus;
 pub mod monero;
@@ -151,6 +153,7 @@ pub mod stomp;
 pub mod stun;
 pub mod syncthing;
 pub mod syslog;
+pub mod tailscale;
 pub mod teamspeak;
 pub mod teamviewer;
 pub mod telnet;
@@ -446,6 +449,9 @@ protocols! {
     MAPLESTORY = 113, "MapleStory", "Game";
     STARCRAFT = 213, "Starcraft", "Game";
     HALFLIFE2 = 75, "HalfLife2", "Game";
+    TAILSCALE = 24, "Tailscale", "VPN";
+    ATG = 423, "ATG", "IoT-Scada";
+    MERAKI_CLOUD = 66, "MerakiCloud", "Network";
 }
 
 /// Every dissector, in the order they are tried when no port suggests one.
@@ -601,6 +607,9 @@ pub static DISSECTORS: &[&Dissector] = &[
     &line_call::DISSECTOR,
     &netease_games::DISSECTOR,
     &steam::DISSECTOR,
+    &tailscale::DISSECTOR,
+    &atg::DISSECTOR,
+    &merakicloud::DISSECTOR,
     // Late: two-byte frame headers; it needs both directions' first payloads.
     &websocket::DISSECTOR,
     &ajp::DISSECTOR,
