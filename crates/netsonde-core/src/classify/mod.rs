@@ -17,6 +17,9 @@ use crate::record::{MetaValue, SERVER_NAME_ATTRS};
 pub use dns_cache::{CallCache, DnsCache, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES};
 pub use signatures::{AppId, SignatureSet};
 use stream::StreamBuf;
+pub use stream::{
+    StreamConfig, StreamOptions, StreamShared, StreamStats, TcpPolicy, RISK_TCP_OVERLAP_CONFLICT,
+};
 
 /// A protocol or application identifier: protocols (declared in [`crate::protocols`]) and
 /// applications (declared in signature packs) share one id space.
@@ -266,6 +269,18 @@ impl Dpi {
         })
     }
 
+    /// As [`Dpi::new`], with the engine's TCP reassembly settings (policy, bounds, counters).
+    pub fn with_streams(order: Vec<u16>, streams: &StreamConfig) -> Box<Dpi> {
+        Box::new(Dpi {
+            order,
+            streams: [
+                StreamBuf::new(streams.clone()),
+                StreamBuf::new(streams.clone()),
+            ],
+            ..Dpi::default()
+        })
+    }
+
     /// What the flow keeps once inspection is over: its classification, and its metadata and
     /// risks boxed apart (none when there are none), so that the inspection state is freed.
     pub fn into_findings(self) -> (Classification, Option<Box<Findings>>) {
@@ -300,17 +315,36 @@ impl Dpi {
         events: &mut EventSink<'_>,
     ) -> bool {
         let d = dir as usize;
+        let mut resync = false;
         // TCP: in-order bytes through the stream buffer; the SYN only sets the start.
         let data_ref: &[u8] = match tcp {
             Some((seq, flags)) => {
+                if !payload.is_empty() {
+                    // An answer means the peer got what it answers: its holes are losses.
+                    if let Some(peer) = self.streams.get_mut(1 - d) {
+                        peer.peer_moved_on();
+                    }
+                }
                 let Some(stream) = self.streams.get_mut(d) else {
                     return false;
                 };
+                let before = stream.available().len();
                 stream.add(seq, flags, payload);
+                let grew = stream.available().len() > before;
+                if stream.take_conflict() && !self.risks.contains(&RISK_TCP_OVERLAP_CONFLICT) {
+                    self.risks.push(RISK_TCP_OVERLAP_CONFLICT);
+                }
+                // After a lost segment, show each new segment from its start until a
+                // dissector recognises the data again.
+                let stale = stream.take_resync();
+                if stale > 0 {
+                    stream.skip(stale);
+                }
+                resync = stream.resyncing();
                 // Borrow the stream again, shared: dissectors read it in place (no copy) while
                 // they write the metadata and state fields beside it.
                 let available = self.streams.get(d).map_or(&[][..], StreamBuf::available);
-                if payload.is_empty() || available.is_empty() {
+                if (payload.is_empty() && !grew) || available.is_empty() {
                     return true;
                 }
                 available
@@ -428,12 +462,16 @@ impl Dpi {
                 break;
             }
             match verdict {
-                Verdict::Exclude => set_bit(&mut self.excluded, i),
+                // Data after a lost segment may start mid-message: not a reason to exclude.
+                Verdict::Exclude if !resync => set_bit(&mut self.excluded, i),
                 _ => all_excluded = false,
             }
         }
         if tcp.is_some() && self.detected.is_some() {
             if let Some(stream) = self.streams.get_mut(d) {
+                if confirmed.is_none() {
+                    stream.synced();
+                }
                 stream.consume(consumed);
             }
         }
