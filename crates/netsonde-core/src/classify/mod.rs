@@ -103,6 +103,12 @@ fn set_bit(words: &mut [u64; 4], i: usize) {
 
 /// Payload packets inspected per flow before giving up (nDPI's default budget is 32).
 pub const PACKET_BUDGET: u16 = 32;
+/// TCP segments shorter than this count toward the packet budget by their bytes (one packet
+/// per this many bytes), so that cutting a stream into tiny segments cannot spend the budget
+/// before the dissectors see a whole message.
+const SMALL_SEGMENT: usize = 512;
+/// Dissector rounds per flow, whatever the segment sizes (bounds the work of tiny segments).
+const MAX_ROUNDS: u16 = 1024;
 /// Bytes of the first payload of each direction kept for dissectors that need both sides.
 const FIRST_PAYLOAD_KEEP: usize = 512;
 
@@ -118,6 +124,12 @@ pub struct Dpi {
     detected: Option<usize>,
     payload_packets: u16,
     dir_packets: [u16; 2],
+    /// Packets charged to the budget: as `payload_packets`, but small TCP segments are
+    /// charged by their bytes (see [`SMALL_SEGMENT`]).
+    budget_used: u16,
+    small_bytes: usize,
+    /// Dissector rounds so far (bounded by [`MAX_ROUNDS`]).
+    rounds: u16,
     first_payload: [Vec<u8>; 2],
     streams: [StreamBuf; 2],
     /// Dissectors to try, in order (indices into the dissector list).
@@ -356,10 +368,24 @@ impl Dpi {
                 payload
             }
         };
+        let counts = if tcp.is_some() && payload.len() < SMALL_SEGMENT && self.budget_used > 0 {
+            self.small_bytes += payload.len();
+            let full = self.small_bytes >= SMALL_SEGMENT;
+            if full {
+                self.small_bytes -= SMALL_SEGMENT;
+            }
+            full
+        } else {
+            true
+        };
+        if counts {
+            self.budget_used = self.budget_used.saturating_add(1);
+        }
         self.payload_packets = self.payload_packets.saturating_add(1);
         if let Some(c) = self.dir_packets.get_mut(d) {
             *c = c.saturating_add(1);
         }
+        self.rounds = self.rounds.saturating_add(1);
         if let Some(first) = self.first_payload.get_mut(d) {
             if first.is_empty() {
                 first.extend_from_slice(payload.get(..FIRST_PAYLOAD_KEEP).unwrap_or(payload));
@@ -475,7 +501,7 @@ impl Dpi {
                 stream.consume(consumed);
             }
         }
-        if all_excluded || self.payload_packets >= PACKET_BUDGET {
+        if all_excluded || self.budget_used >= PACKET_BUDGET || self.rounds >= MAX_ROUNDS {
             keep_going = false;
         }
         keep_going

@@ -31,7 +31,7 @@ pub const MAX_TOTAL_STREAM_BYTES: usize = 256 << 20;
 /// in-order part are merged into one.
 const MAX_SEGMENT_RECORDS: usize = 64;
 /// Out-of-order pieces (separate runs after a hole) before the hole is skipped.
-const MAX_PENDING_RUNS: usize = 32;
+const MAX_PENDING_RUNS: usize = 1024;
 /// Segments in a row that fall beyond the window before the stream jumps to them.
 const FAR_SEGMENTS_BEFORE_JUMP: u8 = 8;
 
