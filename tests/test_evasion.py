@@ -463,3 +463,27 @@ def test_reassembly_counters_are_reported(convs: dict[str, Conv]) -> None:
     assert stats["tcp_overlaps"] > 0 and stats["tcp_overlap_conflicts"] > 0
     for key in ("tcp_gaps", "tcp_flow_bound_hits", "tcp_total_bound_hits", "tcp_bytes_dropped"):
         assert key in stats
+
+
+@pytest.mark.parametrize("policy", ["last", "old-linux"])
+@pytest.mark.parametrize("name", ["tls", "http4"])
+def test_forged_bytes_replaced_after_being_seen(convs: dict[str, Conv], name: str, policy: str) -> None:
+    """The client's first flight in order, each piece first forged then replaced by an exact
+    copy (which these targets keep): the dissectors judged the forged bytes first, and judge
+    the stream again once they are replaced."""
+    conv = convs[name]
+    segs = list(conv.segs)
+    a, b = next(_flights(segs))
+    flight = segs[a:b]
+    data, t = b"".join(s.payload for s in flight), flight[-1]
+    pieces: list[Seg] = []
+    for i in range(0, len(data), 20):
+        real = data[i : i + 20]
+        pieces += [
+            _piece(t, flight[0].seq + i, bytes([JUNK]) * len(real)),
+            _piece(t, flight[0].seq + i, real),
+        ]
+    frames = [pg.ether_for(p) for p in _packets(conv, segs[:a] + pieces + segs[b:])]
+    flows = _run(frames, tcp_policy=policy)
+    assert _seen(flows) == _clean(conv)
+    assert "tcp_overlap_conflict" in _risks(flows)

@@ -346,6 +346,11 @@ impl Dpi {
                 if stream.take_conflict() && !self.risks.contains(&RISK_TCP_OVERLAP_CONFLICT) {
                     self.risks.push(RISK_TCP_OVERLAP_CONFLICT);
                 }
+                if stream.take_rewrite() && self.detected.is_none() {
+                    // Bytes the dissectors judged were replaced (the target keeps the later
+                    // copy): let them judge the stream again.
+                    self.excluded = [0; 4];
+                }
                 // After a lost segment, show each new segment from its start until a
                 // dissector recognises the data again.
                 let stale = stream.take_resync();

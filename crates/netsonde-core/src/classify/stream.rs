@@ -275,6 +275,9 @@ pub struct StreamBuf {
     far: u8,
     /// An overlap with differing copies happened since the last [`StreamBuf::take_conflict`].
     conflict: bool,
+    /// In-order bytes already shown to dissectors were replaced by another copy since the
+    /// last [`StreamBuf::take_rewrite`].
+    rewrite: bool,
     /// A hole was skipped: dissectors should resynchronise on segment starts.
     resync: bool,
     /// Offset in the available bytes where the last segment added starts, when it extended
@@ -461,12 +464,14 @@ impl StreamBuf {
             self.conflict |= conflict;
         }
         keep.sort_unstable();
+        let shown = self.available_len();
         let mut cursor = s;
         for (a, b) in keep.into_iter().chain(std::iter::once((e, e))) {
             if a > cursor {
                 if let (Some(d), Some(src)) =
                     (self.win.get_mut(cursor..a), bytes.get(cursor - s..a - s))
                 {
+                    self.rewrite |= cursor < shown && d != src;
                     d.copy_from_slice(src);
                 }
             }
@@ -580,6 +585,12 @@ impl StreamBuf {
         self.last_start = self.last_start.and_then(|x| x.checked_sub(n));
     }
 
+    /// Whether bytes already shown (in order, not consumed) were replaced by a later copy
+    /// since the last call: what dissectors concluded from them may be wrong.
+    pub fn take_rewrite(&mut self) -> bool {
+        std::mem::take(&mut self.rewrite)
+    }
+
     /// Whether two copies of the same bytes differed since the last call.
     pub fn take_conflict(&mut self) -> bool {
         std::mem::take(&mut self.conflict)
@@ -671,6 +682,11 @@ mod tests {
         use TcpPolicy::*;
         // Same start, same length.
         let exact = |p| overlap(p, (12, b"GOOD"), (12, b"EVIL"));
+        let mut s = buf(Last);
+        s.add(0, 0, b"abc");
+        s.add(1, 0, b"X");
+        assert!(s.take_rewrite() && !s.take_rewrite());
+        assert_eq!(s.available(), b"aXc");
         assert_eq!(exact(Bsd), b"..GOOD....");
         assert_eq!(exact(First), b"..GOOD....");
         assert_eq!(exact(Linux), b"..GOOD....");
