@@ -487,3 +487,32 @@ def test_forged_bytes_replaced_after_being_seen(convs: dict[str, Conv], name: st
     flows = _run(frames, tcp_policy=policy)
     assert _seen(flows) == _clean(conv)
     assert "tcp_overlap_conflict" in _risks(flows)
+
+
+def test_a_lost_segment_does_not_wedge_dissection(convs: dict[str, Conv]) -> None:
+    """The capture lost the client's first request; its second request follows at the next
+    sequence number, then the server answers. The hole is skipped once the server answers
+    and the dissector resynchronises on the second request."""
+    conv = convs["http4"]
+    segs = list(conv.segs)
+    i = next(k for k, s in enumerate(segs) if s.payload and s.side == 0)
+    first = segs[i]
+    second = first.payload.replace(b"GET / ", b"GET /two ", 1)
+    assert second != first.payload
+    lost_then_second = replace(first, seq=first.seq + len(first.payload), payload=second)
+    moved = []
+    for k, s in enumerate(segs):
+        if k == i:
+            s = lost_then_second
+        elif k > i and s.side == 0:
+            s = replace(s, seq=(s.seq + len(second)) & 0xFFFFFFFF)
+        elif k > i and s.side == 1:
+            s = replace(s, ack=(s.ack + len(first.payload) + len(second)) & 0xFFFFFFFF)
+        moved.append(s)
+    engine = netsonde.Engine()
+    frames = [pg.ether_for(p) for p in _packets(conv, moved)]
+    flows = engine.process([((T0 + k * STEP) / 1e9, f) for k, f in enumerate(frames)]) + engine.flush()
+    seen = _seen(flows)
+    assert seen["application_name"] == "HTTP"
+    assert seen["metadata"]["http.uri"] == "/two"  # type: ignore[index]
+    assert engine.stats["tcp_gaps"] >= 1

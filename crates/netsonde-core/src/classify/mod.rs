@@ -342,7 +342,8 @@ impl Dpi {
                 };
                 let before = stream.available().len();
                 stream.add(seq, flags, payload);
-                let grew = stream.available().len() > before;
+                let unseen = stream.take_unseen();
+                let grew = stream.available().len() > before || unseen;
                 if stream.take_conflict() && !self.risks.contains(&RISK_TCP_OVERLAP_CONFLICT) {
                     self.risks.push(RISK_TCP_OVERLAP_CONFLICT);
                 }

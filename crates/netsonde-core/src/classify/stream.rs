@@ -280,6 +280,9 @@ pub struct StreamBuf {
     rewrite: bool,
     /// A hole was skipped: dissectors should resynchronise on segment starts.
     resync: bool,
+    /// Bytes became available outside [`StreamBuf::add`] (a hole skipped when the peer
+    /// answered) and no dissector saw them yet.
+    unseen: bool,
     /// Offset in the available bytes where the last segment added starts, when it extended
     /// them.
     last_start: Option<usize>,
@@ -420,7 +423,14 @@ impl StreamBuf {
     pub fn peer_moved_on(&mut self) {
         if self.covered.len() > 1 || self.covered.first().is_some_and(|r| r.0 > 0) {
             self.skip_holes();
+            self.unseen = !self.available().is_empty();
         }
+    }
+
+    /// Whether bytes became available since the last call without a segment of this
+    /// direction bringing them (see [`StreamBuf::peer_moved_on`]).
+    pub fn take_unseen(&mut self) -> bool {
+        std::mem::take(&mut self.unseen)
     }
 
     /// Writes `bytes` (the new segment `new`, clipped to `[s, s + bytes.len())`).
