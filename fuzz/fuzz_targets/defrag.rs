@@ -1,11 +1,16 @@
-//! The defragmenter fed arbitrary fragments: memory stays within its bound and nothing panics.
+//! The defragmenter fed arbitrary fragments under each overlap policy: memory stays within its bound and nothing panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use netsonde_core::decode::{Context, Fragment};
-use netsonde_core::flow::defrag::{DefragOptions, Defragmenter};
+use netsonde_core::flow::defrag::{DefragOptions, DefragPolicy, Defragmenter};
 
 fuzz_target!(|data: &[u8]| {
-    let opts = DefragOptions { max_bytes: 4096, max_datagrams: 8, timeout_ns: 1_000 };
+    let Some((&pick, data)) = data.split_first() else {
+        return;
+    };
+    let policies = DefragPolicy::ALL;
+    let policy = policies[usize::from(pick) % policies.len()].1;
+    let opts = DefragOptions { max_bytes: 4096, max_datagrams: 8, timeout_ns: 1_000, policy };
     let mut defrag = Defragmenter::new(opts);
     let mut given_up = Vec::new();
     let mut ts = 0i64;

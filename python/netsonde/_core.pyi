@@ -6,6 +6,8 @@ from typing import Any, final
 
 __all__ = [
     "FIELD_NAMES",
+    "DEFRAG_POLICIES",
+    "TCP_POLICIES",
     "CaptureFormatError",
     "EngineConfig",
     "FileAnalysis",
@@ -20,6 +22,8 @@ __all__ = [
 
 __version__: str
 FIELD_NAMES: list[str]
+TCP_POLICIES: list[str]
+DEFRAG_POLICIES: list[str]
 
 class NetsondeError(Exception): ...
 class CaptureFormatError(NetsondeError): ...
@@ -38,6 +42,8 @@ class EngineConfig:
         defrag: bool,
         decode_tunnels: bool,
         signature_packs: Sequence[tuple[str, str]] = ...,
+        tcp_policy: str = ...,
+        defrag_policy: str = ...,
     ) -> EngineConfig: ...
 
 @final

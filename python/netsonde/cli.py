@@ -99,6 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-defrag", action="store_true", help="do not reassemble IP fragments")
     a.add_argument("--no-tunnels", action="store_true", help="do not decapsulate tunnels")
     a.add_argument(
+        "--tcp-policy",
+        choices=_core.TCP_POLICIES,
+        default=defaults.tcp_policy,
+        metavar="OS",
+        help="which copy of overlapping TCP data counts, as the target host decides: "
+        f"{', '.join(_core.TCP_POLICIES)} (default {defaults.tcp_policy})",
+    )
+    a.add_argument(
+        "--defrag-policy",
+        choices=_core.DEFRAG_POLICIES,
+        default=defaults.defrag_policy,
+        metavar="OS",
+        help="which copy of overlapping IP fragments counts: "
+        f"{', '.join(_core.DEFRAG_POLICIES)} (default {defaults.defrag_policy})",
+    )
+    a.add_argument(
         "--signatures",
         action="append",
         default=[],
@@ -205,6 +221,8 @@ def _analyze(args: argparse.Namespace) -> int:
         defrag=not args.no_defrag,
         decode_tunnels=not args.no_tunnels,
         signatures=tuple(args.signatures),
+        tcp_policy=args.tcp_policy,
+        defrag_policy=args.defrag_policy,
     )
     show_progress = not args.quiet and sys.stderr.isatty()
     bar = _ProgressBar(sys.stderr) if show_progress else None

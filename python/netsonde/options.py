@@ -23,6 +23,11 @@ class Options:
     decode_tunnels: decapsulate GRE, GTP-U, VXLAN, Geneve, Teredo, IP-in-IP, CAPWAP, TZSP,
         L2TP; when off the outer flow is the flow.
     signatures: paths of signature packs (TOML) added to the built-in one.
+    tcp_policy: which copy of overlapping TCP bytes counts, as the receiving host's stack
+        decides (Suricata's names: first, last, bsd, linux, old-linux, windows, solaris,
+        hpux10, hpux11, irix, macos, vista, windows2k3). Default bsd.
+    defrag_policy: the same for overlapping IP fragments (first, last, bsd, bsd-right, linux,
+        windows, solaris). Default bsd.
     """
 
     idle_timeout: float = 600.0
@@ -31,6 +36,8 @@ class Options:
     defrag: bool = True
     decode_tunnels: bool = True
     signatures: tuple[str, ...] = ()
+    tcp_policy: str = "bsd"
+    defrag_policy: str = "bsd"
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout", "active_timeout"):
@@ -49,6 +56,10 @@ class Options:
         for name in ("defrag", "decode_tunnels"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
+        for name, known in (("tcp_policy", _core.TCP_POLICIES), ("defrag_policy", _core.DEFRAG_POLICIES)):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in known:
+                raise ValueError(f"{name} must be one of {', '.join(known)}, not {value!r}")
 
     @classmethod
     def from_kwargs(cls, kwargs: dict[str, Any]) -> Options:
@@ -70,6 +81,8 @@ class Options:
             defrag=self.defrag,
             decode_tunnels=self.decode_tunnels,
             signature_packs=[(path, read_pack(path)) for path in self.signatures],
+            tcp_policy=self.tcp_policy,
+            defrag_policy=self.defrag_policy,
         )
 
 

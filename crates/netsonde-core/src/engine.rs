@@ -7,7 +7,8 @@ use crate::capture::RawPacket;
 use crate::classify::signatures::PackError;
 use crate::classify::{
     candidate_order, CallCache, Classification, Confidence, Dir, DnsCache, Dpi, Endpoints,
-    FlowFacts, SignatureSet, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES,
+    FlowFacts, SignatureSet, StreamConfig, StreamOptions, StreamShared, CALL_CACHE_ENTRIES,
+    DNS_CACHE_ENTRIES,
 };
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
@@ -32,6 +33,8 @@ pub struct EngineOptions {
     /// fragments are counted as unassembled.
     pub defrag: bool,
     pub defrag_options: DefragOptions,
+    /// TCP reassembly for dissectors: overlap policy and bounds.
+    pub stream: StreamOptions,
     pub decode_tunnels: bool,
     /// Addresses remembered from DNS answers, so that later flows to them without a name of
     /// their own get the application of the name resolved (0 turns the cache off).
@@ -47,6 +50,7 @@ impl Default for EngineOptions {
             max_flows: 4_000_000,
             defrag: true,
             defrag_options: DefragOptions::default(),
+            stream: StreamOptions::default(),
             decode_tunnels: true,
             dns_cache_entries: DNS_CACHE_ENTRIES,
         }
@@ -83,6 +87,12 @@ pub struct Stats {
     pub max_flows_seen: u64,
     /// DNS cache entries dropped to stay within `dns_cache_entries`.
     pub dns_cache_dropped: u64,
+    /// Fragments shorter than a transport header's worth of data (tiny-fragment evasion).
+    pub fragments_tiny: u64,
+    /// Fragment overlaps whose copies differed.
+    pub fragment_overlap_conflicts: u64,
+    /// TCP reassembly (see [`crate::classify::StreamStats`]).
+    pub stream: crate::classify::StreamStats,
 }
 
 impl Stats {
@@ -112,6 +122,21 @@ impl Stats {
             ("fragments_oversized".into(), self.fragments_oversized),
             ("fragments_lost".into(), self.fragments_lost),
             ("dns_cache_dropped".into(), self.dns_cache_dropped),
+            ("fragments_tiny".into(), self.fragments_tiny),
+            (
+                "fragment_overlap_conflicts".into(),
+                self.fragment_overlap_conflicts,
+            ),
+            ("tcp_overlaps".into(), self.stream.overlaps),
+            (
+                "tcp_overlap_conflicts".into(),
+                self.stream.overlap_conflicts,
+            ),
+            ("tcp_gaps".into(), self.stream.gaps),
+            ("tcp_gap_bytes".into(), self.stream.gap_bytes),
+            ("tcp_flow_bound_hits".into(), self.stream.flow_bound_hits),
+            ("tcp_total_bound_hits".into(), self.stream.total_bound_hits),
+            ("tcp_bytes_dropped".into(), self.stream.bytes_dropped),
         ];
         v.extend(
             self.not_ip_by_kind
@@ -139,6 +164,8 @@ pub struct Engine {
     decode_opts: DecodeOptions,
     table: FlowTable,
     defrag: Defragmenter,
+    /// TCP reassembly settings handed to each inspected flow (with the shared bound).
+    streams: StreamConfig,
     stats: Stats,
     /// The latest timestamp seen; time never runs backwards for expiry.
     now_ns: i64,
@@ -160,6 +187,10 @@ impl Engine {
                 decode_tunnels: opts.decode_tunnels,
             },
             defrag: Defragmenter::new(opts.defrag_options),
+            streams: StreamConfig::new(
+                &opts.stream,
+                StreamShared::new(opts.stream.max_total_bytes),
+            ),
             table: FlowTable::new(),
             stats: Stats::default(),
             now_ns: i64::MIN,
@@ -219,6 +250,11 @@ impl Engine {
         s.datagrams_evicted = d.datagrams_evicted;
         s.fragment_overlaps = d.overlaps;
         s.fragments_oversized = d.oversized;
+        s.fragments_tiny = d.tiny;
+        s.fragment_overlap_conflicts = d.overlap_conflicts;
+        if let Some(shared) = &self.streams.shared {
+            s.stream = shared.stats();
+        }
         s.dns_cache_dropped = self.dns_cache.dropped();
         s
     }
@@ -323,6 +359,7 @@ impl Engine {
                     r.last_ns,
                     out,
                 );
+                self.flag_flow(&p, r.risks());
             }
             Outcome::NotIp(kind) => {
                 self.stats.not_ip += 1;
@@ -330,6 +367,29 @@ impl Engine {
             }
             Outcome::Fragment(_) | Outcome::Malformed(_) | Outcome::UnsupportedLink => {
                 self.stats.fragments_lost += u64::from(r.frames);
+            }
+        }
+    }
+
+    /// Raises `risks` on the packet's flow (found in the table after accounting).
+    fn flag_flow(&mut self, p: &Packet<'_>, risks: impl Iterator<Item = &'static str>) {
+        let mut risks = risks.peekable();
+        if risks.peek().is_none() {
+            return;
+        }
+        let (key, _) = FlowKey::of(p);
+        let Some(slot) = self.table.lookup(&key) else {
+            return;
+        };
+        let flow = self.table.get_mut(slot);
+        let list = match (flow.dpi.as_mut(), flow.findings.as_mut()) {
+            (Some(dpi), _) => &mut dpi.risks,
+            (None, Some(f)) => &mut f.risks,
+            (None, None) => &mut flow.findings.get_or_insert_with(Default::default).risks,
+        };
+        for r in risks {
+            if !list.contains(&r) {
+                list.push(r);
             }
         }
     }
@@ -503,7 +563,7 @@ impl Engine {
                 key.protocol,
                 [key.lo_port, key.hi_port],
             );
-            flow.dpi = Some(Dpi::new(order));
+            flow.dpi = Some(Dpi::with_streams(order, &self.streams));
             flow.inspecting = true;
         } else if let Some(proto) = protocols::by_ip_proto(key.protocol) {
             flow.class = Classification {

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use netsonde_core::analysis::OpenError;
 use netsonde_core::capture::{CaptureError, LinkType, RawPacket};
+use netsonde_core::classify::TcpPolicy;
+use netsonde_core::flow::defrag::DefragPolicy;
 use netsonde_core::record::{FieldValue, MetaValue, FIELD_NAMES};
 use netsonde_core::{Analysis, Engine, EngineOptions, FlowRecord, Stats};
 use pyo3::create_exception;
@@ -49,12 +51,31 @@ struct EngineConfig {
     decode_tunnels: bool,
     /// Signature packs to add to the built-in one: (origin, TOML text).
     signature_packs: Vec<(String, String)>,
+    tcp_policy: TcpPolicy,
+    defrag_policy: DefragPolicy,
+}
+
+/// A policy by name, or a ValueError listing the known names.
+fn policy<P: Copy>(
+    what: &str,
+    name: &str,
+    all: &[(&str, P)],
+    parse: fn(&str) -> Option<P>,
+) -> PyResult<P> {
+    parse(name).ok_or_else(|| {
+        let known: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+        PyValueError::new_err(format!(
+            "unknown {what} {name:?}; known: {}",
+            known.join(", ")
+        ))
+    })
 }
 
 #[pymethods]
 impl EngineConfig {
     #[new]
-    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, signature_packs=Vec::new()))]
+    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, signature_packs=Vec::new(), tcp_policy="bsd", defrag_policy="bsd"))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         idle_timeout_ms: u64,
         active_timeout_ms: u64,
@@ -62,15 +83,29 @@ impl EngineConfig {
         defrag: bool,
         decode_tunnels: bool,
         signature_packs: Vec<(String, String)>,
-    ) -> Self {
-        EngineConfig {
+        tcp_policy: &str,
+        defrag_policy: &str,
+    ) -> PyResult<Self> {
+        Ok(EngineConfig {
             idle_timeout_ms,
             active_timeout_ms,
             max_flows,
             defrag,
             decode_tunnels,
             signature_packs,
-        }
+            tcp_policy: policy(
+                "TCP policy",
+                tcp_policy,
+                TcpPolicy::ALL,
+                TcpPolicy::from_name,
+            )?,
+            defrag_policy: policy(
+                "defrag policy",
+                defrag_policy,
+                DefragPolicy::ALL,
+                DefragPolicy::from_name,
+            )?,
+        })
     }
 }
 
@@ -92,14 +127,17 @@ impl EngineConfig {
     }
 
     fn engine_options(&self) -> EngineOptions {
-        EngineOptions {
+        let mut opts = EngineOptions {
             idle_timeout_ms: self.idle_timeout_ms,
             active_timeout_ms: self.active_timeout_ms,
             max_flows: self.max_flows,
             defrag: self.defrag,
             decode_tunnels: self.decode_tunnels,
             ..EngineOptions::default()
-        }
+        };
+        opts.stream.policy = self.tcp_policy;
+        opts.defrag_options.policy = self.defrag_policy;
+        opts
     }
 }
 
@@ -484,6 +522,10 @@ fn link_type_number(name: &str) -> Option<u32> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", netsonde_core::VERSION)?;
     m.add("FIELD_NAMES", FIELD_NAMES.to_vec())?;
+    let tcp: Vec<&str> = TcpPolicy::ALL.iter().map(|(n, _)| *n).collect();
+    m.add("TCP_POLICIES", tcp)?;
+    let defrag: Vec<&str> = DefragPolicy::ALL.iter().map(|(n, _)| *n).collect();
+    m.add("DEFRAG_POLICIES", defrag)?;
     m.add("NetsondeError", m.py().get_type::<NetsondeError>())?;
     m.add(
         "CaptureFormatError",

@@ -17,6 +17,9 @@ use crate::record::{MetaValue, SERVER_NAME_ATTRS};
 pub use dns_cache::{CallCache, DnsCache, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES};
 pub use signatures::{AppId, SignatureSet};
 use stream::StreamBuf;
+pub use stream::{
+    StreamConfig, StreamOptions, StreamShared, StreamStats, TcpPolicy, RISK_TCP_OVERLAP_CONFLICT,
+};
 
 /// A protocol or application identifier: protocols (declared in [`crate::protocols`]) and
 /// applications (declared in signature packs) share one id space.
@@ -100,6 +103,12 @@ fn set_bit(words: &mut [u64; 4], i: usize) {
 
 /// Payload packets inspected per flow before giving up (nDPI's default budget is 32).
 pub const PACKET_BUDGET: u16 = 32;
+/// TCP segments shorter than this count toward the packet budget by their bytes (one packet
+/// per this many bytes), so that cutting a stream into tiny segments cannot spend the budget
+/// before the dissectors see a whole message.
+const SMALL_SEGMENT: usize = 512;
+/// Dissector rounds per flow, whatever the segment sizes (bounds the work of tiny segments).
+const MAX_ROUNDS: u16 = 1024;
 /// Bytes of the first payload of each direction kept for dissectors that need both sides.
 const FIRST_PAYLOAD_KEEP: usize = 512;
 
@@ -115,6 +124,12 @@ pub struct Dpi {
     detected: Option<usize>,
     payload_packets: u16,
     dir_packets: [u16; 2],
+    /// Packets charged to the budget: as `payload_packets`, but small TCP segments are
+    /// charged by their bytes (see [`SMALL_SEGMENT`]).
+    budget_used: u16,
+    small_bytes: usize,
+    /// Dissector rounds so far (bounded by [`MAX_ROUNDS`]).
+    rounds: u16,
     first_payload: [Vec<u8>; 2],
     streams: [StreamBuf; 2],
     /// Dissectors to try, in order (indices into the dissector list).
@@ -266,6 +281,18 @@ impl Dpi {
         })
     }
 
+    /// As [`Dpi::new`], with the engine's TCP reassembly settings (policy, bounds, counters).
+    pub fn with_streams(order: Vec<u16>, streams: &StreamConfig) -> Box<Dpi> {
+        Box::new(Dpi {
+            order,
+            streams: [
+                StreamBuf::new(streams.clone()),
+                StreamBuf::new(streams.clone()),
+            ],
+            ..Dpi::default()
+        })
+    }
+
     /// What the flow keeps once inspection is over: its classification, and its metadata and
     /// risks boxed apart (none when there are none), so that the inspection state is freed.
     pub fn into_findings(self) -> (Classification, Option<Box<Findings>>) {
@@ -300,17 +327,42 @@ impl Dpi {
         events: &mut EventSink<'_>,
     ) -> bool {
         let d = dir as usize;
+        let mut resync = false;
         // TCP: in-order bytes through the stream buffer; the SYN only sets the start.
         let data_ref: &[u8] = match tcp {
             Some((seq, flags)) => {
+                if !payload.is_empty() {
+                    // An answer means the peer got what it answers: its holes are losses.
+                    if let Some(peer) = self.streams.get_mut(1 - d) {
+                        peer.peer_moved_on();
+                    }
+                }
                 let Some(stream) = self.streams.get_mut(d) else {
                     return false;
                 };
+                let before = stream.available().len();
                 stream.add(seq, flags, payload);
+                let unseen = stream.take_unseen();
+                let grew = stream.available().len() > before || unseen;
+                if stream.take_conflict() && !self.risks.contains(&RISK_TCP_OVERLAP_CONFLICT) {
+                    self.risks.push(RISK_TCP_OVERLAP_CONFLICT);
+                }
+                if stream.take_rewrite() && self.detected.is_none() {
+                    // Bytes the dissectors judged were replaced (the target keeps the later
+                    // copy): let them judge the stream again.
+                    self.excluded = [0; 4];
+                }
+                // After a lost segment, show each new segment from its start until a
+                // dissector recognises the data again.
+                let stale = stream.take_resync();
+                if stale > 0 {
+                    stream.skip(stale);
+                }
+                resync = stream.resyncing();
                 // Borrow the stream again, shared: dissectors read it in place (no copy) while
                 // they write the metadata and state fields beside it.
                 let available = self.streams.get(d).map_or(&[][..], StreamBuf::available);
-                if payload.is_empty() || available.is_empty() {
+                if (payload.is_empty() && !grew) || available.is_empty() {
                     return true;
                 }
                 available
@@ -322,10 +374,24 @@ impl Dpi {
                 payload
             }
         };
+        let counts = if tcp.is_some() && payload.len() < SMALL_SEGMENT && self.budget_used > 0 {
+            self.small_bytes += payload.len();
+            let full = self.small_bytes >= SMALL_SEGMENT;
+            if full {
+                self.small_bytes -= SMALL_SEGMENT;
+            }
+            full
+        } else {
+            true
+        };
+        if counts {
+            self.budget_used = self.budget_used.saturating_add(1);
+        }
         self.payload_packets = self.payload_packets.saturating_add(1);
         if let Some(c) = self.dir_packets.get_mut(d) {
             *c = c.saturating_add(1);
         }
+        self.rounds = self.rounds.saturating_add(1);
         if let Some(first) = self.first_payload.get_mut(d) {
             if first.is_empty() {
                 first.extend_from_slice(payload.get(..FIRST_PAYLOAD_KEEP).unwrap_or(payload));
@@ -428,16 +494,20 @@ impl Dpi {
                 break;
             }
             match verdict {
-                Verdict::Exclude => set_bit(&mut self.excluded, i),
+                // Data after a lost segment may start mid-message: not a reason to exclude.
+                Verdict::Exclude if !resync => set_bit(&mut self.excluded, i),
                 _ => all_excluded = false,
             }
         }
         if tcp.is_some() && self.detected.is_some() {
             if let Some(stream) = self.streams.get_mut(d) {
+                if confirmed.is_none() {
+                    stream.synced();
+                }
                 stream.consume(consumed);
             }
         }
-        if all_excluded || self.payload_packets >= PACKET_BUDGET {
+        if all_excluded || self.budget_used >= PACKET_BUDGET || self.rounds >= MAX_ROUNDS {
             keep_going = false;
         }
         keep_going

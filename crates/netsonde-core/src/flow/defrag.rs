@@ -1,10 +1,14 @@
 //! IPv4 and IPv6 defragmentation with bounded memory and time.
 //!
 //! Fragments are copied (the only copy on the packet path, and only for fragments) into a
-//! per-datagram buffer. Overlapping data is counted; the bytes first received are kept (the
-//! "first" policy). A datagram that completes is handed back whole; one that times out or is
-//! pushed out by the memory bound is handed back as far as it got, so that its frames are
-//! still accounted to their flow when its first fragment (with the ports) arrived.
+//! per-datagram buffer. Overlapping data is resolved by a [`DefragPolicy`] (which copy the
+//! target host keeps, as Suricata and Snort name them) and counted; an overlap whose copies
+//! differ, or that is not an exact duplicate, and tiny fragments (the classic ways to hide a
+//! transport header or a payload from a monitor) are counted and flagged on the datagram,
+//! which the engine turns into a risk on its flow. A datagram that completes is handed back
+//! whole; one that times out or is pushed out by the memory bound is handed back as far as it
+//! got, so that its frames are still accounted to their flow when its first fragment (with
+//! the ports) arrived.
 
 use std::collections::VecDeque;
 
@@ -15,6 +19,79 @@ use hashbrown::HashMap;
 const MAX_DATAGRAM_LEN: u32 = 65_535;
 /// Fragments kept per datagram before it is given up.
 const MAX_FRAGMENTS_PER_DATAGRAM: u32 = 256;
+/// A fragment that is not the last and carries fewer bytes than this is "tiny": no link in
+/// use has an MTU that small (IPv4 requires 576-byte datagrams to pass, IPv6 1280).
+const TINY_FRAGMENT: usize = 256;
+
+/// Risk raised on a flow whose datagrams had overlapping fragments (other than exact
+/// duplicates of the same bytes).
+pub const RISK_FRAGMENT_OVERLAP: &str = "ip_fragment_overlap";
+/// Risk raised on a flow whose datagrams came in tiny fragments.
+pub const RISK_TINY_FRAGMENT: &str = "ip_tiny_fragment";
+
+/// How overlapping fragment data is resolved, as the target host's stack does (Suricata's
+/// and Snort's names). "New" is the fragment arriving now, "old" one received before.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum DefragPolicy {
+    /// The old copy always stays (HP-UX 11, macOS, Windows since Vista for IPv6 …).
+    First,
+    /// The new copy always wins (Cisco IOS).
+    Last,
+    /// The new copy wins only where it starts before the old one (FreeBSD, AIX, IRIX,
+    /// HP-UX 10). The default, as in Suricata and Snort.
+    #[default]
+    Bsd,
+    /// The new copy wins where it reaches further right than the old one (HP JetDirect).
+    BsdRight,
+    /// The new copy wins where it starts before the old one, or at the same offset and
+    /// reaches at least as far (Linux).
+    Linux,
+    /// The new copy wins only where it starts before and ends after the old one (it
+    /// strictly covers it) (Windows).
+    Windows,
+    /// The new copy wins where it starts before the old one and reaches at least as far
+    /// (Solaris).
+    Solaris,
+}
+
+impl DefragPolicy {
+    /// Every policy with its configuration name.
+    pub const ALL: &'static [(&'static str, DefragPolicy)] = &[
+        ("first", DefragPolicy::First),
+        ("last", DefragPolicy::Last),
+        ("bsd", DefragPolicy::Bsd),
+        ("bsd-right", DefragPolicy::BsdRight),
+        ("linux", DefragPolicy::Linux),
+        ("windows", DefragPolicy::Windows),
+        ("solaris", DefragPolicy::Solaris),
+    ];
+
+    /// The policy of a configuration name (`"bsd"`, `"bsd-right"`, ...).
+    pub fn from_name(name: &str) -> Option<DefragPolicy> {
+        let name = name.trim().to_ascii_lowercase().replace('_', "-");
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, p)| p)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("bsd", |(n, _)| n)
+    }
+
+    /// Whether the new fragment `[start, end)` replaces the bytes it shares with the old one.
+    pub fn new_wins(self, new: (u32, u32), old: (u32, u32)) -> bool {
+        match self {
+            DefragPolicy::First => false,
+            DefragPolicy::Last => true,
+            DefragPolicy::Bsd => new.0 < old.0,
+            DefragPolicy::BsdRight => new.1 > old.1,
+            DefragPolicy::Linux => new.0 < old.0 || (new.0 == old.0 && new.1 >= old.1),
+            DefragPolicy::Windows => new.0 < old.0 && new.1 > old.1,
+            DefragPolicy::Solaris => new.0 < old.0 && new.1 >= old.1,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct DefragOptions {
@@ -24,6 +101,8 @@ pub struct DefragOptions {
     pub max_datagrams: usize,
     /// How long a datagram may wait for its missing fragments.
     pub timeout_ns: i64,
+    /// Which copy of overlapping fragment data is kept.
+    pub policy: DefragPolicy,
 }
 
 impl Default for DefragOptions {
@@ -32,6 +111,7 @@ impl Default for DefragOptions {
             max_bytes: 32 << 20,
             max_datagrams: 16_384,
             timeout_ns: 30_000_000_000,
+            policy: DefragPolicy::default(),
         }
     }
 }
@@ -54,6 +134,12 @@ struct Datagram {
     data: Vec<u8>,
     /// Received byte ranges, sorted and merged.
     covered: Vec<(u32, u32)>,
+    /// Fragments as received, for overlap decisions.
+    frags: Vec<(u32, u32)>,
+    /// An overlap other than an exact duplicate, or with differing data, was seen.
+    overlap_risk: bool,
+    /// A tiny fragment was seen.
+    tiny: bool,
     /// Datagram length, known once the last fragment has arrived.
     total: Option<u32>,
     frames: u32,
@@ -78,6 +164,22 @@ pub struct Reassembled {
     pub wire_bytes: u64,
     pub first_ns: i64,
     pub last_ns: i64,
+    /// Overlapping fragments (other than exact duplicates) were seen.
+    pub overlap_risk: bool,
+    /// Tiny fragments were seen.
+    pub tiny: bool,
+}
+
+impl Reassembled {
+    /// The risks the datagram's fragments raise on its flow.
+    pub fn risks(&self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.overlap_risk, RISK_FRAGMENT_OVERLAP),
+            (self.tiny, RISK_TINY_FRAGMENT),
+        ]
+        .into_iter()
+        .filter_map(|(on, r)| on.then_some(r))
+    }
 }
 
 #[derive(Default, Clone, Debug)]
@@ -87,7 +189,12 @@ pub struct DefragStats {
     pub datagrams_timed_out: u64,
     pub datagrams_evicted: u64,
     pub overlaps: u64,
+    /// Overlaps whose copies differed.
+    pub overlap_conflicts: u64,
     pub oversized: u64,
+    /// Tiny fragments (see [`TINY_FRAGMENT`]; also a first fragment too short for the
+    /// transport header).
+    pub tiny: u64,
 }
 
 pub struct Defragmenter {
@@ -158,6 +265,9 @@ impl Defragmenter {
                     last_ns: ts_ns,
                     data: Vec::new(),
                     covered: Vec::new(),
+                    frags: Vec::new(),
+                    overlap_risk: false,
+                    tiny: false,
                     total: None,
                     frames: 0,
                     wire_bytes: 0,
@@ -177,8 +287,22 @@ impl Defragmenter {
             self.bytes_held += end as usize - dg.data.len();
             dg.data.resize(end as usize, 0);
         }
-        if Self::write_first_policy(dg, start, frag.data) {
+        let header = match frag.protocol {
+            6 => 20,
+            _ => 8,
+        };
+        let tiny = (frag.more && frag.data.len() < TINY_FRAGMENT)
+            || (start == 0 && frag.data.len() < header);
+        if tiny {
+            self.stats.tiny += 1;
+            dg.tiny = true;
+        }
+        let (overlapped, conflict) = Self::write(self.opts.policy, dg, start, frag.data);
+        if overlapped {
             self.stats.overlaps += 1;
+        }
+        if conflict {
+            self.stats.overlap_conflicts += 1;
         }
         let done = dg
             .total
@@ -202,31 +326,52 @@ impl Defragmenter {
         None
     }
 
-    /// Writes the bytes not yet received; returns whether any received byte was overlapped.
-    fn write_first_policy(dg: &mut Datagram, start: u32, data: &[u8]) -> bool {
+    /// Writes a fragment's bytes under `policy`; returns whether it overlapped bytes
+    /// received before, and whether the copies differed.
+    fn write(policy: DefragPolicy, dg: &mut Datagram, start: u32, data: &[u8]) -> (bool, bool) {
         let end = start + data.len() as u32;
+        if data.is_empty() {
+            return (false, false);
+        }
         let mut overlapped = false;
-        let mut cursor = start;
-        let mut gaps: Vec<(u32, u32)> = Vec::new();
-        for &(a, b) in &dg.covered {
-            if b <= cursor || a >= end {
+        let mut duplicate_only = true;
+        // Old copies the policy keeps.
+        let mut keep: Vec<(u32, u32)> = Vec::new();
+        for &(a, b) in &dg.frags {
+            let (ia, ib) = (a.max(start), b.min(end));
+            if ia >= ib {
                 continue;
             }
             overlapped = true;
+            duplicate_only &= (a, b) == (start, end);
+            if !policy.new_wins((start, end), (a, b)) {
+                keep.push((ia, ib));
+            }
+        }
+        let conflict = overlapped
+            && dg.covered.iter().any(|&(a, b)| {
+                let (ia, ib) = (a.max(start), b.min(end));
+                ia < ib
+                    && dg.data.get(ia as usize..ib as usize)
+                        != data.get((ia - start) as usize..(ib - start) as usize)
+            });
+        if overlapped && (conflict || !duplicate_only) {
+            dg.overlap_risk = true;
+        }
+        keep.sort_unstable();
+        let mut cursor = start;
+        for (a, b) in keep.into_iter().chain(std::iter::once((end, end))) {
             if a > cursor {
-                gaps.push((cursor, a));
+                let src = data.get((cursor - start) as usize..(a - start) as usize);
+                let dst = dg.data.get_mut(cursor as usize..a as usize);
+                if let (Some(s), Some(d)) = (src, dst) {
+                    d.copy_from_slice(s);
+                }
             }
             cursor = cursor.max(b);
         }
-        if cursor < end {
-            gaps.push((cursor, end));
-        }
-        for (a, b) in gaps {
-            let src = data.get((a - start) as usize..(b - start) as usize);
-            let dst = dg.data.get_mut(a as usize..b as usize);
-            if let (Some(s), Some(d)) = (src, dst) {
-                d.copy_from_slice(s);
-            }
+        if dg.frags.len() < MAX_FRAGMENTS_PER_DATAGRAM as usize {
+            dg.frags.push((start, end));
         }
         // Merge the new range into the covered list.
         dg.covered.push((start, end));
@@ -239,7 +384,7 @@ impl Defragmenter {
             }
         }
         dg.covered = merged;
-        overlapped && !data.is_empty()
+        (overlapped, conflict)
     }
 
     /// Gives up datagrams older than the timeout.
@@ -315,6 +460,128 @@ impl Defragmenter {
             wire_bytes: dg.wire_bytes,
             first_ns: dg.first_ns,
             last_ns: dg.last_ns,
+            overlap_risk: dg.overlap_risk,
+            tiny: dg.tiny,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frag(offset: u32, more: bool, data: &[u8]) -> Fragment<'_> {
+        Fragment {
+            ctx: Context::default(),
+            ip_version: 4,
+            src_ip: [1; 16],
+            dst_ip: [2; 16],
+            protocol: 17,
+            id: 7,
+            offset,
+            more,
+            data,
+            announced_len: data.len() as u32,
+        }
+    }
+
+    /// The datagram built from: a last fragment at 24..32, an old fragment at 8..16, then
+    /// `new`, then fillers for what is still missing; under `policy`.
+    fn build(policy: DefragPolicy, new: (u32, u32)) -> Reassembled {
+        let mut d = Defragmenter::new(DefragOptions {
+            policy,
+            ..DefragOptions::default()
+        });
+        let mut up = Vec::new();
+        assert!(d
+            .add(&frag(24, false, b"ZZZZZZZZ"), 0, 60, &mut up)
+            .is_none());
+        assert!(d.add(&frag(8, true, b"oooooooo"), 0, 60, &mut up).is_none());
+        let n = vec![b'n'; (new.1 - new.0) as usize];
+        let mut done = d.add(&frag(new.0, true, &n), 0, 60, &mut up);
+        for (a, b) in [(0u32, 8u32), (16, 24)] {
+            let covered = |x: u32| (8..16).contains(&x) || (new.0..new.1).contains(&x);
+            let (mut s, mut e) = (a, b);
+            while s < e && covered(s) {
+                s += 1;
+            }
+            while e > s && covered(e - 1) {
+                e -= 1;
+            }
+            if s < e {
+                let f = vec![b'f'; (e - s) as usize];
+                done = d.add(&frag(s, true, &f), 0, 60, &mut up).or(done);
+            }
+        }
+        let r = done.expect("complete");
+        assert!(r.complete && r.overlap_risk);
+        assert_eq!(d.stats.overlap_conflicts, 1);
+        r
+    }
+
+    #[test]
+    fn policies_keep_the_copy_their_target_keeps() {
+        use DefragPolicy::*;
+        let policies = [First, Last, Bsd, BsdRight, Linux, Windows, Solaris];
+        // Per scenario, whether the new copy wins under each policy (in the order above).
+        let scenarios: [((u32, u32), [bool; 7]); 5] = [
+            // exact duplicate range
+            ((8, 16), [false, true, false, false, true, false, false]),
+            // starts before, ends inside
+            ((4, 12), [false, true, true, false, true, false, false]),
+            // starts inside, ends after
+            ((12, 20), [false, true, false, true, false, false, false]),
+            // strictly covers
+            ((0, 24), [false, true, true, true, true, true, true]),
+            // same start, ends after
+            ((8, 20), [false, true, false, true, true, false, false]),
+        ];
+        for (new, wins) in scenarios {
+            for (policy, new_wins) in policies.iter().zip(wins) {
+                let got = build(*policy, new).payload;
+                let want: Vec<u8> = (0u32..32)
+                    .map(|x| {
+                        let in_old = (8..16).contains(&x);
+                        let in_new = (new.0..new.1).contains(&x);
+                        match (in_old, in_new) {
+                            _ if x >= 24 => b'Z',
+                            (true, true) if new_wins => b'n',
+                            (true, _) => b'o',
+                            (false, true) => b'n',
+                            (false, false) => b'f',
+                        }
+                    })
+                    .collect();
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "{policy:?} {new:?}"
+                );
+            }
+        }
+        for (name, p) in DefragPolicy::ALL {
+            assert_eq!(DefragPolicy::from_name(name), Some(*p));
+            assert_eq!(p.name(), *name);
+        }
+        assert_eq!(DefragPolicy::from_name("old-linux"), None);
+    }
+
+    #[test]
+    fn tiny_fragments_and_duplicates() {
+        let mut d = Defragmenter::new(DefragOptions::default());
+        let mut up = Vec::new();
+        let head = [0u8; 8];
+        assert!(d.add(&frag(0, true, &head), 0, 60, &mut up).is_none());
+        // The same bytes again: an overlap, but no risk.
+        assert!(d.add(&frag(0, true, &head), 0, 60, &mut up).is_none());
+        let r = d
+            .add(&frag(8, false, b"payload!"), 0, 60, &mut up)
+            .expect("complete");
+        assert!(r.tiny && !r.overlap_risk);
+        assert_eq!(r.risks().collect::<Vec<_>>(), vec![RISK_TINY_FRAGMENT]);
+        assert_eq!(
+            (d.stats.tiny, d.stats.overlaps, d.stats.overlap_conflicts),
+            (2, 1, 0)
+        );
     }
 }

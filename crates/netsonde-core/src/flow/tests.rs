@@ -104,12 +104,14 @@ fn defrag_reassembles_out_of_order_and_counts_overlaps() {
     assert!(d
         .add(&frag(1, 0, true, b"AAAAAAAA"), 1, 60, &mut given_up)
         .is_none());
-    // Overlaps bytes 16..24 with other data: the first bytes received win.
+    // Overlaps bytes 16..24 with other data, starting before them: under the default BSD
+    // policy the new copy wins.
     let done = d
         .add(&frag(1, 8, true, b"BBBBBBBBBBBBBBBB"), 2, 60, &mut given_up)
         .expect("complete");
     assert!(done.complete && done.has_first);
-    assert_eq!(done.payload, b"AAAAAAAABBBBBBBBCCCCCCCC".to_vec());
+    assert_eq!(done.payload, b"AAAAAAAABBBBBBBBBBBBBBBB".to_vec());
+    assert!(done.overlap_risk);
     assert_eq!(
         (done.frames, done.wire_bytes, done.first_ns, done.last_ns),
         (3, 180, 3, 3)
@@ -125,6 +127,7 @@ fn defrag_gives_up_on_timeout_and_memory_bound() {
         max_bytes: 64,
         max_datagrams: 4,
         timeout_ns: 100,
+        ..DefragOptions::default()
     };
     let mut d = Defragmenter::new(opts);
     let mut given_up = Vec::new();

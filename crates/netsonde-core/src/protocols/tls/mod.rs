@@ -411,18 +411,46 @@ fn probe_hello(d: &[u8], len: usize) -> Option<Probe> {
     if msg_type != parser::HS_CLIENT_HELLO && msg_type != parser::HS_SERVER_HELLO {
         return None;
     }
-    // Handshake header (4) and hello version (2).
-    let Some(&[_, l0, l1, l2, v0, v1]) = frag.get(..6).and_then(|h| <&[u8; 6]>::try_from(h).ok())
-    else {
-        return Some(if len < 6 {
-            Probe::NotTls
-        } else {
-            Probe::NeedMore
-        });
+    // Handshake header (4) and hello version (2), possibly cut across records.
+    let [_, l0, l1, l2, v0, v1] = match handshake_prefix(d) {
+        Ok(h) => h,
+        Err(more) => return Some(if more { Probe::NeedMore } else { Probe::NotTls }),
     };
     let msg_len = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
     let ok = (38..=0xffff).contains(&msg_len) && v0 == 3 && v1 <= 4;
     Some(if ok { Probe::Tls } else { Probe::NotTls })
+}
+
+/// The first 6 bytes of the handshake messages at the start of `d`. A sender may cut a
+/// handshake message across records as short as one byte (an evasion as much as a right of
+/// the protocol), so the leading handshake records are read on until there are 6 bytes.
+/// `Err(true)`: more data is needed; `Err(false)`: the leading records cannot carry them.
+fn handshake_prefix(d: &[u8]) -> Result<[u8; 6], bool> {
+    let mut out = [0u8; 6];
+    let mut n = 0usize;
+    let mut off = 0usize;
+    while n < out.len() {
+        let rest = d.get(off..).unwrap_or_default();
+        let len = match parser::record_header(rest) {
+            Ok((parser::CT_HANDSHAKE, _, len)) if len > 0 => len,
+            Ok(_) | Err(Error::Invalid) => return Err(false),
+            Err(Error::Incomplete) => return Err(true),
+        };
+        let frag = rest.get(parser::RECORD_HEADER_LEN..).unwrap_or_default();
+        let frag = frag.get(..len).unwrap_or(frag);
+        for &b in frag {
+            match out.get_mut(n) {
+                Some(slot) => *slot = b,
+                None => break,
+            }
+            n += 1;
+        }
+        if frag.len() < len && n < out.len() {
+            return Err(true);
+        }
+        off += parser::RECORD_HEADER_LEN + len;
+    }
+    Ok(out)
 }
 
 /// Mid-connection data: whole records, each with a valid header, up to the end of the data
@@ -762,6 +790,15 @@ mod tests {
         assert_eq!(probe(&ch), Probe::Tls);
         assert_eq!(probe(&ch[..20]), Probe::Tls);
         assert_eq!(probe(&ch[..8]), Probe::NeedMore);
+        // The hello cut across one-byte records is still a hello.
+        let body = handshake(1, &client_hello_body());
+        let tiny: Vec<u8> = body.iter().flat_map(|&b| [22, 3, 1, 0, 1, b]).collect();
+        assert_eq!(probe(&tiny), Probe::Tls);
+        assert_eq!(probe(&tiny[..20]), Probe::NeedMore);
+        assert_eq!(
+            probe(&[22, 3, 1, 0, 1, 1, 23, 3, 1, 0, 1, 0]),
+            Probe::NotTls
+        );
         // A hello with a broken body is still a TLS client (nDPI agrees): headers decide.
         let mut bad = ch.clone();
         bad[5 + 4 + 34] = 40;
