@@ -536,7 +536,12 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache, calls: &
     };
     if let Some(mut dpi) = flow.dpi.take() {
         dpi.conclude(&ends, sigs, cache, calls);
-        let (class, findings) = dpi.into_findings();
+        let (class, mut findings) = dpi.into_findings();
+        // What is kept now lives until the flow ends: no spare capacity.
+        if let Some(f) = findings.as_mut() {
+            f.meta.shrink_to_fit();
+            f.risks.shrink_to_fit();
+        }
         flow.class = class;
         flow.findings = findings;
     }
@@ -693,5 +698,59 @@ mod tests {
             find(&recs, "149.154.167.91"),
             ("Telegram", "Chat", "Match by IP")
         );
+    }
+
+    /// Per-flow state of classified flows whose inspection is over, measured on the flows
+    /// themselves (table slot, key-map entry, heap): the flow's own state stays within 256
+    /// bytes; the metadata kept for its record comes on top (a full HTTP transaction with
+    /// eight attributes is the largest usual case).
+    #[test]
+    fn a_classified_flow_no_longer_inspected_holds_its_state_and_metadata_only() {
+        let me = [10, 0, 0, 2];
+        let web = [192, 0, 2, 80];
+        let get = b"GET /index.html?q=netsonde HTTP/1.1\r\nHost: www.example.org\r\n\
+            User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n\
+            Accept: */*\r\n\r\n";
+        let reply = b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n\
+            Content-Length: 5\r\n\r\nhello";
+        let mut packets = connection(web, 40000, get);
+        packets.push(ipv4(
+            6,
+            web,
+            me,
+            &tcp(443, 40000, 501, TCP_ACK | 0x08, reply),
+        ));
+        packets.push(ipv4(
+            17,
+            [10, 0, 0, 53],
+            me,
+            &udp(53, 33000, &dns_answer("www.netflix.com", web)),
+        ));
+        let mut engine = Engine::new(EngineOptions::default());
+        let mut out = Vec::new();
+        for (i, data) in packets.iter().enumerate() {
+            let pkt = RawPacket {
+                ts_ns: 1_000_000 * i64::try_from(i).expect("few packets"),
+                link_type: LinkType::RAW,
+                data,
+                wire_len: u32::try_from(data.len()).expect("small"),
+            };
+            engine.process(&pkt, &mut out);
+        }
+        let flows = engine.table.drain();
+        assert_eq!(flows.len(), 2);
+        for f in &flows {
+            assert!(!f.inspecting && f.dpi.is_none(), "flow still inspected");
+            let values = f.findings.as_ref().map_or(0, |x| x.meta.heap_bytes());
+            assert!(values > 0, "the flow kept its metadata");
+            let bytes = f.state_bytes();
+            eprintln!(
+                "{}: {bytes} bytes, of which {values} hold its metadata",
+                crate::protocols::name(f.class.master)
+            );
+            // The flow's own state, whatever the metadata it carries.
+            assert!(bytes - values <= 256, "{bytes} - {values} bytes");
+            assert!(bytes <= 768, "{bytes} bytes");
+        }
     }
 }
