@@ -1,7 +1,7 @@
 //! The engine: frames in, flow records out. One instance owns its flow table and
 //! defragmenter; there is no global state, so instances are independent.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::capture::RawPacket;
 use crate::classify::signatures::PackError;
@@ -127,6 +127,64 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// Adds another engine's counters (the workers of one analysis). `max_flows_seen`
+    /// becomes the sum of the workers' peaks, an upper bound of the flows held at once.
+    pub fn merge(&mut self, o: &Stats) {
+        self.frames += o.frames;
+        self.bytes += o.bytes;
+        self.ip_packets += o.ip_packets;
+        self.truncated_frames += o.truncated_frames;
+        self.not_ip += o.not_ip;
+        self.malformed += o.malformed;
+        self.unsupported_link += o.unsupported_link;
+        self.flows_created += o.flows_created;
+        self.flows_expired_idle += o.flows_expired_idle;
+        self.flows_expired_active += o.flows_expired_active;
+        self.flows_ended_tcp += o.flows_ended_tcp;
+        self.flows_evicted += o.flows_evicted;
+        self.flows_at_end_of_input += o.flows_at_end_of_input;
+        self.fragments += o.fragments;
+        self.fragments_unassembled += o.fragments_unassembled;
+        self.datagrams_reassembled += o.datagrams_reassembled;
+        self.datagrams_incomplete += o.datagrams_incomplete;
+        self.datagrams_evicted += o.datagrams_evicted;
+        self.fragment_overlaps += o.fragment_overlaps;
+        self.fragments_oversized += o.fragments_oversized;
+        self.fragments_lost += o.fragments_lost;
+        self.max_flows_seen += o.max_flows_seen;
+        // The caches are shared by the workers: their count is the same for all.
+        self.dns_cache_dropped = self.dns_cache_dropped.max(o.dns_cache_dropped);
+        for (k, n) in &o.not_ip_by_kind {
+            add(&mut self.not_ip_by_kind, k, *n);
+        }
+        for (k, n) in &o.malformed_by_reason {
+            add(&mut self.malformed_by_reason, k, *n);
+        }
+    }
+}
+
+fn add(list: &mut Vec<(&'static str, u64)>, key: &'static str, n: u64) {
+    match list.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, m)) => *m += n,
+        None => list.push((key, n)),
+    }
+}
+
+/// What flows learn from one another: the DNS cache and the call cache. One set per engine,
+/// shared by the workers of one analysis (behind a lock taken once per flow, when its
+/// inspection ends).
+pub struct Caches {
+    dns: DnsCache,
+    calls: CallCache,
+}
+
+fn lock(caches: &Mutex<Caches>) -> MutexGuard<'_, Caches> {
+    caches
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn bump(list: &mut Vec<(&'static str, u64)>, key: &'static str) {
     match list.iter_mut().find(|(k, _)| *k == key) {
         Some((_, n)) => *n += 1,
@@ -145,9 +203,8 @@ pub struct Engine {
     /// Scratch list for datagrams given up by the defragmenter.
     given_up: Vec<Reassembled>,
     sigs: Arc<SignatureSet>,
-    dns_cache: DnsCache,
-    /// Applications of call endpoints, shared by a call's media flows.
-    call_cache: CallCache,
+    /// The DNS cache and the applications of call endpoints, shared by a call's media flows.
+    caches: Arc<Mutex<Caches>>,
     /// Event names subscribed to; events of other names are never built.
     subscribed: Vec<&'static str>,
     events: Vec<Event>,
@@ -165,12 +222,25 @@ impl Engine {
             now_ns: i64::MIN,
             given_up: Vec::new(),
             sigs: SignatureSet::builtin_shared(),
-            dns_cache: DnsCache::new(opts.dns_cache_entries),
-            call_cache: CallCache::new(CALL_CACHE_ENTRIES),
+            caches: Arc::new(Mutex::new(Caches {
+                dns: DnsCache::new(opts.dns_cache_entries),
+                calls: CallCache::new(CALL_CACHE_ENTRIES),
+            })),
             subscribed: Vec::new(),
             events: Vec::new(),
             opts,
         }
+    }
+
+    /// Another engine with the same options, signature packs and subscriptions that shares
+    /// this one's DNS and call caches, with a flow table of its own: the workers of one
+    /// analysis, each fed the flows of its shard.
+    pub fn sibling(&self) -> Engine {
+        let mut e = Engine::new(self.opts.clone());
+        e.sigs = Arc::clone(&self.sigs);
+        e.caches = Arc::clone(&self.caches);
+        e.subscribed = self.subscribed.clone();
+        e
     }
 
     /// Subscribes to an event by name (see [`protocols::events`]).
@@ -219,7 +289,7 @@ impl Engine {
         s.datagrams_evicted = d.datagrams_evicted;
         s.fragment_overlaps = d.overlaps;
         s.fragments_oversized = d.oversized;
-        s.dns_cache_dropped = self.dns_cache.dropped();
+        s.dns_cache_dropped = lock(&self.caches).dns.dropped();
         s
     }
 
@@ -285,10 +355,9 @@ impl Engine {
         self.drain_given_up(out);
         let flows = self.table.drain();
         self.stats.flows_at_end_of_input += flows.len() as u64;
-        let sigs = &self.sigs;
-        let (cache, calls) = (&mut self.dns_cache, &mut self.call_cache);
+        let (sigs, caches) = (&self.sigs, &self.caches);
         out.extend(flows.into_iter().map(|mut f| {
-            conclude(&mut f, sigs, cache, calls);
+            conclude(&mut f, sigs, caches);
             FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
         }));
     }
@@ -359,12 +428,7 @@ impl Engine {
 
     fn end_flow(&mut self, slot: u32, why: Expiration, out: &mut Vec<FlowRecord>) {
         let mut flow = self.table.remove(slot);
-        conclude(
-            &mut flow,
-            &self.sigs,
-            &mut self.dns_cache,
-            &mut self.call_cache,
-        );
+        conclude(&mut flow, &self.sigs, &self.caches);
         match why {
             Expiration::Idle => self.stats.flows_expired_idle += 1,
             Expiration::Active => self.stats.flows_expired_active += 1,
@@ -467,7 +531,7 @@ impl Engine {
                 )
             });
             if !more {
-                conclude(flow, &self.sigs, &mut self.dns_cache, &mut self.call_cache);
+                conclude(flow, &self.sigs, &self.caches);
             }
         }
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
@@ -521,7 +585,7 @@ impl Engine {
 /// Ends the inspection of a flow still under inspection: the last look-ups (DNS cache, IP
 /// ranges) and the release of what only inspection needed. Runs once per flow, when its
 /// inspection stops or, if it never did, when the flow ends.
-fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache, calls: &mut CallCache) {
+fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>) {
     if !flow.inspecting {
         return;
     }
@@ -535,7 +599,10 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache, calls: &
         server_port,
     };
     if let Some(mut dpi) = flow.dpi.take() {
-        dpi.conclude(&ends, sigs, cache, calls);
+        let mut c = lock(caches);
+        let Caches { dns, calls } = &mut *c;
+        dpi.conclude(&ends, sigs, dns, calls);
+        drop(c);
         let (class, mut findings) = dpi.into_findings();
         // What is kept now lives until the flow ends: no spare capacity.
         if let Some(f) = findings.as_mut() {
