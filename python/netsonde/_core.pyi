@@ -38,6 +38,7 @@ class EngineConfig:
         defrag: bool,
         decode_tunnels: bool,
         signature_packs: Sequence[tuple[str, str]] = ...,
+        workers: int = 1,
     ) -> EngineConfig: ...
 
 @final

@@ -23,6 +23,10 @@ class Options:
     decode_tunnels: decapsulate GRE, GTP-U, VXLAN, Geneve, Teredo, IP-in-IP, CAPWAP, TZSP,
         L2TP; when off the outer flow is the flow.
     signatures: paths of signature packs (TOML) added to the built-in one.
+    workers: threads analysing capture files: with more than 1, a reader thread shards
+        packets by their innermost address pair over that many workers, each with its own
+        flow table (the records are the same; their order differs). Packets handed in from
+        Python are analysed on one thread.
     """
 
     idle_timeout: float = 600.0
@@ -31,6 +35,7 @@ class Options:
     defrag: bool = True
     decode_tunnels: bool = True
     signatures: tuple[str, ...] = ()
+    workers: int = 1
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout", "active_timeout"):
@@ -43,6 +48,10 @@ class Options:
             raise ValueError(f"max_flows must be a whole number, not {self.max_flows!r}")
         if self.max_flows < 1:
             raise ValueError(f"max_flows must be at least 1, not {self.max_flows}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int):
+            raise ValueError(f"workers must be a whole number, not {self.workers!r}")
+        if not 1 <= self.workers <= 256:
+            raise ValueError(f"workers must be between 1 and 256, not {self.workers}")
         if isinstance(self.signatures, (str, bytes)) or not all(isinstance(p, str) for p in self.signatures):
             raise ValueError("signatures must be a sequence of paths of signature packs")
         object.__setattr__(self, "signatures", tuple(self.signatures))
@@ -70,6 +79,7 @@ class Options:
             defrag=self.defrag,
             decode_tunnels=self.decode_tunnels,
             signature_packs=[(path, read_pack(path)) for path in self.signatures],
+            workers=self.workers,
         )
 
 

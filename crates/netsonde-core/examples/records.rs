@@ -11,7 +11,11 @@ fn main() {
     let mut args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let mut workers = 1;
     if args.first().is_some_and(|a| a.as_os_str() == "--workers") && args.len() >= 2 {
-        workers = args[1].to_str().and_then(|n| n.parse().ok()).unwrap_or(0);
+        workers = args
+            .get(1)
+            .and_then(|a| a.to_str())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
         args.drain(..2);
     }
     let paths = args;

@@ -13,6 +13,7 @@ use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
 use crate::flow::{sender_is_client, Expiration, Flow, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
 use crate::metadata::{Event, EventSink};
+use crate::parallel::Order;
 use crate::protocols;
 use crate::record::FlowRecord;
 
@@ -208,7 +209,17 @@ pub struct Engine {
     /// Event names subscribed to; events of other names are never built.
     subscribed: Vec<&'static str>,
     events: Vec<Event>,
+    /// For the workers of a sharded analysis: the order shared with the other workers and
+    /// this worker's place in it (see [`Order`]).
+    order: Option<(Arc<Order>, usize)>,
+    /// Index of the frame being processed in the whole input (sharded analysis only).
+    seq: u64,
+    /// Where this engine stands in the shared order (sharded analysis only).
+    stamp: u64,
 }
+
+/// Stamps at the end of input: after every frame's, in the order flows were created.
+const FLUSH_STAMP: u64 = 1 << 62;
 
 impl Engine {
     pub fn new(opts: EngineOptions) -> Engine {
@@ -228,7 +239,46 @@ impl Engine {
             })),
             subscribed: Vec::new(),
             events: Vec::new(),
+            order: None,
+            seq: 0,
+            stamp: 0,
             opts,
+        }
+    }
+
+    /// Makes this engine worker `index` of a sharded analysis: from now on every look-up in
+    /// the shared caches waits for its turn in `order`, flow ids come from frame positions
+    /// (unique across the workers), and frames must come through [`Self::process_at`] and
+    /// [`Self::tick`].
+    pub fn join_order(&mut self, order: Arc<Order>, index: usize) {
+        self.order = Some((order, index));
+    }
+
+    /// Tells the other workers where this one stands (so they wait as little as possible).
+    #[inline]
+    fn publish(&self) {
+        if let Some((order, me)) = &self.order {
+            order.publish(*me, self.stamp);
+        }
+    }
+
+    /// Processes frame number `seq` of the whole input (sharded analysis).
+    pub fn process_at(&mut self, pkt: &RawPacket<'_>, seq: u64, out: &mut Vec<FlowRecord>) {
+        self.tick(pkt.ts_ns, seq, out);
+        self.stamp = 2 * seq + 1;
+        self.publish();
+        self.process(pkt, out);
+    }
+
+    /// Frame number `seq` went to another worker: time moves on here too, so that flows
+    /// time out at the same frame as they would with one engine (sharded analysis).
+    pub fn tick(&mut self, ts_ns: i64, seq: u64, out: &mut Vec<FlowRecord>) {
+        self.seq = seq;
+        self.stamp = 2 * seq;
+        self.publish();
+        if ts_ns > self.now_ns {
+            self.now_ns = ts_ns;
+            self.expire_idle(out);
         }
     }
 
@@ -351,15 +401,20 @@ impl Engine {
 
     /// Ends every flow (end of input); their records are appended to `out` in creation order.
     pub fn flush(&mut self, out: &mut Vec<FlowRecord>) {
+        self.stamp = FLUSH_STAMP;
         self.defrag.drain(&mut self.given_up);
         self.drain_given_up(out);
         let flows = self.table.drain();
         self.stats.flows_at_end_of_input += flows.len() as u64;
-        let (sigs, caches) = (&self.sigs, &self.caches);
+        let (sigs, caches, order) = (&self.sigs, &self.caches, &self.order);
         out.extend(flows.into_iter().map(|mut f| {
-            conclude(&mut f, sigs, caches);
+            let stamp = FLUSH_STAMP + f.id;
+            conclude(&mut f, sigs, caches, turn(order, stamp));
             FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
         }));
+        if let Some((order, me)) = &self.order {
+            order.publish(*me, u64::MAX);
+        }
     }
 
     fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {
@@ -428,7 +483,12 @@ impl Engine {
 
     fn end_flow(&mut self, slot: u32, why: Expiration, out: &mut Vec<FlowRecord>) {
         let mut flow = self.table.remove(slot);
-        conclude(&mut flow, &self.sigs, &self.caches);
+        conclude(
+            &mut flow,
+            &self.sigs,
+            &self.caches,
+            turn(&self.order, self.stamp),
+        );
         match why {
             Expiration::Idle => self.stats.flows_expired_idle += 1,
             Expiration::Active => self.stats.flows_expired_active += 1,
@@ -531,7 +591,12 @@ impl Engine {
                 )
             });
             if !more {
-                conclude(flow, &self.sigs, &self.caches);
+                conclude(
+                    flow,
+                    &self.sigs,
+                    &self.caches,
+                    turn(&self.order, self.stamp),
+                );
             }
         }
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
@@ -559,6 +624,11 @@ impl Engine {
             }
         }
         self.stats.flows_created += 1;
+        if self.order.is_some() && self.stamp < FLUSH_STAMP {
+            // Ids unique across the workers, in the order flows were created: from the
+            // position of the frame that created the flow.
+            self.table.raise_next_id(self.seq << 16);
+        }
         let slot = self.table.insert(key, client_is_lo, ts_ns);
         let flow = self.table.get_mut(slot);
         if key.protocol == 6 || key.protocol == 17 {
@@ -582,12 +652,22 @@ impl Engine {
     }
 }
 
+/// A worker's turn in the shared order: (order, worker, stamp).
+type Turn<'a> = Option<(&'a Order, usize, u64)>;
+
+fn turn(order: &Option<(Arc<Order>, usize)>, stamp: u64) -> Turn<'_> {
+    order.as_ref().map(|(o, me)| (&**o, *me, stamp))
+}
+
 /// Ends the inspection of a flow still under inspection: the last look-ups (DNS cache, IP
 /// ranges) and the release of what only inspection needed. Runs once per flow, when its
 /// inspection stops or, if it never did, when the flow ends.
-fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>) {
+fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>, turn: Turn<'_>) {
     if !flow.inspecting {
         return;
+    }
+    if let Some((order, me, stamp)) = turn {
+        order.wait(me, stamp);
     }
     flow.inspecting = false;
     let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();

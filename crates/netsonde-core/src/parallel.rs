@@ -9,10 +9,17 @@
 //! signature packs and their DNS and call caches. Batches go through bounded channels (the
 //! reader waits when a worker falls behind, so memory stays bounded) and their buffers are
 //! sent back to the reader for reuse. Records come back in batches to the caller's thread.
+//!
+//! Records are the same as with one engine. Flows learn from one another only through the
+//! shared caches, when a flow's inspection ends; so the workers take their turns at the
+//! caches in the order one engine would (see [`Order`]). Time is the other thing flows
+//! share: every worker sees the timestamp of every frame (the reader sends each round's
+//! timeline to all), so a flow times out at the same frame as with one engine.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::Arc as Shared;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -23,15 +30,17 @@ use crate::decode::{self, DecodeOptions, IpBytes, Outcome};
 use crate::engine::Engine;
 use crate::record::FlowRecord;
 
-/// A batch is sent to its worker when it holds this many frames...
-const BATCH_PACKETS: usize = 256;
-/// ... or this many bytes of frames.
-const BATCH_BYTES: usize = 256 * 1024;
+/// The reader hands out its frames in rounds of this many frames...
+const ROUND_FRAMES: usize = 512;
+/// ... or fewer, when a worker's batch holds this many bytes of frames.
+const BATCH_BYTES: usize = 512 * 1024;
 /// Batches queued per worker before the reader waits.
 const QUEUE_BATCHES: usize = 8;
 
 #[derive(Clone, Copy)]
 struct Frame {
+    /// Index of the frame in the whole input.
+    seq: u64,
     ts_ns: i64,
     link_type: LinkType,
     wire_len: u32,
@@ -39,11 +48,67 @@ struct Frame {
     end: usize,
 }
 
-/// Frames for one worker, copied into one buffer.
+/// One round's frames for one worker, copied into one buffer, and the round's timeline.
 #[derive(Default)]
 struct Batch {
     data: Vec<u8>,
     frames: Vec<Frame>,
+    /// The round covers frames `start..start + timeline.len()` of the input.
+    start: u64,
+    /// Timestamps of every frame of the round, whichever worker it went to.
+    timeline: Shared<Vec<i64>>,
+}
+
+/// The order in which the workers of one analysis touch what they share: each publishes
+/// its position (a stamp: `2 * frame` while a frame's flows time out, `2 * frame + 1` while
+/// the frame itself is processed, then end-of-input stamps in flow creation order), and
+/// before a look-up in the shared caches a worker waits until every other has passed its
+/// own position. The smallest waiter never waits, so there is no deadlock; look-ups happen
+/// in the order of the input, as with one engine.
+pub struct Order {
+    positions: Vec<Position>,
+}
+
+/// One worker's position, on a cache line of its own (workers write theirs per frame).
+#[repr(align(128))]
+struct Position(AtomicU64);
+
+impl std::ops::Deref for Position {
+    type Target = AtomicU64;
+    fn deref(&self) -> &AtomicU64 {
+        &self.0
+    }
+}
+
+impl Order {
+    pub fn new(workers: usize) -> Order {
+        Order {
+            positions: (0..workers).map(|_| Position(AtomicU64::new(0))).collect(),
+        }
+    }
+
+    /// Worker `me` has done everything before `stamp`.
+    pub fn publish(&self, me: usize, stamp: u64) {
+        if let Some(p) = self.positions.get(me) {
+            p.store(stamp, Ordering::Release);
+        }
+    }
+
+    /// Waits until every worker other than `me` has done everything before `stamp`.
+    pub fn wait(&self, me: usize, stamp: u64) {
+        self.publish(me, stamp);
+        for (i, p) in self.positions.iter().enumerate() {
+            let mut spins = 0u32;
+            while i != me && p.load(Ordering::Acquire) < stamp {
+                spins += 1;
+                if spins < 100 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
 }
 
 enum Report {
@@ -54,7 +119,9 @@ enum Report {
 
 /// The running threads of one analysis.
 pub struct Pool {
-    results: Receiver<Report>,
+    /// Behind a lock only so that the pool can be shared (the Python bindings require it);
+    /// one thread receives.
+    results: Mutex<Receiver<Report>>,
     engines: Vec<Option<Engine>>,
     running: usize,
     done_bytes: Arc<AtomicU64>,
@@ -70,16 +137,19 @@ impl Pool {
         decode_tunnels: bool,
     ) -> Pool {
         let n = engines.len();
+        let order = Shared::new(Order::new(n));
         let (res_tx, results) = sync_channel::<Report>(4 * n + 4);
         let (recycle_tx, recycle_rx) = channel::<Batch>();
         let mut senders = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n + 1);
-        for (i, engine) in engines.into_iter().enumerate() {
+        for (i, mut engine) in engines.into_iter().enumerate() {
+            engine.join_order(Shared::clone(&order), i);
+            let order = Shared::clone(&order);
             let (tx, rx) = sync_channel::<Batch>(QUEUE_BATCHES);
             senders.push(tx);
             let (res, recycle) = (res_tx.clone(), recycle_tx.clone());
             threads.push(std::thread::spawn(move || {
-                work(i, engine, &rx, &res, &recycle)
+                work(i, engine, &order, &rx, &res, &recycle)
             }));
         }
         // Only the workers hold result senders: when all are gone, the results end.
@@ -93,7 +163,7 @@ impl Pool {
             read(inputs, &senders, &recycle_rx, opts, &done, &warn)
         }));
         Pool {
-            results,
+            results: Mutex::new(results),
             engines: (0..n).map(|_| None).collect(),
             running: n,
             done_bytes,
@@ -110,8 +180,12 @@ impl Pool {
         min_records: usize,
         progress: &mut dyn FnMut(u64),
     ) -> bool {
+        let results = self
+            .results
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while self.running > 0 {
-            match self.results.recv_timeout(Duration::from_millis(200)) {
+            match results.recv_timeout(Duration::from_millis(200)) {
                 Ok(Report::Records(mut r)) => out.append(&mut r),
                 Ok(Report::Done(i, engine)) => {
                     if let Some(slot) = self.engines.get_mut(i) {
@@ -152,23 +226,44 @@ impl Pool {
 fn work(
     index: usize,
     mut engine: Engine,
+    order: &Order,
     batches: &Receiver<Batch>,
     results: &SyncSender<Report>,
     recycle: &Sender<Batch>,
 ) {
     let mut out = Vec::new();
     while let Ok(mut batch) = batches.recv() {
+        let start = batch.start;
+        let end = start + batch.timeline.len() as u64;
+        // Frames of the round before `next` have been seen (ours processed, others ticked).
+        let mut next = start;
+        let timeline = Shared::clone(&batch.timeline);
+        let tick_until =
+            |engine: &mut Engine, next: &mut u64, upto: u64, out: &mut Vec<FlowRecord>| {
+                while *next < upto {
+                    let at = usize::try_from(*next - start).unwrap_or(usize::MAX);
+                    if let Some(&ts) = timeline.get(at) {
+                        engine.tick(ts, *next, out);
+                    }
+                    *next += 1;
+                }
+            };
         for f in &batch.frames {
+            tick_until(&mut engine, &mut next, f.seq, &mut out);
             let pkt = RawPacket {
                 ts_ns: f.ts_ns,
                 link_type: f.link_type,
                 data: batch.data.get(f.start..f.end).unwrap_or_default(),
                 wire_len: f.wire_len,
             };
-            engine.process(&pkt, &mut out);
+            engine.process_at(&pkt, f.seq, &mut out);
+            next = f.seq + 1;
         }
+        tick_until(&mut engine, &mut next, end, &mut out);
+        order.publish(index, 2 * end);
         batch.data.clear();
         batch.frames.clear();
+        batch.timeline = Shared::default();
         let _ = recycle.send(batch);
         if !out.is_empty()
             && results
@@ -193,7 +288,11 @@ fn read(
     warnings: &Mutex<Vec<String>>,
 ) {
     let n = workers.len();
-    let mut batches: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
+    let mut round = Round {
+        batches: (0..n).map(|_| Batch::default()).collect(),
+        timeline: Vec::with_capacity(ROUND_FRAMES),
+        start: 0,
+    };
     let mut before = 0u64;
     for (path, mut reader) in inputs {
         let mut count = 0u32;
@@ -201,23 +300,24 @@ fn read(
             match reader.next_packet() {
                 Ok(Some(pkt)) => {
                     let w = shard(&pkt, opts, n);
-                    let (Some(b), Some(tx)) = (batches.get_mut(w), workers.get(w)) else {
-                        continue;
-                    };
-                    let start = b.data.len();
-                    b.data.extend_from_slice(pkt.data);
-                    b.frames.push(Frame {
-                        ts_ns: pkt.ts_ns,
-                        link_type: pkt.link_type,
-                        wire_len: pkt.wire_len,
-                        start,
-                        end: b.data.len(),
-                    });
-                    if b.frames.len() >= BATCH_PACKETS || b.data.len() >= BATCH_BYTES {
-                        let fresh = recycled.try_recv().unwrap_or_default();
-                        if tx.send(std::mem::replace(b, fresh)).is_err() {
-                            return;
-                        }
+                    let seq = round.start + round.timeline.len() as u64;
+                    round.timeline.push(pkt.ts_ns);
+                    let mut full = round.timeline.len() >= ROUND_FRAMES;
+                    if let Some(b) = round.batches.get_mut(w) {
+                        let start = b.data.len();
+                        b.data.extend_from_slice(pkt.data);
+                        b.frames.push(Frame {
+                            seq,
+                            ts_ns: pkt.ts_ns,
+                            link_type: pkt.link_type,
+                            wire_len: pkt.wire_len,
+                            start,
+                            end: b.data.len(),
+                        });
+                        full |= b.data.len() >= BATCH_BYTES;
+                    }
+                    if full && !round.send(workers, recycled) {
+                        return;
                     }
                     count = count.wrapping_add(1);
                     if count % 4096 == 0 {
@@ -238,10 +338,38 @@ fn read(
         before += reader.progress().1;
         done_bytes.store(before, Ordering::Relaxed);
     }
-    for (b, tx) in batches.into_iter().zip(workers) {
-        if !b.frames.is_empty() {
-            let _ = tx.send(b);
+    round.send(workers, recycled);
+}
+
+/// The frames read since the last round was sent.
+struct Round {
+    batches: Vec<Batch>,
+    timeline: Vec<i64>,
+    start: u64,
+}
+
+impl Round {
+    /// Sends every worker its batch of the round (empty ones too: they carry the timeline);
+    /// `false` when a worker is gone.
+    fn send(&mut self, workers: &[SyncSender<Batch>], recycled: &Receiver<Batch>) -> bool {
+        if self.timeline.is_empty() {
+            return true;
         }
+        let timeline = Shared::new(std::mem::replace(
+            &mut self.timeline,
+            Vec::with_capacity(ROUND_FRAMES),
+        ));
+        let start = self.start;
+        self.start += timeline.len() as u64;
+        for (b, tx) in self.batches.iter_mut().zip(workers) {
+            let mut full = std::mem::replace(b, recycled.try_recv().unwrap_or_default());
+            full.start = start;
+            full.timeline = Shared::clone(&timeline);
+            if tx.send(full).is_err() {
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -49,12 +49,14 @@ struct EngineConfig {
     decode_tunnels: bool,
     /// Signature packs to add to the built-in one: (origin, TOML text).
     signature_packs: Vec<(String, String)>,
+    /// Worker threads for file analysis (flow sharding); 1 runs on one thread.
+    workers: usize,
 }
 
 #[pymethods]
 impl EngineConfig {
     #[new]
-    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, signature_packs=Vec::new()))]
+    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, signature_packs=Vec::new(), workers=1))]
     fn new(
         idle_timeout_ms: u64,
         active_timeout_ms: u64,
@@ -62,6 +64,7 @@ impl EngineConfig {
         defrag: bool,
         decode_tunnels: bool,
         signature_packs: Vec<(String, String)>,
+        workers: usize,
     ) -> Self {
         EngineConfig {
             idle_timeout_ms,
@@ -70,6 +73,7 @@ impl EngineConfig {
             defrag,
             decode_tunnels,
             signature_packs,
+            workers: workers.max(1),
         }
     }
 }
@@ -193,6 +197,7 @@ impl FileAnalysis {
             .detach(|| Analysis::open(&paths, config.engine_options()))
             .map_err(open_error)?;
         config.load_packs(inner.engine_mut())?;
+        inner.set_workers(config.workers);
         Ok(FileAnalysis {
             inner,
             batch: Vec::new(),
@@ -231,7 +236,7 @@ impl FileAnalysis {
     }
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        stats_dict(py, &self.inner.engine().stats())
+        stats_dict(py, &self.inner.stats())
     }
 }
 
@@ -386,6 +391,7 @@ fn analyze_to_file<'py>(
         .detach(|| Analysis::open(&paths, config.engine_options()))
         .map_err(open_error)?;
     config.load_packs(analysis.engine_mut())?;
+    analysis.set_workers(config.workers);
     let mut reporter = Progress::new(progress);
     let result = py.detach(|| -> std::io::Result<(Summary, u64)> {
         let mut sink: Option<Box<dyn Write>> = match &out_path {
@@ -431,7 +437,7 @@ fn analyze_to_file<'py>(
     });
     let (summary, written) =
         result.map_err(|e| PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string()))?;
-    let stats = stats_dict(py, &analysis.engine().stats())?;
+    let stats = stats_dict(py, &analysis.stats())?;
     Ok((stats, summary, analysis.take_warnings(), written))
 }
 

@@ -173,7 +173,7 @@ impl Format {
 /// window, with offsets relative to its start, and `base` is the file offset of that start.
 pub struct CaptureReader {
     /// Where more bytes come from; `None` once everything is in `buf` (or for `from_vec`).
-    source: Option<Box<dyn std::io::Read + Send>>,
+    source: Option<Box<dyn std::io::Read + Send + Sync>>,
     buf: Vec<u8>,
     /// Bytes of `buf` holding data.
     filled: usize,
@@ -212,7 +212,7 @@ impl CaptureReader {
     /// Reads a capture from any byte stream, `chunk` bytes at a time (`total`: its size, if
     /// known, for progress reports).
     pub fn from_read(
-        source: Box<dyn std::io::Read + Send>,
+        source: Box<dyn std::io::Read + Send + Sync>,
         total: Option<u64>,
         chunk: usize,
     ) -> Result<CaptureReader, CaptureError> {
@@ -381,7 +381,7 @@ fn rebased(e: CaptureError, base: u64) -> CaptureError {
 
 /// A byte source and the buffer it is read into.
 struct Stream {
-    source: Option<Box<dyn std::io::Read + Send>>,
+    source: Option<Box<dyn std::io::Read + Send + Sync>>,
     buf: Vec<u8>,
     filled: usize,
 }

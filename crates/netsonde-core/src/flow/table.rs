@@ -94,6 +94,11 @@ impl FlowTable {
         }
     }
 
+    /// Makes the next flow id at least `id` (ids only grow).
+    pub fn raise_next_id(&mut self, id: u64) {
+        self.next_id = self.next_id.max(id);
+    }
+
     /// Adds a new flow as the most recently seen; it gets the next flow id.
     pub fn insert(&mut self, key: FlowKey, client_is_lo: bool, ts_ns: i64) -> u32 {
         let flow = Flow {
