@@ -409,6 +409,9 @@ impl Engine {
         let (sigs, caches, order) = (&self.sigs, &self.caches, &self.order);
         out.extend(flows.into_iter().map(|mut f| {
             let stamp = FLUSH_STAMP + f.id;
+            if let Some((order, me)) = order {
+                order.publish(*me, stamp);
+            }
             conclude(&mut f, sigs, caches, turn(order, stamp));
             FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
         }));
@@ -667,7 +670,9 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>, turn: 
         return;
     }
     if let Some((order, me, stamp)) = turn {
-        order.wait(me, stamp);
+        if flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
+            order.wait(me, stamp);
+        }
     }
     flow.inspecting = false;
     let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();

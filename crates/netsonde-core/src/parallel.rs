@@ -148,7 +148,7 @@ impl Pool {
             let (tx, rx) = sync_channel::<Batch>(QUEUE_BATCHES);
             senders.push(tx);
             let (res, recycle) = (res_tx.clone(), recycle_tx.clone());
-            threads.push(std::thread::spawn(move || {
+            threads.push(spawn(format!("netsonde-w{i}"), move || {
                 work(i, engine, &order, &rx, &res, &recycle)
             }));
         }
@@ -159,7 +159,7 @@ impl Pool {
         let warnings = Arc::new(Mutex::new(Vec::new()));
         let (done, warn) = (Arc::clone(&done_bytes), Arc::clone(&warnings));
         let opts = DecodeOptions { decode_tunnels };
-        threads.push(std::thread::spawn(move || {
+        threads.push(spawn("netsonde-rd".into(), move || {
             read(inputs, &senders, &recycle_rx, opts, &done, &warn)
         }));
         Pool {
@@ -221,6 +221,14 @@ impl Pool {
         }
         self.engines.into_iter().flatten().collect()
     }
+}
+
+/// Starts a named thread (names show in `top -H` and profilers).
+fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(f)
+        .unwrap_or_else(|e| panic!("cannot start a thread: {e}"))
 }
 
 fn work(
