@@ -25,8 +25,8 @@ class Options:
     signatures: paths of signature packs (TOML) added to the built-in one.
     workers: threads analysing capture files: with more than 1, a reader thread shards
         packets by their innermost address pair over that many workers, each with its own
-        flow table (the records are the same; their order differs). Packets handed in from
-        Python are analysed on one thread.
+        flow table and its share of ``max_flows`` (the records are the same; their order and
+        ids differ). Packets handed in from Python are analysed on one thread.
     """
 
     idle_timeout: float = 600.0

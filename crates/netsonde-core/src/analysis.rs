@@ -80,7 +80,9 @@ impl Analysis {
     /// find its innermost IP addresses and hands it to the worker owning that address pair
     /// (a symmetric hash: both directions, every fragment and every flow between two hosts
     /// meet in one worker); each worker owns a flow table, and all share the DNS and call
-    /// caches. Records are the same as with one worker; their order differs. Call it before
+    /// caches. Records are the same as with one worker (their order and flow ids differ),
+    /// unless the `max_flows` bound is reached: each worker holds its share of it, and
+    /// evicts within its share. Call it before
     /// the first [`Self::run`]; signature packs loaded into [`Self::engine_mut`] before that
     /// apply to every worker.
     pub fn set_workers(&mut self, n: usize) {
@@ -170,7 +172,15 @@ impl Analysis {
             let engines: Vec<Engine> = (1..self.workers).map(|_| self.engine.sibling()).collect();
             let stand_in = self.engine.sibling();
             let first = std::mem::replace(&mut self.engine, stand_in);
-            let engines = std::iter::once(first).chain(engines).collect();
+            // The flow bound holds for the whole analysis: each worker gets its share.
+            let share = self.engine.options().max_flows.div_ceil(self.workers);
+            let engines = std::iter::once(first)
+                .chain(engines)
+                .map(|mut e| {
+                    e.limit_flows(share);
+                    e
+                })
+                .collect();
             let decode_tunnels = self.engine.options().decode_tunnels;
             self.pool = Some(Pool::start(inputs, engines, decode_tunnels));
         }

@@ -293,6 +293,11 @@ impl Engine {
         e
     }
 
+    /// Changes the bound on flows held at once (for the next flows created).
+    pub fn limit_flows(&mut self, max_flows: usize) {
+        self.opts.max_flows = max_flows.max(1);
+    }
+
     /// Subscribes to an event by name (see [`protocols::events`]).
     pub fn subscribe(&mut self, name: &str) -> Result<(), String> {
         let spec = protocols::events()

@@ -66,48 +66,85 @@ struct Batch {
 /// own position. The smallest waiter never waits, so there is no deadlock; look-ups happen
 /// in the order of the input, as with one engine.
 pub struct Order {
-    positions: Vec<Position>,
+    workers: Vec<Slot>,
 }
 
-/// One worker's position, on a cache line of its own (workers write theirs per frame).
+/// One worker's place in the order, on a cache line of its own (its position is written
+/// per frame).
 #[repr(align(128))]
-struct Position(AtomicU64);
-
-impl std::ops::Deref for Position {
-    type Target = AtomicU64;
-    fn deref(&self) -> &AtomicU64 {
-        &self.0
-    }
+struct Slot {
+    position: AtomicU64,
+    /// The stamp this worker waits for the others to pass (0: not waiting).
+    waiting_for: AtomicU64,
+    /// The worker's thread, to wake it when it waits.
+    thread: std::sync::OnceLock<std::thread::Thread>,
 }
+
+/// A waiting worker spins this many times before it sleeps until woken.
+const SPINS: u32 = 64;
 
 impl Order {
     pub fn new(workers: usize) -> Order {
         Order {
-            positions: (0..workers).map(|_| Position(AtomicU64::new(0))).collect(),
+            workers: (0..workers)
+                .map(|_| Slot {
+                    position: AtomicU64::new(0),
+                    waiting_for: AtomicU64::new(0),
+                    thread: std::sync::OnceLock::new(),
+                })
+                .collect(),
         }
     }
 
-    /// Worker `me` has done everything before `stamp`.
+    /// Called by worker `me` on its own thread before its first frame.
+    pub fn register(&self, me: usize) {
+        if let Some(slot) = self.workers.get(me) {
+            let _ = slot.thread.set(std::thread::current());
+        }
+    }
+
+    /// Worker `me` has done everything before `stamp`; wakes a worker waiting for that.
+    #[inline]
     pub fn publish(&self, me: usize, stamp: u64) {
-        if let Some(p) = self.positions.get(me) {
-            p.store(stamp, Ordering::Release);
+        if let Some(slot) = self.workers.get(me) {
+            slot.position.store(stamp, Ordering::SeqCst);
         }
-    }
-
-    /// Waits until every worker other than `me` has done everything before `stamp`.
-    pub fn wait(&self, me: usize, stamp: u64) {
-        self.publish(me, stamp);
-        for (i, p) in self.positions.iter().enumerate() {
-            let mut spins = 0u32;
-            while i != me && p.load(Ordering::Acquire) < stamp {
-                spins += 1;
-                if spins < 100 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
+        for (i, other) in self.workers.iter().enumerate() {
+            let wanted = other.waiting_for.load(Ordering::SeqCst);
+            if i != me && wanted != 0 && wanted <= stamp {
+                if let Some(t) = other.thread.get() {
+                    t.unpark();
                 }
             }
         }
+    }
+
+    fn passed(&self, me: usize, stamp: u64) -> bool {
+        self.workers
+            .iter()
+            .enumerate()
+            .all(|(i, w)| i == me || w.position.load(Ordering::SeqCst) >= stamp)
+    }
+
+    /// Waits until every worker other than `me` has done everything before `stamp`: a short
+    /// spin, then sleeps until a worker passing the stamp wakes it (or 1 ms has passed, a
+    /// safety net: the check is repeated).
+    pub fn wait(&self, me: usize, stamp: u64) {
+        self.publish(me, stamp);
+        for _ in 0..SPINS {
+            if self.passed(me, stamp) {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        let Some(slot) = self.workers.get(me) else {
+            return;
+        };
+        slot.waiting_for.store(stamp, Ordering::SeqCst);
+        while !self.passed(me, stamp) {
+            std::thread::park_timeout(Duration::from_millis(1));
+        }
+        slot.waiting_for.store(0, Ordering::SeqCst);
     }
 }
 
@@ -239,6 +276,7 @@ fn work(
     results: &SyncSender<Report>,
     recycle: &Sender<Batch>,
 ) {
+    order.register(index);
     let mut out = Vec::new();
     while let Ok(mut batch) = batches.recv() {
         let start = batch.start;
