@@ -31,11 +31,11 @@ use crate::engine::Engine;
 use crate::record::FlowRecord;
 
 /// The reader hands out its frames in rounds of this many frames...
-const ROUND_FRAMES: usize = 512;
+const ROUND_FRAMES: usize = 2048;
 /// ... or fewer, when a worker's batch holds this many bytes of frames.
 const BATCH_BYTES: usize = 512 * 1024;
 /// Batches queued per worker before the reader waits.
-const QUEUE_BATCHES: usize = 8;
+const QUEUE_BATCHES: usize = 4;
 
 #[derive(Clone, Copy)]
 struct Frame {
