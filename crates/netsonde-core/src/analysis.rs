@@ -113,7 +113,12 @@ impl Analysis {
                     Some(next) => self.current = Some(next),
                     None => {
                         if !self.flushed {
-                            self.engine.flush(out);
+                            // In steps, so that a large table's records are handed out in
+                            // batches too.
+                            let room = min_records.saturating_sub(out.len()).max(1);
+                            if self.engine.flush_some(out, room) {
+                                return true;
+                            }
                             self.flushed = true;
                             progress(self.bytes_total, self.bytes_total);
                         }

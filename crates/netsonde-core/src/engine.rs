@@ -216,6 +216,8 @@ pub struct Engine {
     seq: u64,
     /// Where this engine stands in the shared order (sharded analysis only).
     stamp: u64,
+    /// Flows being ended at the end of input, when [`Self::flush_some`] ends them in steps.
+    draining: Option<std::vec::IntoIter<Flow>>,
 }
 
 /// Stamps at the end of input: after every frame's, in the order flows were created.
@@ -242,6 +244,7 @@ impl Engine {
             order: None,
             seq: 0,
             stamp: 0,
+            draining: None,
             opts,
         }
     }
@@ -406,13 +409,26 @@ impl Engine {
 
     /// Ends every flow (end of input); their records are appended to `out` in creation order.
     pub fn flush(&mut self, out: &mut Vec<FlowRecord>) {
-        self.stamp = FLUSH_STAMP;
-        self.defrag.drain(&mut self.given_up);
-        self.drain_given_up(out);
-        let flows = self.table.drain();
-        self.stats.flows_at_end_of_input += flows.len() as u64;
+        while self.flush_some(out, usize::MAX) {}
+    }
+
+    /// [`Self::flush`] in steps of at most `max` records (`max` ≥ 1), so that the records of
+    /// a large table need not all be in memory at once; `true` while flows remain. The
+    /// flows still held are taken out of the table at the first call.
+    pub fn flush_some(&mut self, out: &mut Vec<FlowRecord>, max: usize) -> bool {
+        if self.draining.is_none() {
+            self.stamp = FLUSH_STAMP;
+            self.defrag.drain(&mut self.given_up);
+            self.drain_given_up(out);
+            let flows = self.table.drain();
+            self.stats.flows_at_end_of_input += flows.len() as u64;
+            self.draining = Some(flows.into_iter());
+        }
         let (sigs, caches, order) = (&self.sigs, &self.caches, &self.order);
-        out.extend(flows.into_iter().map(|mut f| {
+        let Some(rest) = self.draining.as_mut() else {
+            return false;
+        };
+        out.extend(rest.by_ref().take(max.max(1)).map(|mut f| {
             let stamp = FLUSH_STAMP + f.id;
             if let Some((order, me)) = order {
                 order.publish(*me, stamp);
@@ -420,9 +436,14 @@ impl Engine {
             conclude(&mut f, sigs, caches, turn(order, stamp));
             FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
         }));
+        if rest.len() > 0 {
+            return true;
+        }
+        self.draining = None;
         if let Some((order, me)) = &self.order {
             order.publish(*me, u64::MAX);
         }
+        false
     }
 
     fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {

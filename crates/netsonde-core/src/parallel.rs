@@ -319,7 +319,14 @@ fn work(
             return;
         }
     }
-    engine.flush(&mut out);
+    while engine.flush_some(&mut out, 4096) {
+        if results
+            .send(Report::Records(std::mem::take(&mut out)))
+            .is_err()
+        {
+            return;
+        }
+    }
     if results.send(Report::Records(out)).is_ok() {
         let _ = results.send(Report::Done(index, Box::new(engine)));
     }
