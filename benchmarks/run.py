@@ -528,10 +528,65 @@ def add_ratios(rows: list[dict[str, object]], peers: tuple[str, ...]) -> None:
     for r in rows:
         if "wall" in r and r["family"] in peers:
             by_cap.setdefault(str(r["capture"]), {})[str(r["tool"])] = float(r["wall"])  # type: ignore[arg-type]
+    one_worker = {
+        str(r["capture"]): float(r["wall"])  # type: ignore[arg-type]
+        for r in rows
+        if r["tool"] == "netsonde" and "wall" in r
+    }
     for r in rows:
         for peer in peers:
             base = by_cap.get(str(r["capture"]), {}).get(peer)
             r[f"vs_{peer}"] = (base / float(r["wall"])) if base and "wall" in r else None  # type: ignore[arg-type]
+        # Scaling: netsonde on one worker over this netsonde variant.
+        base = one_worker.get(str(r["capture"]))
+        r["vs_1w"] = (base / float(r["wall"])) if base and "wall" in r and r["family"] == "netsonde" else None  # type: ignore[arg-type]
+
+
+def acceptance(rows: list[dict[str, object]]) -> list[str]:
+    """The targets of issue 5, checked on this run's medians."""
+
+    def row(cap_prefix: str, tool: str) -> dict[str, object] | None:
+        return next(
+            (
+                r
+                for r in rows
+                if str(r["capture"]).startswith(cap_prefix) and r["tool"] == tool and "wall" in r
+            ),
+            None,
+        )
+
+    out = []
+
+    def check(label: str, value: object, target: float, higher_is_better: bool = True) -> None:
+        if not isinstance(value, (int, float)):
+            out.append(f"{label}: not measured")
+            return
+        ok = value >= target if higher_is_better else value <= target
+        sign = "≥" if higher_is_better else "≤"
+        out.append(f"{label}: {value:.2f} (target {sign} {target:g}) {'PASS' if ok else 'FAIL'}")
+
+    for cap, target in (("enterprise", 2.3), ("mix", 2.0)):
+        r = row(cap, "netsonde")
+        check(f"{cap}: netsonde 1 worker ÷ ndpiReader", r and r.get("vs_ndpiReader"), target)
+    r = row("mix", "netsonde")
+    check("mix: netsonde 1 worker ÷ nfstream", r and r.get("vs_nfstream"), 10.0)
+    r = row("enterprise", "netsonde-2w")
+    check("enterprise: netsonde 2 workers ÷ 1 worker", r and r.get("vs_1w"), 1.7)
+    for cap in ("enterprise", "mix"):
+        ns, nd = row(cap, "netsonde"), row(cap, "ndpiReader")
+        if ns and nd:
+            check(
+                f"{cap}: netsonde peak RSS ÷ ndpiReader's",
+                float(ns["rss_mib"]) / float(nd["rss_mib"]),  # type: ignore[arg-type]
+                1.0,
+                higher_is_better=False,
+            )
+        for t in ("netsonde", "netsonde-2w"):
+            r = row(cap, t)
+            if r and isinstance(r.get("flows"), int) and r["flows"]:
+                per_m = float(r["rss_mib"]) / (int(r["flows"]) / 1e6)  # type: ignore[call-overload, arg-type]
+                out.append(f"{cap}: {t} peak RSS per million flows (whole process): {per_m:,.0f} MiB")
+    return out
 
 
 def markdown_table(rows: list[dict[str, object]], peers: tuple[str, ...]) -> str:
@@ -548,6 +603,7 @@ def markdown_table(rows: list[dict[str, object]], peers: tuple[str, ...]) -> str
         "classified",
         "peak RSS MiB",
         *[f"speed ÷ {p}" for p in peers],
+        "speed ÷ netsonde 1w",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
     for r in rows:
@@ -570,6 +626,7 @@ def markdown_table(rows: list[dict[str, object]], peers: tuple[str, ...]) -> str
                 pct,
                 f"{r['rss_mib']:.0f}",
                 *[fmt(r.get(f"vs_{p}"), ".2f") for p in peers],  # type: ignore[arg-type]
+                fmt(r.get("vs_1w"), ".2f"),  # type: ignore[arg-type]
             ]
             if r["failed"]:
                 cells[2] += f" ({r['failed']} failed)"
@@ -616,9 +673,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--netsonde-workers",
         type=lambda s: [int(x) for x in s.split(",") if x],
-        default=[],
+        default=[2],
         metavar="N[,N…]",
-        help="also time `netsonde analyze --workers N` for each N",
+        help="also time `netsonde analyze --workers N` for each N (default 2; '' for none)",
     )
     p.add_argument("--tools", help="only these tools, comma separated (names as in the table)")
     p.add_argument(
@@ -712,6 +769,9 @@ def main(argv: list[str] | None = None) -> int:
     add_ratios(rows, peers)
     table = markdown_table(rows, peers)
     print(table)
+    checks = acceptance(rows)
+    for c in checks:
+        log(c)
 
     notes: list[str] = []
     stale = build_staleness(sys.executable)
@@ -742,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         "commands": {t.name: t.display() for t in tools},
         "repeat": args.repeat,
     }
-    write_report(args.results, env, captures, table, notes, args)
+    write_report(args.results, env, captures, table, checks, notes, args)
     (workdir / "results.json").parent.mkdir(parents=True, exist_ok=True)
     (workdir / "results.json").write_text(json.dumps({"env": env, "rows": rows}, indent=1, default=str))
     log(f"\nwrote {args.results} and {workdir / 'results.json'}")
@@ -754,6 +814,7 @@ def write_report(
     env: dict[str, object],
     captures: list[Capture],
     table: str,
+    checks: list[str],
     notes: list[str],
     args: argparse.Namespace,
 ) -> None:
@@ -783,10 +844,21 @@ def write_report(
         "`speed ÷ X` is X's median wall time over this tool's (above 1: faster than X). "
         "`classified` is the share of flows whose application is not Unknown (ndpiReader counts port/IP "
         "guesses as classified). Peak RSS is the largest process; for nfstream it is the sum of its Python "
-        "process and its meter process. CPU s is user+system time, children included.",
+        "process and its meter process. CPU s is user+system time, children included. "
+        "`speed ÷ netsonde 1w` is netsonde's one-worker median wall time over this variant's.",
+        "",
+        "## Acceptance (issue 5)",
+        "",
+        *[f"- {c}" for c in checks],
         "",
         f"Reproduce: `python benchmarks/run.py --packets {args.packets} --repeat {args.repeat} "
-        f"--profiles {','.join(args.profiles)}{' --nfstream' if args.nfstream else ''}`",
+        f"--profiles {','.join(args.profiles)}{' --nfstream' if args.nfstream else ''}"
+        + (
+            f" --netsonde-workers {','.join(map(str, args.netsonde_workers))}"
+            if args.netsonde_workers
+            else ""
+        )
+        + "`",
     ]
     if notes:
         lines += ["", "## Notes", "", *[f"- {n}" for n in notes]]

@@ -1,15 +1,33 @@
 //! pcap and pcapng readers: any bytes must give packets then Ok(None) or an error, never a
-//! panic, and every packet must lie within the input.
+//! panic, and every packet must lie within the input. Read in small chunks (the streaming
+//! path files take), the same bytes must give the same packets and the same error.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use netsonde_core::CaptureReader;
+use netsonde_core::{CaptureError, CaptureReader};
+
+type Packets = Vec<(i64, u32, Vec<u8>, u32)>;
+
+fn read_all(reader: &mut CaptureReader) -> (Packets, Option<CaptureError>) {
+    let mut out = Vec::new();
+    loop {
+        match reader.next_packet() {
+            Ok(Some(p)) => out.push((p.ts_ns, p.link_type.0, p.data.to_vec(), p.wire_len)),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(mut reader) = CaptureReader::from_vec(data.to_vec()) else { return };
-    let mut total = 0usize;
-    while let Ok(Some(pkt)) = reader.next_packet() {
-        total += pkt.data.len();
-        assert!(pkt.wire_len as usize >= pkt.data.len());
-    }
+    let whole = read_all(&mut reader);
+    let total: usize = whole.0.iter().map(|p| p.2.len()).sum();
+    assert!(whole.0.iter().all(|p| p.3 as usize >= p.2.len()));
     assert!(total <= data.len());
+    let chunk = 1 + data.first().copied().unwrap_or(0) as usize % 97;
+    let cursor = std::io::Cursor::new(data.to_vec());
+    let Ok(mut streamed) = CaptureReader::from_read(Box::new(cursor), None, chunk) else {
+        panic!("recognised whole but not streamed");
+    };
+    assert_eq!(read_all(&mut streamed), whole);
 });

@@ -44,6 +44,7 @@ class EngineConfig:
         signature_packs: Sequence[tuple[str, str]] = ...,
         tcp_policy: str = ...,
         defrag_policy: str = ...,
+        workers: int = 1,
     ) -> EngineConfig: ...
 
 @final

@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"flows held at once; the least recent is evicted beyond it (default {defaults.max_flows})",
     )
+    a.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=defaults.workers,
+        metavar="N",
+        help="analyse on N worker threads, flows sharded by address pair (default 1)",
+    )
     a.add_argument("--no-defrag", action="store_true", help="do not reassemble IP fragments")
     a.add_argument("--no-tunnels", action="store_true", help="do not decapsulate tunnels")
     a.add_argument(
@@ -223,6 +230,7 @@ def _analyze(args: argparse.Namespace) -> int:
         signatures=tuple(args.signatures),
         tcp_policy=args.tcp_policy,
         defrag_policy=args.defrag_policy,
+        workers=args.workers,
     )
     show_progress = not args.quiet and sys.stderr.isatty()
     bar = _ProgressBar(sys.stderr) if show_progress else None

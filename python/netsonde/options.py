@@ -28,6 +28,10 @@ class Options:
         hpux10, hpux11, irix, macos, vista, windows2k3). Default bsd.
     defrag_policy: the same for overlapping IP fragments (first, last, bsd, bsd-right, linux,
         windows, solaris). Default bsd.
+    workers: threads analysing capture files: with more than 1, a reader thread shards
+        packets by their innermost address pair over that many workers, each with its own
+        flow table and its share of ``max_flows`` (the records are the same; their order and
+        ids differ). Packets handed in from Python are analysed on one thread.
     """
 
     idle_timeout: float = 600.0
@@ -38,6 +42,7 @@ class Options:
     signatures: tuple[str, ...] = ()
     tcp_policy: str = "bsd"
     defrag_policy: str = "bsd"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout", "active_timeout"):
@@ -50,6 +55,10 @@ class Options:
             raise ValueError(f"max_flows must be a whole number, not {self.max_flows!r}")
         if self.max_flows < 1:
             raise ValueError(f"max_flows must be at least 1, not {self.max_flows}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int):
+            raise ValueError(f"workers must be a whole number, not {self.workers!r}")
+        if not 1 <= self.workers <= 256:
+            raise ValueError(f"workers must be between 1 and 256, not {self.workers}")
         if isinstance(self.signatures, (str, bytes)) or not all(isinstance(p, str) for p in self.signatures):
             raise ValueError("signatures must be a sequence of paths of signature packs")
         object.__setattr__(self, "signatures", tuple(self.signatures))
@@ -83,6 +92,7 @@ class Options:
             signature_packs=[(path, read_pack(path)) for path in self.signatures],
             tcp_policy=self.tcp_policy,
             defrag_policy=self.defrag_policy,
+            workers=self.workers,
         )
 
 

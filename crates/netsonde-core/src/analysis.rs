@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use crate::capture::{CaptureError, CaptureReader};
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::{Engine, EngineOptions, Stats};
+use crate::parallel::Pool;
 use crate::record::FlowRecord;
 
 /// An input that could not be opened.
@@ -29,6 +30,12 @@ impl std::error::Error for OpenError {}
 
 pub struct Analysis {
     engine: Engine,
+    /// Worker threads asked for (1: everything on the caller's thread).
+    workers: usize,
+    /// The reader and worker threads, once started (`workers` > 1).
+    pool: Option<Pool>,
+    /// The workers' engines once they are done, for their counters.
+    finished_workers: Vec<Engine>,
     pending: VecDeque<(PathBuf, CaptureReader)>,
     current: Option<(PathBuf, CaptureReader)>,
     warnings: Vec<String>,
@@ -56,6 +63,9 @@ impl Analysis {
         }
         Ok(Analysis {
             engine: Engine::new(opts),
+            workers: 1,
+            pool: None,
+            finished_workers: Vec::new(),
             pending,
             current: None,
             warnings: Vec::new(),
@@ -63,6 +73,26 @@ impl Analysis {
             bytes_done_before: 0,
             flushed: false,
         })
+    }
+
+    /// Spreads the analysis over `n` worker threads (1, the default, runs it on the
+    /// caller's thread). With several, a reader thread decodes each frame far enough to
+    /// find its innermost IP addresses and hands it to the worker owning that address pair
+    /// (a symmetric hash: both directions, every fragment and every flow between two hosts
+    /// meet in one worker); each worker owns a flow table, and all share the DNS and call
+    /// caches. Records are the same as with one worker (their order and flow ids differ),
+    /// unless the `max_flows` bound is reached: each worker holds its share of it, and
+    /// evicts within its share. Call it before
+    /// the first [`Self::run`]; signature packs loaded into [`Self::engine_mut`] before that
+    /// apply to every worker.
+    pub fn set_workers(&mut self, n: usize) {
+        if self.pool.is_none() {
+            self.workers = n.max(1);
+        }
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     /// Runs until at least `min_records` records are in `out` or the input is exhausted.
@@ -74,13 +104,21 @@ impl Analysis {
         min_records: usize,
         progress: &mut dyn FnMut(u64, u64),
     ) -> bool {
+        if self.workers > 1 {
+            return self.run_parallel(out, min_records, progress);
+        }
         loop {
             if self.current.is_none() {
                 match self.pending.pop_front() {
                     Some(next) => self.current = Some(next),
                     None => {
                         if !self.flushed {
-                            self.engine.flush(out);
+                            // In steps, so that a large table's records are handed out in
+                            // batches too.
+                            let room = min_records.saturating_sub(out.len()).max(1);
+                            if self.engine.flush_some(out, room) {
+                                return true;
+                            }
                             self.flushed = true;
                             progress(self.bytes_total, self.bytes_total);
                         }
@@ -123,6 +161,63 @@ impl Analysis {
         }
     }
 
+    fn run_parallel(
+        &mut self,
+        out: &mut Vec<FlowRecord>,
+        min_records: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> bool {
+        if self.flushed {
+            return false;
+        }
+        if self.pool.is_none() {
+            let mut inputs: Vec<(PathBuf, CaptureReader)> =
+                self.current.take().into_iter().collect();
+            inputs.extend(self.pending.drain(..));
+            let engines: Vec<Engine> = (1..self.workers).map(|_| self.engine.sibling()).collect();
+            let stand_in = self.engine.sibling();
+            let first = std::mem::replace(&mut self.engine, stand_in);
+            // The flow bound holds for the whole analysis: each worker gets its share.
+            let share = self.engine.options().max_flows.div_ceil(self.workers);
+            let engines = std::iter::once(first)
+                .chain(engines)
+                .map(|mut e| {
+                    e.limit_flows(share);
+                    e
+                })
+                .collect();
+            let decode_tunnels = self.engine.options().decode_tunnels;
+            self.pool = Some(Pool::start(inputs, engines, decode_tunnels));
+        }
+        let Some(pool) = self.pool.as_mut() else {
+            return false;
+        };
+        let more = pool.collect(out, min_records, &mut |done| {
+            progress(done, self.bytes_total)
+        });
+        self.warnings.extend(pool.take_warnings());
+        if !more {
+            if let Some(pool) = self.pool.take() {
+                self.finished_workers = pool.into_engines();
+            }
+            self.flushed = true;
+            progress(self.bytes_total, self.bytes_total);
+        }
+        more
+    }
+
+    /// The counters of the analysis (summed over the workers when there are several).
+    pub fn stats(&self) -> Stats {
+        if self.finished_workers.is_empty() {
+            return self.engine.stats();
+        }
+        let mut total = Stats::default();
+        for e in &self.finished_workers {
+            total.merge(&e.stats());
+        }
+        total
+    }
+
     /// Warnings about damaged inputs (each still read up to the damage).
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
@@ -142,7 +237,7 @@ impl Analysis {
 }
 
 /// The warning for a capture whose reading stopped at damage.
-fn damage_warning(path: &Path, e: &CaptureError, reader: &CaptureReader) -> String {
+pub(crate) fn damage_warning(path: &Path, e: &CaptureError, reader: &CaptureReader) -> String {
     format!(
         "{}: {e}; {} packets read before it",
         path.display(),

@@ -1,7 +1,7 @@
 //! The engine: frames in, flow records out. One instance owns its flow table and
 //! defragmenter; there is no global state, so instances are independent.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::capture::RawPacket;
 use crate::classify::signatures::PackError;
@@ -14,6 +14,7 @@ use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
 use crate::flow::{sender_is_client, Expiration, Flow, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
 use crate::metadata::{Event, EventSink};
+use crate::parallel::Order;
 use crate::protocols;
 use crate::record::FlowRecord;
 
@@ -152,6 +153,67 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// Adds another engine's counters (the workers of one analysis). `max_flows_seen`
+    /// becomes the sum of the workers' peaks, an upper bound of the flows held at once.
+    pub fn merge(&mut self, o: &Stats) {
+        self.frames += o.frames;
+        self.bytes += o.bytes;
+        self.ip_packets += o.ip_packets;
+        self.truncated_frames += o.truncated_frames;
+        self.not_ip += o.not_ip;
+        self.malformed += o.malformed;
+        self.unsupported_link += o.unsupported_link;
+        self.flows_created += o.flows_created;
+        self.flows_expired_idle += o.flows_expired_idle;
+        self.flows_expired_active += o.flows_expired_active;
+        self.flows_ended_tcp += o.flows_ended_tcp;
+        self.flows_evicted += o.flows_evicted;
+        self.flows_at_end_of_input += o.flows_at_end_of_input;
+        self.fragments += o.fragments;
+        self.fragments_unassembled += o.fragments_unassembled;
+        self.datagrams_reassembled += o.datagrams_reassembled;
+        self.datagrams_incomplete += o.datagrams_incomplete;
+        self.datagrams_evicted += o.datagrams_evicted;
+        self.fragment_overlaps += o.fragment_overlaps;
+        self.fragments_oversized += o.fragments_oversized;
+        self.fragments_lost += o.fragments_lost;
+        self.max_flows_seen += o.max_flows_seen;
+        self.fragments_tiny += o.fragments_tiny;
+        self.fragment_overlap_conflicts += o.fragment_overlap_conflicts;
+        self.stream.merge(&o.stream);
+        // The caches are shared by the workers: their count is the same for all.
+        self.dns_cache_dropped = self.dns_cache_dropped.max(o.dns_cache_dropped);
+        for (k, n) in &o.not_ip_by_kind {
+            add(&mut self.not_ip_by_kind, k, *n);
+        }
+        for (k, n) in &o.malformed_by_reason {
+            add(&mut self.malformed_by_reason, k, *n);
+        }
+    }
+}
+
+fn add(list: &mut Vec<(&'static str, u64)>, key: &'static str, n: u64) {
+    match list.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, m)) => *m += n,
+        None => list.push((key, n)),
+    }
+}
+
+/// What flows learn from one another: the DNS cache and the call cache. One set per engine,
+/// shared by the workers of one analysis (behind a lock taken once per flow, when its
+/// inspection ends).
+pub struct Caches {
+    dns: DnsCache,
+    calls: CallCache,
+}
+
+fn lock(caches: &Mutex<Caches>) -> MutexGuard<'_, Caches> {
+    caches
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn bump(list: &mut Vec<(&'static str, u64)>, key: &'static str) {
     match list.iter_mut().find(|(k, _)| *k == key) {
         Some((_, n)) => *n += 1,
@@ -172,13 +234,24 @@ pub struct Engine {
     /// Scratch list for datagrams given up by the defragmenter.
     given_up: Vec<Reassembled>,
     sigs: Arc<SignatureSet>,
-    dns_cache: DnsCache,
-    /// Applications of call endpoints, shared by a call's media flows.
-    call_cache: CallCache,
+    /// The DNS cache and the applications of call endpoints, shared by a call's media flows.
+    caches: Arc<Mutex<Caches>>,
     /// Event names subscribed to; events of other names are never built.
     subscribed: Vec<&'static str>,
     events: Vec<Event>,
+    /// For the workers of a sharded analysis: the order shared with the other workers and
+    /// this worker's place in it (see [`Order`]).
+    order: Option<(Arc<Order>, usize)>,
+    /// Index of the frame being processed in the whole input (sharded analysis only).
+    seq: u64,
+    /// Where this engine stands in the shared order (sharded analysis only).
+    stamp: u64,
+    /// Flows being ended at the end of input, when [`Self::flush_some`] ends them in steps.
+    draining: Option<std::vec::IntoIter<Flow>>,
 }
+
+/// Stamps at the end of input: after every frame's, in the order flows were created.
+const FLUSH_STAMP: u64 = 1 << 62;
 
 impl Engine {
     pub fn new(opts: EngineOptions) -> Engine {
@@ -196,12 +269,70 @@ impl Engine {
             now_ns: i64::MIN,
             given_up: Vec::new(),
             sigs: SignatureSet::builtin_shared(),
-            dns_cache: DnsCache::new(opts.dns_cache_entries),
-            call_cache: CallCache::new(CALL_CACHE_ENTRIES),
+            caches: Arc::new(Mutex::new(Caches {
+                dns: DnsCache::new(opts.dns_cache_entries),
+                calls: CallCache::new(CALL_CACHE_ENTRIES),
+            })),
             subscribed: Vec::new(),
             events: Vec::new(),
+            order: None,
+            seq: 0,
+            stamp: 0,
+            draining: None,
             opts,
         }
+    }
+
+    /// Makes this engine worker `index` of a sharded analysis: from now on every look-up in
+    /// the shared caches waits for its turn in `order`, flow ids come from frame positions
+    /// (unique across the workers), and frames must come through [`Self::process_at`] and
+    /// [`Self::tick`].
+    pub fn join_order(&mut self, order: Arc<Order>, index: usize) {
+        self.order = Some((order, index));
+    }
+
+    /// Tells the other workers where this one stands (so they wait as little as possible).
+    #[inline]
+    fn publish(&self) {
+        if let Some((order, me)) = &self.order {
+            order.publish(*me, self.stamp);
+        }
+    }
+
+    /// Processes frame number `seq` of the whole input (sharded analysis).
+    pub fn process_at(&mut self, pkt: &RawPacket<'_>, seq: u64, out: &mut Vec<FlowRecord>) {
+        self.tick(pkt.ts_ns, seq, out);
+        self.stamp = 2 * seq + 1;
+        self.publish();
+        self.process(pkt, out);
+    }
+
+    /// Frame number `seq` went to another worker: time moves on here too, so that flows
+    /// time out at the same frame as they would with one engine (sharded analysis).
+    pub fn tick(&mut self, ts_ns: i64, seq: u64, out: &mut Vec<FlowRecord>) {
+        self.seq = seq;
+        self.stamp = 2 * seq;
+        self.publish();
+        if ts_ns > self.now_ns {
+            self.now_ns = ts_ns;
+            self.expire_idle(out);
+        }
+    }
+
+    /// Another engine with the same options, signature packs and subscriptions that shares
+    /// this one's DNS and call caches, with a flow table of its own: the workers of one
+    /// analysis, each fed the flows of its shard.
+    pub fn sibling(&self) -> Engine {
+        let mut e = Engine::new(self.opts.clone());
+        e.sigs = Arc::clone(&self.sigs);
+        e.caches = Arc::clone(&self.caches);
+        e.subscribed = self.subscribed.clone();
+        e
+    }
+
+    /// Changes the bound on flows held at once (for the next flows created).
+    pub fn limit_flows(&mut self, max_flows: usize) {
+        self.opts.max_flows = max_flows.max(1);
     }
 
     /// Subscribes to an event by name (see [`protocols::events`]).
@@ -255,7 +386,7 @@ impl Engine {
         if let Some(shared) = &self.streams.shared {
             s.stream = shared.stats();
         }
-        s.dns_cache_dropped = self.dns_cache.dropped();
+        s.dns_cache_dropped = lock(&self.caches).dns.dropped();
         s
     }
 
@@ -317,16 +448,41 @@ impl Engine {
 
     /// Ends every flow (end of input); their records are appended to `out` in creation order.
     pub fn flush(&mut self, out: &mut Vec<FlowRecord>) {
-        self.defrag.drain(&mut self.given_up);
-        self.drain_given_up(out);
-        let flows = self.table.drain();
-        self.stats.flows_at_end_of_input += flows.len() as u64;
-        let sigs = &self.sigs;
-        let (cache, calls) = (&mut self.dns_cache, &mut self.call_cache);
-        out.extend(flows.into_iter().map(|mut f| {
-            conclude(&mut f, sigs, cache, calls);
+        while self.flush_some(out, usize::MAX) {}
+    }
+
+    /// [`Self::flush`] in steps of at most `max` records (`max` ≥ 1), so that the records of
+    /// a large table need not all be in memory at once; `true` while flows remain. The
+    /// flows still held are taken out of the table at the first call.
+    pub fn flush_some(&mut self, out: &mut Vec<FlowRecord>, max: usize) -> bool {
+        if self.draining.is_none() {
+            self.stamp = FLUSH_STAMP;
+            self.defrag.drain(&mut self.given_up);
+            self.drain_given_up(out);
+            let flows = self.table.drain();
+            self.stats.flows_at_end_of_input += flows.len() as u64;
+            self.draining = Some(flows.into_iter());
+        }
+        let (sigs, caches, order) = (&self.sigs, &self.caches, &self.order);
+        let Some(rest) = self.draining.as_mut() else {
+            return false;
+        };
+        out.extend(rest.by_ref().take(max.max(1)).map(|mut f| {
+            let stamp = FLUSH_STAMP + f.id;
+            if let Some((order, me)) = order {
+                order.publish(*me, stamp);
+            }
+            conclude(&mut f, sigs, caches, turn(order, stamp));
             FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
         }));
+        if rest.len() > 0 {
+            return true;
+        }
+        self.draining = None;
+        if let Some((order, me)) = &self.order {
+            order.publish(*me, u64::MAX);
+        }
+        false
     }
 
     fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {
@@ -422,8 +578,8 @@ impl Engine {
         conclude(
             &mut flow,
             &self.sigs,
-            &mut self.dns_cache,
-            &mut self.call_cache,
+            &self.caches,
+            turn(&self.order, self.stamp),
         );
         match why {
             Expiration::Idle => self.stats.flows_expired_idle += 1,
@@ -527,7 +683,12 @@ impl Engine {
                 )
             });
             if !more {
-                conclude(flow, &self.sigs, &mut self.dns_cache, &mut self.call_cache);
+                conclude(
+                    flow,
+                    &self.sigs,
+                    &self.caches,
+                    turn(&self.order, self.stamp),
+                );
             }
         }
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
@@ -555,6 +716,11 @@ impl Engine {
             }
         }
         self.stats.flows_created += 1;
+        if self.order.is_some() && self.stamp < FLUSH_STAMP {
+            // Ids unique across the workers, in the order flows were created: from the
+            // position of the frame that created the flow.
+            self.table.raise_next_id(self.seq << 16);
+        }
         let slot = self.table.insert(key, client_is_lo, ts_ns);
         let flow = self.table.get_mut(slot);
         if key.protocol == 6 || key.protocol == 17 {
@@ -578,12 +744,24 @@ impl Engine {
     }
 }
 
+/// A worker's turn in the shared order: (order, worker, stamp).
+type Turn<'a> = Option<(&'a Order, usize, u64)>;
+
+fn turn(order: &Option<(Arc<Order>, usize)>, stamp: u64) -> Turn<'_> {
+    order.as_ref().map(|(o, me)| (&**o, *me, stamp))
+}
+
 /// Ends the inspection of a flow still under inspection: the last look-ups (DNS cache, IP
 /// ranges) and the release of what only inspection needed. Runs once per flow, when its
 /// inspection stops or, if it never did, when the flow ends.
-fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache, calls: &mut CallCache) {
+fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>, turn: Turn<'_>) {
     if !flow.inspecting {
         return;
+    }
+    if let Some((order, me, stamp)) = turn {
+        if flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
+            order.wait(me, stamp);
+        }
     }
     flow.inspecting = false;
     let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();
@@ -595,8 +773,16 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, cache: &mut DnsCache, calls: &
         server_port,
     };
     if let Some(mut dpi) = flow.dpi.take() {
-        dpi.conclude(&ends, sigs, cache, calls);
-        let (class, findings) = dpi.into_findings();
+        let mut c = lock(caches);
+        let Caches { dns, calls } = &mut *c;
+        dpi.conclude(&ends, sigs, dns, calls);
+        drop(c);
+        let (class, mut findings) = dpi.into_findings();
+        // What is kept now lives until the flow ends: no spare capacity.
+        if let Some(f) = findings.as_mut() {
+            f.meta.shrink_to_fit();
+            f.risks.shrink_to_fit();
+        }
         flow.class = class;
         flow.findings = findings;
     }
@@ -753,5 +939,59 @@ mod tests {
             find(&recs, "149.154.167.91"),
             ("Telegram", "Chat", "Match by IP")
         );
+    }
+
+    /// Per-flow state of classified flows whose inspection is over, measured on the flows
+    /// themselves (table slot, key-map entry, heap): the flow's own state stays within 256
+    /// bytes; the metadata kept for its record comes on top (a full HTTP transaction with
+    /// eight attributes is the largest usual case).
+    #[test]
+    fn a_classified_flow_no_longer_inspected_holds_its_state_and_metadata_only() {
+        let me = [10, 0, 0, 2];
+        let web = [192, 0, 2, 80];
+        let get = b"GET /index.html?q=netsonde HTTP/1.1\r\nHost: www.example.org\r\n\
+            User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n\
+            Accept: */*\r\n\r\n";
+        let reply = b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n\
+            Content-Length: 5\r\n\r\nhello";
+        let mut packets = connection(web, 40000, get);
+        packets.push(ipv4(
+            6,
+            web,
+            me,
+            &tcp(443, 40000, 501, TCP_ACK | 0x08, reply),
+        ));
+        packets.push(ipv4(
+            17,
+            [10, 0, 0, 53],
+            me,
+            &udp(53, 33000, &dns_answer("www.netflix.com", web)),
+        ));
+        let mut engine = Engine::new(EngineOptions::default());
+        let mut out = Vec::new();
+        for (i, data) in packets.iter().enumerate() {
+            let pkt = RawPacket {
+                ts_ns: 1_000_000 * i64::try_from(i).expect("few packets"),
+                link_type: LinkType::RAW,
+                data,
+                wire_len: u32::try_from(data.len()).expect("small"),
+            };
+            engine.process(&pkt, &mut out);
+        }
+        let flows = engine.table.drain();
+        assert_eq!(flows.len(), 2);
+        for f in &flows {
+            assert!(!f.inspecting && f.dpi.is_none(), "flow still inspected");
+            let values = f.findings.as_ref().map_or(0, |x| x.meta.heap_bytes());
+            assert!(values > 0, "the flow kept its metadata");
+            let bytes = f.state_bytes();
+            eprintln!(
+                "{}: {bytes} bytes, of which {values} hold its metadata",
+                crate::protocols::name(f.class.master)
+            );
+            // The flow's own state, whatever the metadata it carries.
+            assert!(bytes - values <= 256, "{bytes} - {values} bytes");
+            assert!(bytes <= 768, "{bytes} bytes");
+        }
     }
 }

@@ -53,6 +53,8 @@ struct EngineConfig {
     signature_packs: Vec<(String, String)>,
     tcp_policy: TcpPolicy,
     defrag_policy: DefragPolicy,
+    /// Worker threads for file analysis (flow sharding); 1 runs on one thread.
+    workers: usize,
 }
 
 /// A policy by name, or a ValueError listing the known names.
@@ -74,7 +76,7 @@ fn policy<P: Copy>(
 #[pymethods]
 impl EngineConfig {
     #[new]
-    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, signature_packs=Vec::new(), tcp_policy="bsd", defrag_policy="bsd"))]
+    #[pyo3(signature = (*, idle_timeout_ms, active_timeout_ms, max_flows, defrag, decode_tunnels, signature_packs=Vec::new(), tcp_policy="bsd", defrag_policy="bsd", workers=1))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         idle_timeout_ms: u64,
@@ -85,6 +87,7 @@ impl EngineConfig {
         signature_packs: Vec<(String, String)>,
         tcp_policy: &str,
         defrag_policy: &str,
+        workers: usize,
     ) -> PyResult<Self> {
         Ok(EngineConfig {
             idle_timeout_ms,
@@ -105,6 +108,7 @@ impl EngineConfig {
                 DefragPolicy::ALL,
                 DefragPolicy::from_name,
             )?,
+            workers: workers.max(1),
         })
     }
 }
@@ -231,6 +235,7 @@ impl FileAnalysis {
             .detach(|| Analysis::open(&paths, config.engine_options()))
             .map_err(open_error)?;
         config.load_packs(inner.engine_mut())?;
+        inner.set_workers(config.workers);
         Ok(FileAnalysis {
             inner,
             batch: Vec::new(),
@@ -269,7 +274,7 @@ impl FileAnalysis {
     }
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        stats_dict(py, &self.inner.engine().stats())
+        stats_dict(py, &self.inner.stats())
     }
 }
 
@@ -424,6 +429,7 @@ fn analyze_to_file<'py>(
         .detach(|| Analysis::open(&paths, config.engine_options()))
         .map_err(open_error)?;
     config.load_packs(analysis.engine_mut())?;
+    analysis.set_workers(config.workers);
     let mut reporter = Progress::new(progress);
     let result = py.detach(|| -> std::io::Result<(Summary, u64)> {
         let mut sink: Option<Box<dyn Write>> = match &out_path {
@@ -469,7 +475,7 @@ fn analyze_to_file<'py>(
     });
     let (summary, written) =
         result.map_err(|e| PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string()))?;
-    let stats = stats_dict(py, &analysis.engine().stats())?;
+    let stats = stats_dict(py, &analysis.stats())?;
     Ok((stats, summary, analysis.take_warnings(), written))
 }
 

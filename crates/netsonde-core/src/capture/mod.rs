@@ -1,4 +1,5 @@
-//! Capture sources: classic pcap and pcapng files read zero-copy from a memory map.
+//! Capture sources: classic pcap and pcapng files, read in chunks into a reused buffer and
+//! handed out zero-copy from it.
 //!
 //! A [`CaptureReader`] owns the bytes of one capture and hands out [`RawPacket`]s that borrow
 //! them. Reading stops cleanly at the first damaged record: every packet before it has been
@@ -143,29 +144,45 @@ impl std::error::Error for CaptureError {}
 /// Largest record we accept; real snap lengths are at most 256 KiB.
 pub(crate) const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
 
-/// The bytes of a capture: a memory map for files, owned bytes for anything else.
-enum Bytes {
-    Mapped(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
+/// Bytes read from a file per refill of a reader's buffer. Records are handed out zero-copy
+/// from this buffer; one straddling its end is moved to the front before the next read. A
+/// record longer than this grows the buffer to fit it (at most [`MAX_RECORD_LEN`] and a header).
+pub const READ_CHUNK: usize = 1 << 20;
 
-impl Bytes {
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(m) => m,
-            Bytes::Owned(v) => v,
-        }
-    }
-}
+/// How many bytes are read at open to recognise the format.
+const HEADER_PROBE: usize = 64;
 
 enum Format {
     Pcap(PcapReader),
     Pcapng(PcapngReader),
 }
 
+impl Format {
+    fn offset(&self) -> usize {
+        match self {
+            Format::Pcap(r) => r.offset(),
+            Format::Pcapng(r) => r.offset(),
+        }
+    }
+}
+
 /// A capture file (or buffer) and the position reached in it.
+///
+/// Files are read in chunks into one reused buffer (memory stays bounded by the chunk size
+/// whatever the size of the file); the format readers see the buffer's filled part as their
+/// window, with offsets relative to its start, and `base` is the file offset of that start.
 pub struct CaptureReader {
-    bytes: Bytes,
+    /// Where more bytes come from; `None` once everything is in `buf` (or for `from_vec`).
+    source: Option<Box<dyn std::io::Read + Send + Sync>>,
+    buf: Vec<u8>,
+    /// Bytes of `buf` holding data.
+    filled: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    /// Read size for refills.
+    chunk: usize,
+    /// The size of the file when known (regular files, buffers).
+    total: Option<u64>,
     format: Format,
     packets_read: u64,
     finished: bool,
@@ -184,26 +201,47 @@ impl CaptureReader {
                 path.display()
             )));
         }
-        let bytes = if meta.is_file() && meta.len() > 0 {
-            Bytes::Mapped(map_file(&file).map_err(|e| CaptureError::Io(io_message(path, &e)))?)
-        } else {
-            // Pipes, devices and empty files: read them whole.
-            let mut buf = Vec::new();
-            let mut f = file;
-            std::io::Read::read_to_end(&mut f, &mut buf)
-                .map_err(|e| CaptureError::Io(io_message(path, &e)))?;
-            Bytes::Owned(buf)
+        // Pipes and devices have no size; they are read the same way, chunk by chunk.
+        let total = meta.is_file().then_some(meta.len());
+        Self::from_read(Box::new(file), total, READ_CHUNK).map_err(|e| match e {
+            CaptureError::Io(m) => CaptureError::Io(format!("{}: {m}", path.display())),
+            e => e,
+        })
+    }
+
+    /// Reads a capture from any byte stream, `chunk` bytes at a time (`total`: its size, if
+    /// known, for progress reports).
+    pub fn from_read(
+        source: Box<dyn std::io::Read + Send + Sync>,
+        total: Option<u64>,
+        chunk: usize,
+    ) -> Result<CaptureReader, CaptureError> {
+        let mut stream = Stream {
+            source: Some(source),
+            buf: vec![0; HEADER_PROBE],
+            filled: 0,
         };
-        Self::from_bytes_inner(bytes)
+        stream.fill(HEADER_PROBE)?;
+        Self::with_bytes(stream, total, chunk.max(1))
     }
 
     /// Reads a capture held in memory.
     pub fn from_vec(data: Vec<u8>) -> Result<CaptureReader, CaptureError> {
-        Self::from_bytes_inner(Bytes::Owned(data))
+        let total = Some(data.len() as u64);
+        let stream = Stream {
+            source: None,
+            filled: data.len(),
+            buf: data,
+        };
+        Self::with_bytes(stream, total, READ_CHUNK)
     }
 
-    fn from_bytes_inner(bytes: Bytes) -> Result<CaptureReader, CaptureError> {
-        let data = bytes.as_slice();
+    fn with_bytes(
+        stream: Stream,
+        total: Option<u64>,
+        chunk: usize,
+    ) -> Result<CaptureReader, CaptureError> {
+        let data = stream.buf.get(..stream.filled).unwrap_or_default();
         let format = if let Some(r) = PcapReader::detect(data)? {
             Format::Pcap(r)
         } else if let Some(r) = PcapngReader::detect(data)? {
@@ -212,7 +250,12 @@ impl CaptureReader {
             return Err(CaptureError::NotACapture);
         };
         Ok(CaptureReader {
-            bytes,
+            source: stream.source,
+            buf: stream.buf,
+            filled: stream.filled,
+            base: 0,
+            chunk,
+            total,
             format,
             packets_read: 0,
             finished: false,
@@ -225,7 +268,31 @@ impl CaptureReader {
         if self.finished {
             return Ok(None);
         }
-        let data = self.bytes.as_slice();
+        // Make sure the next record lies wholly in the window (or the input is exhausted, and
+        // the format reader reports the truncation as it finds it).
+        loop {
+            let data = self.buf.get(..self.filled).unwrap_or_default();
+            if let Format::Pcapng(r) = &mut self.format {
+                if let Err(e) = r.skip_to_packet(data) {
+                    self.finished = true;
+                    return Err(rebased(e, self.base));
+                }
+            }
+            let need = match &self.format {
+                Format::Pcap(r) => r.needed(data),
+                Format::Pcapng(r) => r.needed(data),
+            };
+            let at = self.format.offset();
+            if self.source.is_none() || self.filled.saturating_sub(at) >= need {
+                break;
+            }
+            if let Err(e) = self.refill(need) {
+                self.finished = true;
+                return Err(e);
+            }
+        }
+        let base = self.base;
+        let data = self.buf.get(..self.filled).unwrap_or_default();
         let res = match &mut self.format {
             Format::Pcap(r) => r.next(data),
             Format::Pcapng(r) => r.next(data),
@@ -241,28 +308,112 @@ impl CaptureReader {
             }
             Err(e) => {
                 self.finished = true;
-                Err(e)
+                Err(rebased(e, base))
             }
         }
+    }
+
+    /// Drops the bytes already handed out, then reads until `need` bytes from the reader's
+    /// position are in the window or the input ends.
+    fn refill(&mut self, need: usize) -> Result<(), CaptureError> {
+        let at = self.format.offset().min(self.filled);
+        if at > 0 {
+            self.buf.copy_within(at..self.filled, 0);
+            self.filled -= at;
+            self.base += at as u64;
+            match &mut self.format {
+                Format::Pcap(r) => r.rebase(at),
+                Format::Pcapng(r) => r.rebase(at),
+            }
+        }
+        let want = need.max(self.chunk);
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        let mut stream = Stream {
+            source: self.source.take(),
+            buf: std::mem::take(&mut self.buf),
+            filled: self.filled,
+        };
+        let res = stream.fill(need);
+        self.source = stream.source;
+        self.buf = stream.buf;
+        self.filled = stream.filled;
+        res
     }
 
     pub fn packets_read(&self) -> u64 {
         self.packets_read
     }
 
-    /// Bytes consumed so far and the total, for progress reporting.
+    /// Bytes consumed so far and the total, for progress reporting (for a pipe, the total is
+    /// what has been read so far).
     pub fn progress(&self) -> (u64, u64) {
-        let pos = match &self.format {
-            Format::Pcap(r) => r.offset(),
-            Format::Pcapng(r) => r.offset(),
-        };
-        (pos as u64, self.bytes.as_slice().len() as u64)
+        let pos = self.base + self.format.offset() as u64;
+        let total = self
+            .total
+            .unwrap_or(self.base + self.filled as u64)
+            .max(pos);
+        (pos, total)
     }
 
     pub fn format_name(&self) -> &'static str {
         match self.format {
             Format::Pcap(_) => "pcap",
             Format::Pcapng(_) => "pcapng",
+        }
+    }
+}
+
+/// An error found in the window, with its offset made a file offset.
+fn rebased(e: CaptureError, base: u64) -> CaptureError {
+    match e {
+        CaptureError::Truncated { offset } => CaptureError::Truncated {
+            offset: base + offset,
+        },
+        CaptureError::Corrupt { offset, reason } => CaptureError::Corrupt {
+            offset: base + offset,
+            reason,
+        },
+        e => e,
+    }
+}
+
+/// A byte source and the buffer it is read into.
+struct Stream {
+    source: Option<Box<dyn std::io::Read + Send + Sync>>,
+    buf: Vec<u8>,
+    filled: usize,
+}
+
+impl Stream {
+    /// Reads into the free part of `buf` until at least `need` bytes are filled (one read
+    /// at least, taking what it gives) or the source ends; the source is dropped at its end.
+    fn fill(&mut self, need: usize) -> Result<(), CaptureError> {
+        let Some(src) = self.source.as_mut() else {
+            return Ok(());
+        };
+        loop {
+            let Some(free) = self.buf.get_mut(self.filled..) else {
+                return Ok(());
+            };
+            if free.is_empty() {
+                return Ok(());
+            }
+            match src.read(free) {
+                Ok(0) => {
+                    self.source = None;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.filled += n;
+                    if self.filled >= need {
+                        return Ok(());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(CaptureError::Io(e.to_string())),
+            }
         }
     }
 }
@@ -274,17 +425,6 @@ fn io_message(path: &Path, e: &std::io::Error) -> String {
         _ => e.to_string(),
     };
     format!("{}: {}", path.display(), what)
-}
-
-#[allow(unsafe_code)]
-fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
-    // SAFETY: the map is read-only and private to this reader. A capture file truncated by
-    // another process while mapped would fault; captures being analysed are not rewritten in
-    // place by the tools that produce them (they append or write a new file).
-    let map = unsafe { memmap2::Mmap::map(file)? };
-    #[cfg(unix)]
-    let _ = map.advise(memmap2::Advice::Sequential);
-    Ok(map)
 }
 
 /// Little helpers to read integers without panicking.

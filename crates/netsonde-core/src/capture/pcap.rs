@@ -49,6 +49,21 @@ impl PcapReader {
         self.offset
     }
 
+    /// The window lost its first `by` bytes (a streaming reader moved on).
+    pub fn rebase(&mut self, by: usize) {
+        self.offset = self.offset.saturating_sub(by);
+    }
+
+    /// Bytes from the current offset that the next record needs in `data` to be read whole
+    /// (at least 1). An impossible length asks for just the header, so that `next` reports it.
+    pub fn needed(&self, data: &[u8]) -> usize {
+        let hdr = self.record_header_len;
+        match rd_u32(data, self.offset + 8, self.big_endian) {
+            Some(caplen) if (caplen as usize) <= MAX_RECORD_LEN => hdr + caplen as usize,
+            _ => hdr,
+        }
+    }
+
     pub fn next<'a>(&mut self, data: &'a [u8]) -> Result<Option<RawPacket<'a>>, CaptureError> {
         let at = self.offset;
         if at >= data.len() {

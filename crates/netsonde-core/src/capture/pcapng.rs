@@ -54,6 +54,58 @@ impl PcapngReader {
         self.offset
     }
 
+    /// The window lost its first `by` bytes (a streaming reader moved on).
+    pub fn rebase(&mut self, by: usize) {
+        self.offset = self.offset.saturating_sub(by);
+    }
+
+    /// Bytes from the current offset that the next block needs in `data` to be read whole
+    /// (at least 1). A bad length asks for just the header, so that `next` reports it.
+    pub fn needed(&self, data: &[u8]) -> usize {
+        const HEADER: usize = 12;
+        let at = self.offset;
+        let be = match rd_u32(data, at, self.big_endian) {
+            // A section header says its own byte order.
+            Some(BLOCK_SHB) => match rd_u32(data, at + 8, false) {
+                Some(BYTE_ORDER_MAGIC) => false,
+                Some(m) if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
+                _ => return HEADER,
+            },
+            Some(_) => self.big_endian,
+            None => return HEADER,
+        };
+        match rd_u32(data, at + 4, be) {
+            Some(len) if len >= 12 && len as usize <= MAX_RECORD_LEN + 64 => len as usize,
+            _ => HEADER,
+        }
+    }
+
+    /// Reads the non-packet blocks (sections, interfaces, statistics...) that lie wholly in
+    /// `data` at the current offset, stopping at a packet block or an incomplete block: a
+    /// streaming reader calls it before [`Self::needed`], so that the block measured is the
+    /// one `next` returns.
+    pub fn skip_to_packet(&mut self, data: &[u8]) -> Result<(), CaptureError> {
+        loop {
+            let at = self.offset;
+            let need = self.needed(data);
+            if data.len().saturating_sub(at) < need {
+                return Ok(());
+            }
+            if let Some(BLOCK_EPB | BLOCK_SPB | BLOCK_PB_OBSOLETE) =
+                rd_u32(data, at, self.big_endian)
+            {
+                return Ok(());
+            }
+            // `next` reads this one block and finds the end of its window after it.
+            let Some(block) = data.get(..at + need) else {
+                return Ok(());
+            };
+            if self.next(block)?.is_some() || self.offset == at {
+                return Ok(());
+            }
+        }
+    }
+
     pub fn next<'a>(&mut self, data: &'a [u8]) -> Result<Option<RawPacket<'a>>, CaptureError> {
         loop {
             let at = self.offset;

@@ -273,3 +273,67 @@ fn link_type_names_round_trip() {
     assert_eq!(LinkType::parse("1"), Some(LinkType::ETHERNET));
     assert_eq!(LinkType::parse("nonsense"), None);
 }
+
+/// Every chunk size gives the packets and the error that reading the bytes whole gives:
+/// records straddling the buffer's end are joined, offsets stay file offsets.
+fn same_when_streamed(file: &[u8]) {
+    let whole = read_all(&mut CaptureReader::from_vec(file.to_vec()).expect("recognised"));
+    for chunk in [1, 2, 3, 7, 16, 17, 64, 100, 4096] {
+        let cursor = std::io::Cursor::new(file.to_vec());
+        let mut r = CaptureReader::from_read(Box::new(cursor), Some(file.len() as u64), chunk)
+            .expect("recognised");
+        assert_eq!(read_all(&mut r), whole, "chunk {chunk}");
+        assert!(matches!(r.next_packet(), Ok(None)));
+        if whole.1.is_none() {
+            assert_eq!(r.progress(), (file.len() as u64, file.len() as u64));
+        }
+    }
+}
+
+#[test]
+fn streamed_pcap_records_straddle_chunks() {
+    let mut f = pcap_header(0xa1b2_c3d4, false, 101);
+    for i in 0..20u8 {
+        pcap_record(
+            &mut f,
+            false,
+            u32::from(i),
+            0,
+            &vec![i; usize::from(i) * 7],
+            1500,
+        );
+    }
+    same_when_streamed(&f);
+    // Truncated in a record's header, then in its data.
+    same_when_streamed(&f[..f.len() - 140]);
+    same_when_streamed(&f[..f.len() - 5]);
+    // A record length beyond any bound is reported as damage, not read into memory.
+    let mut bad = pcap_header(0xa1b2_c3d4, true, 1);
+    pcap_record(&mut bad, true, 1, 0, &[1; 30], 30);
+    let at = bad.len();
+    pcap_record(&mut bad, true, 2, 0, &[2; 30], 30);
+    bad[at + 8..at + 12].copy_from_slice(&u32::MAX.to_be_bytes());
+    same_when_streamed(&bad);
+}
+
+#[test]
+fn streamed_pcapng_blocks_straddle_chunks() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, Some(9)));
+    for i in 0..10u8 {
+        f.extend(epb(
+            false,
+            0,
+            u64::from(i) * 1000,
+            &vec![i; usize::from(i) * 13],
+            900,
+        ));
+    }
+    // A second section in the other byte order.
+    f.extend(shb(true));
+    f.extend(idb(true, 101, None));
+    f.extend(epb(true, 0, 5, &[9; 33], 33));
+    same_when_streamed(&f);
+    same_when_streamed(&f[..f.len() - 3]);
+    same_when_streamed(&f[..f.len() - 30]);
+}

@@ -584,6 +584,19 @@ impl Dpi {
     }
 }
 
+impl Dpi {
+    /// Whether [`Dpi::conclude`] would read or write `cache` or `calls` for this flow (keep
+    /// the two in step): sharded analyses make workers take turns only for those flows.
+    pub fn needs_caches(&self) -> bool {
+        if protocols::CALL_MEDIA.contains(&self.class.master)
+            || self.class.master == protocols::id::DNS
+        {
+            return true;
+        }
+        self.class.app.is_none() && !SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n))
+    }
+}
+
 /// A flow's addresses, for the look-ups made when its inspection ends.
 #[derive(Clone, Copy, Debug)]
 pub struct Endpoints {

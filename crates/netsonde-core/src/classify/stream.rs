@@ -169,6 +169,20 @@ pub struct StreamStats {
     pub bytes_held: u64,
 }
 
+impl StreamStats {
+    /// Adds another engine's counters (the workers of one analysis).
+    pub fn merge(&mut self, o: &StreamStats) {
+        self.overlaps += o.overlaps;
+        self.overlap_conflicts += o.overlap_conflicts;
+        self.gaps += o.gaps;
+        self.gap_bytes += o.gap_bytes;
+        self.flow_bound_hits += o.flow_bound_hits;
+        self.total_bound_hits += o.total_bound_hits;
+        self.bytes_dropped += o.bytes_dropped;
+        self.bytes_held += o.bytes_held;
+    }
+}
+
 /// What the streams of one engine share: the total bound and the counters.
 #[derive(Debug, Default)]
 pub struct StreamShared {

@@ -180,6 +180,22 @@ impl Flow {
         }
     }
 
+    /// Bytes this flow holds: its slot in the table, its entry in the key map, and what it
+    /// owns on the heap (inspection state while inspected, then the metadata and risks kept
+    /// for its record). The inspection state is counted only by its own size.
+    pub fn state_bytes(&self) -> usize {
+        use std::mem::size_of;
+        // A hashbrown entry is the (key, slot) pair and one control byte.
+        let inline = size_of::<Flow>() + size_of::<(FlowKey, u32)>() + 1;
+        let findings = self.findings.as_ref().map_or(0, |f| {
+            size_of::<Findings>()
+                + f.meta.heap_bytes()
+                + f.risks.capacity() * size_of::<&'static str>()
+        });
+        let dpi = self.dpi.as_ref().map_or(0, |_| size_of::<Dpi>());
+        inline + findings + dpi
+    }
+
     /// Whether the TCP connection has been closed (both FINs, or a RST).
     pub fn tcp_closed(&self) -> bool {
         self.rst_seen || (self.fin_seen[0] && self.fin_seen[1])

@@ -94,6 +94,11 @@ impl FlowTable {
         }
     }
 
+    /// Makes the next flow id at least `id` (ids only grow).
+    pub fn raise_next_id(&mut self, id: u64) {
+        self.next_id = self.next_id.max(id);
+    }
+
     /// Adds a new flow as the most recently seen; it gets the next flow id.
     pub fn insert(&mut self, key: FlowKey, client_is_lo: bool, ts_ns: i64) -> u32 {
         let flow = Flow {
@@ -152,17 +157,26 @@ impl FlowTable {
         flow
     }
 
-    /// Takes every flow out, in the order they were created.
+    /// Takes every flow out, in the order they were created. The slots become the list
+    /// (no second copy of the flows) and the key map is freed at once: at the end of a long
+    /// input this is the moment memory peaks.
     pub fn drain(&mut self) -> Vec<Flow> {
-        let mut flows: Vec<Flow> = Vec::with_capacity(self.map.len());
-        for lane in [Lane::Open, Lane::Closed] {
-            while let Some(slot) = self.oldest(lane) {
-                flows.push(self.remove(slot));
-            }
-        }
+        let mut flows = std::mem::take(&mut self.slots);
+        let mut free = std::mem::take(&mut self.free);
+        free.sort_unstable();
+        let mut index = 0u32;
+        flows.retain(|_| {
+            let held = free.binary_search(&index).is_err();
+            index += 1;
+            held
+        });
         flows.sort_unstable_by_key(|f| f.id);
-        self.slots.clear();
-        self.free.clear();
+        for f in &mut flows {
+            f.prev = NIL;
+            f.next = NIL;
+        }
+        self.map = HashMap::with_hasher(ahash::RandomState::new());
+        self.lanes = [EMPTY; 2];
         flows
     }
 

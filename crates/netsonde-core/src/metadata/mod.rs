@@ -137,6 +137,39 @@ impl Metadata {
         self.items.is_empty()
     }
 
+    /// Heap bytes held: the list of attributes and the text of their values.
+    pub fn heap_bytes(&self) -> usize {
+        let list = self.items.capacity() * std::mem::size_of::<(&AttrSpec, MetaValue)>();
+        let values: usize = self
+            .items
+            .iter()
+            .map(|(_, v)| match v {
+                MetaValue::Str(s) => s.capacity(),
+                MetaValue::Int(_) => 0,
+                MetaValue::List(l) => {
+                    l.capacity() * std::mem::size_of::<String>()
+                        + l.iter().map(String::capacity).sum::<usize>()
+                }
+            })
+            .sum();
+        list + values
+    }
+
+    /// Gives back the spare capacity of the list and the values (for state kept long).
+    pub fn shrink_to_fit(&mut self) {
+        self.items.shrink_to_fit();
+        for (_, v) in &mut self.items {
+            match v {
+                MetaValue::Str(s) => s.shrink_to_fit(),
+                MetaValue::Int(_) => {}
+                MetaValue::List(l) => {
+                    l.shrink_to_fit();
+                    l.iter_mut().for_each(String::shrink_to_fit);
+                }
+            }
+        }
+    }
+
     /// The attributes as (name, value) pairs for the record.
     pub fn into_record(self) -> Vec<(String, MetaValue)> {
         self.items
