@@ -131,10 +131,11 @@ def test_exception_policy_defrag_icmp_flow() -> None:
 
 
 def test_http_connect_fragmented() -> None:
-    """HTTP CONNECT then the tunnelled request, over fragmented segments: HTTP, method
-    CONNECT, status 200 (netsonde's record keeps the first transaction's fields)."""
+    """HTTP CONNECT then the tunnelled request, over fragmented segments: HTTP (nDPI's
+    HTTP_Connect for a CONNECT), method CONNECT, status 200 (netsonde's record keeps the
+    first transaction's fields)."""
     run = _run("http-connect__http-connect-fragmented.pcap")
-    http = [f for f in run.flows if _get(f, "application_name") == "HTTP"]
+    http = [f for f in run.flows if _get(f, "application_name") == "HTTP_Connect"]
     assert len(http) == 1
     meta = _get(http[0], "metadata")
     assert meta["http.method"] == "CONNECT" and meta["http.status_code"] == 200
