@@ -5,8 +5,8 @@ from os import PathLike
 from typing import Any, final
 
 __all__ = [
-    "FIELD_NAMES",
     "DEFRAG_POLICIES",
+    "FIELD_NAMES",
     "TCP_POLICIES",
     "CaptureFormatError",
     "EngineConfig",
