@@ -780,7 +780,6 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>, turn: 
         let (class, mut findings) = dpi.into_findings();
         // What is kept now lives until the flow ends: no spare capacity.
         if let Some(f) = findings.as_mut() {
-            f.meta.shrink_to_fit();
             f.risks.shrink_to_fit();
         }
         flow.class = class;
@@ -989,9 +988,10 @@ mod tests {
                 "{}: {bytes} bytes, of which {values} hold its metadata",
                 crate::protocols::name(f.class.master)
             );
-            // The flow's own state, whatever the metadata it carries.
-            assert!(bytes - values <= 256, "{bytes} - {values} bytes");
-            assert!(bytes <= 768, "{bytes} bytes");
+            // The flow's own state, whatever the metadata it carries, and the whole within
+            // 512 bytes for these typical flows (metadata packed once inspection is over).
+            assert!(bytes - values <= 264, "{bytes} - {values} bytes");
+            assert!(bytes <= 512, "{bytes} bytes");
         }
     }
 }

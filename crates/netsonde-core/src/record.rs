@@ -220,7 +220,7 @@ impl FlowRecord {
             None => match flow.findings.take() {
                 Some(f) => {
                     let f = *f;
-                    (flow.class, f.meta, f.risks)
+                    (flow.class, f.meta.unpack(), f.risks)
                 }
                 None => (flow.class, Metadata::default(), Vec::new()),
             },

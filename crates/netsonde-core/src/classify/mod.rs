@@ -141,7 +141,7 @@ pub struct Dpi {
 /// The metadata and risks of a flow whose inspection is over.
 #[derive(Debug, Default)]
 pub struct Findings {
-    pub meta: Metadata,
+    pub meta: crate::metadata::PackedMetadata,
     pub risks: Vec<&'static str>,
 }
 
@@ -298,7 +298,7 @@ impl Dpi {
     pub fn into_findings(self) -> (Classification, Option<Box<Findings>>) {
         let findings = (!self.meta.is_empty() || !self.risks.is_empty()).then(|| {
             Box::new(Findings {
-                meta: self.meta,
+                meta: self.meta.pack(),
                 risks: self.risks,
             })
         });
