@@ -2,7 +2,7 @@
 //! (messenger v1, followed by the peer's address) or `ceph v2\n` (messenger v2). Confirmed by
 //! the banner and its version digit.
 
-use super::wire::opening;
+use super::wire::{opening_then, opening_verdict};
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[];
@@ -20,24 +20,11 @@ const MAGIC: &[u8] = b"ceph v";
 /// `Some(true)` when `d` opens with the fixed text and a digit (the version), `Some(false)` while it
 /// may still, `None` when it cannot.
 pub fn greeting(d: &[u8]) -> Option<bool> {
-    if !opening(d, MAGIC)? {
-        return Some(false);
-    }
-    match d.get(MAGIC.len()) {
-        None => Some(false),
-        Some(&b) => (b.is_ascii_digit()).then_some(true),
-    }
+    opening_then(d, MAGIC, |b| b.is_ascii_digit())
 }
 
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match greeting(ins.data) {
-        Some(true) => {
-            ins.detect(id::CEPH);
-            Verdict::Done
-        }
-        Some(false) => Verdict::Continue,
-        None => Verdict::Exclude,
-    }
+    opening_verdict(ins, id::CEPH, greeting(ins.data))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Checkmk agent (TCP 6556): on connection the agent writes its report unasked; the
 //! report opens with the section header `<<<check_mk>>>` and a newline. Confirmed by that header.
 
-use super::wire::opening;
+use super::wire::{opening_then, opening_verdict};
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[];
@@ -19,24 +19,11 @@ const MAGIC: &[u8] = b"<<<check_mk>>>";
 /// `Some(true)` when `d` opens with the fixed text and the end of the line, `Some(false)` while it
 /// may still, `None` when it cannot.
 pub fn greeting(d: &[u8]) -> Option<bool> {
-    if !opening(d, MAGIC)? {
-        return Some(false);
-    }
-    match d.get(MAGIC.len()) {
-        None => Some(false),
-        Some(&b) => (b == b'\n' || b == b'\r').then_some(true),
-    }
+    opening_then(d, MAGIC, |b| b == b'\n' || b == b'\r')
 }
 
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match greeting(ins.data) {
-        Some(true) => {
-            ins.detect(id::CHECKMK);
-            Verdict::Done
-        }
-        Some(false) => Verdict::Continue,
-        None => Verdict::Exclude,
-    }
+    opening_verdict(ins, id::CHECKMK, greeting(ins.data))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Citrix ICA (TCP 1494; 2598 with session reliability): both ends open with the 6-byte
 //! ICA detection string `\x7f\x7fICA\0`. Confirmed by that string.
 
-use super::wire::opening;
+use super::wire::{opening, opening_verdict};
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[];
@@ -23,14 +23,7 @@ pub fn greeting(d: &[u8]) -> Option<bool> {
 }
 
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match greeting(ins.data) {
-        Some(true) => {
-            ins.detect(id::CITRIX);
-            Verdict::Done
-        }
-        Some(false) => Verdict::Continue,
-        None => Verdict::Exclude,
-    }
+    opening_verdict(ins, id::CITRIX, greeting(ins.data))
 }
 
 #[cfg(test)]

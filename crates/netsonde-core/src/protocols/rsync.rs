@@ -2,7 +2,7 @@
 //! `@RSYNCD: <major>.<minor>` (newer versions add digest names). Confirmed by the greeting
 //! and the digit of its major version.
 
-use super::wire::opening;
+use super::wire::{opening_then, opening_verdict};
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[];
@@ -20,24 +20,11 @@ const MAGIC: &[u8] = b"@RSYNCD: ";
 /// `Some(true)` when `d` opens with the fixed text and a digit (the major version), `Some(false)` while it
 /// may still, `None` when it cannot.
 pub fn greeting(d: &[u8]) -> Option<bool> {
-    if !opening(d, MAGIC)? {
-        return Some(false);
-    }
-    match d.get(MAGIC.len()) {
-        None => Some(false),
-        Some(&b) => (b.is_ascii_digit()).then_some(true),
-    }
+    opening_then(d, MAGIC, |b| b.is_ascii_digit())
 }
 
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match greeting(ins.data) {
-        Some(true) => {
-            ins.detect(id::RSYNC);
-            Verdict::Done
-        }
-        Some(false) => Verdict::Continue,
-        None => Verdict::Exclude,
-    }
+    opening_verdict(ins, id::RSYNC, greeting(ins.data))
 }
 
 #[cfg(test)]

@@ -51,6 +51,35 @@ pub fn opening(d: &[u8], magic: &[u8]) -> Option<bool> {
     Some(n == magic.len())
 }
 
+/// [`opening`] with one more byte after `magic` that `next` must accept (a version digit,
+/// a line end).
+pub fn opening_then(d: &[u8], magic: &[u8], next: fn(u8) -> bool) -> Option<bool> {
+    if !opening(d, magic)? {
+        return Some(false);
+    }
+    match d.get(magic.len()) {
+        None => Some(false),
+        Some(&b) => next(b).then_some(true),
+    }
+}
+
+/// The verdict of a probe by opening: `proto` on `Some(true)`, wait for more on
+/// `Some(false)`, exclude on `None`.
+pub fn opening_verdict(
+    ins: &mut super::Inspect<'_>,
+    proto: super::ProtoId,
+    seen: Option<bool>,
+) -> super::Verdict {
+    match seen {
+        Some(true) => {
+            ins.detect(proto);
+            super::Verdict::Done
+        }
+        Some(false) => super::Verdict::Continue,
+        None => super::Verdict::Exclude,
+    }
+}
+
 /// Text of bytes that should be printable: lossy UTF-8, control characters dropped.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b)
