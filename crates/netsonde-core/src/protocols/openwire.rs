@@ -32,14 +32,7 @@ pub fn wire_format_info(d: &[u8]) -> Option<bool> {
 }
 
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match wire_format_info(ins.data) {
-        Some(true) => {
-            ins.detect(id::OPENWIRE);
-            Verdict::Done
-        }
-        Some(false) => Verdict::Continue,
-        None => Verdict::Exclude,
-    }
+    super::wire::opening_verdict(ins, id::OPENWIRE, wire_format_info(ins.data))
 }
 
 #[cfg(test)]

@@ -52,14 +52,7 @@ pub fn opening_frame(d: &[u8]) -> Option<bool> {
 }
 
 fn inspect(ins: &mut Inspect<'_>, _st: &mut DissectorState<'_>) -> Verdict {
-    match opening_frame(ins.data) {
-        Some(true) => {
-            ins.detect(id::STOMP);
-            Verdict::Done
-        }
-        Some(false) => Verdict::Continue,
-        None => Verdict::Exclude,
-    }
+    super::wire::opening_verdict(ins, id::STOMP, opening_frame(ins.data))
 }
 
 #[cfg(test)]
