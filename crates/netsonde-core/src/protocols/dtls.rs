@@ -85,8 +85,13 @@ pub fn records(d: &[u8]) -> Option<Records> {
             }
             out.handshake = true;
         }
-        // Alerts are two bytes in the clear; change_cipher_spec is one byte of 1.
-        if epoch == 0 && ((ct == 21 && len != 2) || (ct == 20 && frag != [1])) {
+        // Alerts are two bytes in the clear; change_cipher_spec is one byte of 1 (pre-standard
+        // OpenSSL DTLS adds its 2-byte message sequence).
+        let ccs_ok = frag == [1]
+            || (version == tls::parser::DTLS_OPENSSL_PRE_STANDARD
+                && frag.len() == 3
+                && frag.first() == Some(&1));
+        if epoch == 0 && ((ct == 21 && len != 2) || (ct == 20 && !ccs_ok)) {
             return None;
         }
         // Application data is never sent in epoch 0.
@@ -142,8 +147,10 @@ impl Pending {
 pub struct State {
     tls: tls::State,
     pending: [Vec<Pending>; 2],
-    /// Message sequence numbers already handed over, per direction (retransmissions).
-    done: [Vec<u16>; 2],
+    /// Messages (sequence number, type) already handed over, per direction: their
+    /// retransmissions are skipped. The type is part of it because a server answering a
+    /// cookie exchange may number its ServerHello like its HelloVerifyRequest.
+    done: [Vec<(u16, u8)>; 2],
 }
 
 impl Default for State {
@@ -195,7 +202,7 @@ impl State {
         let flen = be24(frag, 9)?;
         let data = frag.get(12..12 + flen)?;
         let (done, pending) = (self.done.get_mut(side)?, self.pending.get_mut(side)?);
-        if done.contains(&seq) || total > MAX_MESSAGE {
+        if done.contains(&(seq, msg_type)) || total > MAX_MESSAGE {
             return None;
         }
         let pos = match pending
@@ -221,7 +228,7 @@ impl State {
             return None;
         }
         let whole = pending.swap_remove(pos);
-        done.push(seq);
+        done.push((seq, msg_type));
         Some((whole.msg_type, whole.body))
     }
 }
@@ -307,6 +314,19 @@ pub(crate) mod tests {
         let mut t = d.clone();
         t[13] = 99;
         assert!(records(&t).is_none());
+    }
+
+    #[test]
+    fn pre_standard_change_cipher_spec_carries_a_sequence() {
+        let ccs = |v: [u8; 2], body: &[u8]| {
+            let mut d = vec![20, v[0], v[1], 0, 0, 0, 0, 0, 0, 0, 2, 0, body.len() as u8];
+            d.extend_from_slice(body);
+            records(&d).is_some()
+        };
+        assert!(ccs([0x01, 0x00], &[1, 0, 2]));
+        assert!(ccs([0xFE, 0xFD], &[1]));
+        assert!(!ccs([0xFE, 0xFD], &[1, 0, 2]));
+        assert!(!ccs([0x01, 0x00], &[2, 0, 2]));
     }
 
     #[test]

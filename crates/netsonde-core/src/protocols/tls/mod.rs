@@ -177,6 +177,7 @@ pub fn version_name(v: u16) -> String {
         0xfeff => "DTLSv1.0".into(),
         0xfefd => "DTLSv1.2".into(),
         0xfefc => "DTLSv1.3".into(),
+        parser::DTLS_OPENSSL_PRE_STANDARD => "DTLSv1.0 (OpenSSL pre 0.9.8f)".into(),
         v if v >> 8 == 0x7f => "TLSv1.3 (draft)".into(),
         v if parser::is_grease(v) => "GREASE".into(),
         v => format!("TLS ({v:04X})"),
@@ -866,7 +867,8 @@ mod tests {
             Some("TLS_AES_256_GCM_SHA384")
         );
         assert_eq!(version_name(0x7f1c), "TLSv1.3 (draft)");
-        assert_eq!(version_name(0x0100), "TLS (0100)");
+        assert_eq!(version_name(0x0100), "DTLSv1.0 (OpenSSL pre 0.9.8f)");
+        assert_eq!(version_name(0x0200), "TLS (0200)");
     }
 
     #[test]
