@@ -588,12 +588,17 @@ impl Dpi {
     /// Whether [`Dpi::conclude`] would read or write `cache` or `calls` for this flow (keep
     /// the two in step): sharded analyses make workers take turns only for those flows.
     pub fn needs_caches(&self) -> bool {
-        if protocols::CALL_MEDIA.contains(&self.class.master)
-            || self.class.master == protocols::id::DNS
-        {
+        if protocols::CALL_MEDIA.contains(&self.class.master) {
             return true;
         }
-        self.class.app.is_none() && !SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n))
+        if self.class.master == protocols::id::DNS {
+            // It teaches the cache when it named an application and got answers.
+            return self.class.app.is_some() && self.meta.has(&protocols::dns::ANSWERS);
+        }
+        // Only a flow no dissector recognised, without a name of its own, asks the cache.
+        self.class.master == ProtoId::UNKNOWN
+            && self.class.app.is_none()
+            && !SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n))
     }
 }
 
