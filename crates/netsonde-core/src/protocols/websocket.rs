@@ -34,11 +34,18 @@ enum Frames {
     No,
 }
 
+/// Frames read before the run is taken as whole: enough evidence, and a bound on the work
+/// per packet (a buffer of zeros reads as thousands of empty frames).
+const MAX_FRAMES: usize = 16;
+
 /// Reads `d` as a run of frames.
 fn frames(d: &[u8]) -> Frames {
     let mut at = 0usize;
     let mut mask: Option<bool> = None;
-    while at < d.len() {
+    for _ in 0..MAX_FRAMES {
+        if at >= d.len() {
+            break;
+        }
         let Some(&b0) = d.get(at) else { break };
         let opcode = b0 & 0x0f;
         if b0 & 0x30 != 0 || !matches!(opcode, 0 | 1 | 2 | 8 | 9 | 10) {
@@ -190,5 +197,15 @@ mod tests {
         );
         assert_eq!(frames(b""), Frames::No);
         assert_eq!(frames(b"GET / HTTP/1.1\r\n"), Frames::No);
+    }
+
+    #[test]
+    fn a_run_of_zeros_is_not_a_conversation() {
+        // Read as empty unmasked frames, bounded; unmasked both ways is not WebSocket.
+        let zeros = vec![0u8; 64 * 1024];
+        assert!(matches!(frames(&zeros), Frames::Whole { masked: false }));
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 9000);
+        c.client(&zeros[..1400]).server(&zeros[..1400]);
+        assert_eq!(c.name(), "Unknown");
     }
 }
