@@ -438,3 +438,13 @@ def test_stats_report_evictions_on_stderr(tmp_path: Path) -> None:
     assert "netsonde:   flows_evicted 40" in lines
     quiet = cli("analyze", pcap, "--max-flows", "10", "-q", "-f", "csv")
     assert quiet.stderr == ""
+
+
+def test_protocols_lists_the_risks_from_the_registry() -> None:
+    res = cli("protocols", "--risks", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = jsonl(res.stdout)
+    names = [r["name"] for r in rows]
+    assert "clear_text_credentials" in names and "tcp_overlap_conflict" in names
+    assert len(names) == len(set(names))
+    assert all(r["description"] for r in rows)

@@ -81,5 +81,6 @@ def registry() -> tuple[
     list[tuple[int, str, str]],
     list[tuple[str, str, str, str]],
     list[tuple[str, str, list[str]]],
+    list[tuple[str, str]],
 ]: ...
 def link_type_number(name: str) -> int | None: ...

@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--attributes", action="store_true", help="list metadata attributes instead")
     what.add_argument("--apps", action="store_true", help="list applications of the built-in signature packs")
     what.add_argument("--events", action="store_true", help="list events instead")
+    what.add_argument("--risks", action="store_true", help="list the risks a flow record can carry")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
@@ -264,9 +265,11 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _protocols(args: argparse.Namespace) -> int:
     """Lists the registry; generated from the compiled registry, never from a copy."""
-    protocols, apps, attributes, events = _core.registry()
+    protocols, apps, attributes, events, risks = _core.registry()
     rows: list[dict[str, object]]
-    if args.events:
+    if args.risks:
+        rows = [{"name": n, "description": d} for n, d in sorted(risks)]
+    elif args.events:
         rows = [{"name": n, "attributes": ", ".join(a), "description": d} for n, d, a in sorted(events)]
     elif args.attributes:
         rows = [{"name": n, "type": t, "category": c, "description": d} for n, t, c, d in sorted(attributes)]

@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod parallel;
 pub mod protocols;
 pub mod record;
+pub mod risks;
 
 pub use analysis::Analysis;
 pub use capture::{CaptureError, CaptureReader, LinkType, RawPacket};

@@ -484,11 +484,12 @@ type Registry = (
     Vec<(u16, String, String)>,
     Vec<(&'static str, &'static str, &'static str, &'static str)>,
     Vec<(&'static str, &'static str, Vec<&'static str>)>,
+    Vec<(&'static str, &'static str)>,
 );
 
 /// The registry: protocols as (id, name, category), applications of the built-in signature
 /// packs as (id, name, category), attributes as (name, type, category, description), events
-/// as (name, description, attribute names).
+/// as (name, description, attribute names), risks as (name, description).
 #[pyfunction]
 fn registry() -> Registry {
     let protocols = netsonde_core::protocols::PROTOCOLS
@@ -509,7 +510,8 @@ fn registry() -> Registry {
         .into_iter()
         .map(|e| (e.name, e.doc, e.attrs.to_vec()))
         .collect();
-    (protocols, apps, attrs, events)
+    let risks = netsonde_core::risks::ALL.to_vec();
+    (protocols, apps, attrs, events, risks)
 }
 
 /// Whether a file is a pcap or pcapng capture.

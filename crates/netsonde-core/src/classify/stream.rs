@@ -20,8 +20,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Risk raised when two copies of the same TCP bytes differ (an overlap evasion attempt).
-pub const RISK_TCP_OVERLAP_CONFLICT: &str = "tcp_overlap_conflict";
+pub use crate::risks::TCP_OVERLAP_CONFLICT as RISK_TCP_OVERLAP_CONFLICT;
 
 /// Default bytes held per direction (unconsumed plus waiting) before data is dropped.
 pub const MAX_STREAM_BYTES: usize = 64 * 1024;

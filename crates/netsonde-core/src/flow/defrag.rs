@@ -23,11 +23,9 @@ const MAX_FRAGMENTS_PER_DATAGRAM: u32 = 256;
 /// use has an MTU that small (IPv4 requires 576-byte datagrams to pass, IPv6 1280).
 const TINY_FRAGMENT: usize = 256;
 
-/// Risk raised on a flow whose datagrams had overlapping fragments (other than exact
-/// duplicates of the same bytes).
-pub const RISK_FRAGMENT_OVERLAP: &str = "ip_fragment_overlap";
-/// Risk raised on a flow whose datagrams came in tiny fragments.
-pub const RISK_TINY_FRAGMENT: &str = "ip_tiny_fragment";
+pub use crate::risks::{
+    IP_FRAGMENT_OVERLAP as RISK_FRAGMENT_OVERLAP, IP_TINY_FRAGMENT as RISK_TINY_FRAGMENT,
+};
 
 /// How overlapping fragment data is resolved, as the target host's stack does (Suricata's
 /// and Snort's names). "New" is the fragment arriving now, "old" one received before.

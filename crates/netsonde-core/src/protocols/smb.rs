@@ -29,7 +29,7 @@ pub static DISSECTOR: Dissector = Dissector {
 };
 
 /// Risk raised for SMB version 1.
-pub const INSECURE_VERSION: &str = "smb_insecure_version";
+pub use crate::risks::SMB_INSECURE_VERSION as INSECURE_VERSION;
 
 const NBSS_MESSAGE: u8 = 0x00;
 const NBSS_REQUEST: u8 = 0x81;

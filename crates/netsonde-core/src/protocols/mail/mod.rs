@@ -17,8 +17,7 @@ attrs! {
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&USER];
 
-/// Risk raised when credentials cross the network unencrypted.
-pub const CLEAR_TEXT_CREDENTIALS: &str = "clear_text_credentials";
+pub use crate::risks::CLEAR_TEXT_CREDENTIALS;
 
 /// Longest user name kept.
 const MAX_USER: usize = 128;

@@ -36,10 +36,9 @@ attrs! {
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&VERSION, &SNI, &ALPN, &USER_AGENT, &JA4];
 
-/// The client's handshake names no server (nDPI's "Missing SNI TLS Extn").
-pub const RISK_MISSING_SNI: &str = "missing_sni";
-/// The client's CRYPTO stream ran past the reassembly bound (a ClientHello over 16 KiB).
-pub const RISK_CRYPTO_OVERFLOW: &str = "quic_crypto_overflow";
+pub use crate::risks::{
+    MISSING_SNI as RISK_MISSING_SNI, QUIC_CRYPTO_OVERFLOW as RISK_CRYPTO_OVERFLOW,
+};
 
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::QUIC,

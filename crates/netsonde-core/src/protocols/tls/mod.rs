@@ -69,12 +69,11 @@ pub static DISSECTOR: Dissector = Dissector {
     inspect,
 };
 
-/// Risk names raised by TLS (and QUIC through [`client_hello_metadata`]).
-pub const RISK_SELF_SIGNED: &str = "self_signed_certificate";
-pub const RISK_EXPIRED: &str = "expired_certificate";
-pub const RISK_OBSOLETE_VERSION: &str = "obsolete_tls_version";
-pub const RISK_NUMERIC_SNI: &str = "numeric_ip_sni";
-pub const RISK_WEAK_CIPHER: &str = "weak_tls_cipher";
+pub use crate::risks::{
+    EXPIRED_CERTIFICATE as RISK_EXPIRED, NUMERIC_IP_SNI as RISK_NUMERIC_SNI,
+    OBSOLETE_TLS_VERSION as RISK_OBSOLETE_VERSION, SELF_SIGNED_CERTIFICATE as RISK_SELF_SIGNED,
+    WEAK_TLS_CIPHER as RISK_WEAK_CIPHER,
+};
 
 /// Handshake bytes buffered per direction while a message is incomplete.
 const MAX_HANDSHAKE_BUF: usize = 64 * 1024;
