@@ -13,6 +13,7 @@ pub mod decode;
 pub mod engine;
 pub mod flow;
 pub mod metadata;
+pub mod names;
 pub mod parallel;
 pub mod protocols;
 pub mod record;

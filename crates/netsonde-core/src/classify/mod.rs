@@ -537,7 +537,7 @@ impl Dpi {
         cache: &mut DnsCache,
         calls: &mut CallCache,
     ) {
-        if protocols::CALL_MEDIA.contains(&self.class.master) {
+        if self.uses_call_cache() {
             let local = (ends.ip_version, ends.client_ip, ends.client_port);
             match self.class.app {
                 Some(app) => calls.insert_key(local, app),
@@ -551,18 +551,16 @@ impl Dpi {
                 }
             }
         }
-        if self.class.master == protocols::id::DNS {
-            if let (Some(app), Some(MetaValue::List(answers))) =
-                (self.class.app, self.meta.get(&protocols::dns::ANSWERS))
-            {
-                cache.learn(app, answers);
-            }
+        if let (Some(app), Some(MetaValue::List(answers))) = (
+            self.teaches_dns_cache(),
+            self.meta.get(&protocols::dns::ANSWERS),
+        ) {
+            cache.learn(app, answers);
         }
         if self.class.app.is_some() {
             return;
         }
-        let has_name = SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n));
-        if !has_name && self.class.master == ProtoId::UNKNOWN {
+        if self.asks_dns_cache() {
             let cached = cache
                 .get(ends.ip_version, &ends.server_ip)
                 .or_else(|| cache.get(ends.ip_version, &ends.client_ip));
@@ -588,14 +586,25 @@ impl Dpi {
     /// Whether [`Dpi::conclude`] would read or write `cache` or `calls` for this flow (keep
     /// the two in step): sharded analyses make workers take turns only for those flows.
     pub fn needs_caches(&self) -> bool {
-        if protocols::CALL_MEDIA.contains(&self.class.master) {
-            return true;
-        }
-        if self.class.master == protocols::id::DNS {
-            // It teaches the cache when it named an application and got answers.
-            return self.class.app.is_some() && self.meta.has(&protocols::dns::ANSWERS);
-        }
-        // Only a flow no dissector recognised, without a name of its own, asks the cache.
+        self.uses_call_cache() || self.teaches_dns_cache().is_some() || self.asks_dns_cache()
+    }
+
+    /// A call's media flow: it shares the application of its endpoints through `calls`.
+    fn uses_call_cache(&self) -> bool {
+        protocols::CALL_MEDIA.contains(&self.class.master)
+    }
+
+    /// A DNS flow that named an application and got answers teaches the cache that
+    /// application for the answered addresses.
+    fn teaches_dns_cache(&self) -> Option<AppId> {
+        (self.class.master == protocols::id::DNS && self.meta.has(&protocols::dns::ANSWERS))
+            .then_some(self.class.app)
+            .flatten()
+    }
+
+    /// Only a flow no dissector recognised, without an application or a name of its own,
+    /// asks the cache.
+    fn asks_dns_cache(&self) -> bool {
         self.class.master == ProtoId::UNKNOWN
             && self.class.app.is_none()
             && !SERVER_NAME_ATTRS.iter().any(|n| self.meta.has_named(n))

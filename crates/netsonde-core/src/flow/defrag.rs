@@ -66,15 +66,11 @@ impl DefragPolicy {
 
     /// The policy of a configuration name (`"bsd"`, `"bsd-right"`, ...).
     pub fn from_name(name: &str) -> Option<DefragPolicy> {
-        let name = name.trim().to_ascii_lowercase().replace('_', "-");
-        Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, p)| p)
+        crate::names::by_name(Self::ALL, name)
     }
 
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, p)| *p == self)
-            .map_or("bsd", |(n, _)| n)
+        crate::names::name_of(Self::ALL, &self).unwrap_or("bsd")
     }
 
     /// Whether the new fragment `[start, end)` replaces the bytes it shares with the old one.
