@@ -7,7 +7,7 @@ use super::super::lines::{
     LineProtocol,
 };
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
-use super::{clear_text_user, sasl_plain_user, unquote};
+use super::{clear_text_user, sasl_plain_continuation, sasl_plain_start, unquote};
 use crate::attrs;
 use crate::record::MetaValue;
 
@@ -136,9 +136,7 @@ fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) 
         if ins.to_server() {
             if state.auth_plain {
                 state.auth_plain = false;
-                if let Some(user) = sasl_plain_user(line) {
-                    clear_text_user(st, &user);
-                }
+                sasl_plain_continuation(st, line);
                 continue;
             }
             let Some((tag, cmd, args)) = tagged_command(line) else {
@@ -148,13 +146,7 @@ fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) 
                 let (user, _) = split_word(args);
                 clear_text_user(st, unquote(user));
             } else if cmd.eq_ignore_ascii_case(b"AUTHENTICATE") {
-                let (mech, initial) = split_word(args);
-                if mech.eq_ignore_ascii_case(b"PLAIN") {
-                    match sasl_plain_user(initial) {
-                        Some(user) => clear_text_user(st, &user),
-                        None => state.auth_plain = initial.is_empty(),
-                    }
-                }
+                state.auth_plain = sasl_plain_start(st, args);
             } else if cmd.eq_ignore_ascii_case(b"STARTTLS") {
                 state.starttls_tag = Some(tag.to_vec());
             }

@@ -31,6 +31,29 @@ pub(crate) fn clear_text_user(st: &mut DissectorState<'_>, user: &[u8]) {
     st.risk(CLEAR_TEXT_CREDENTIALS);
 }
 
+/// The arguments of AUTH / AUTHENTICATE: with the PLAIN mechanism and an initial response,
+/// records its user; returns whether the client's next line carries the response instead.
+pub(crate) fn sasl_plain_start(st: &mut DissectorState<'_>, args: &[u8]) -> bool {
+    let (mech, initial) = super::lines::split_word(args);
+    if !mech.eq_ignore_ascii_case(b"PLAIN") {
+        return false;
+    }
+    match sasl_plain_user(initial) {
+        Some(user) => {
+            clear_text_user(st, &user);
+            false
+        }
+        None => initial.is_empty(),
+    }
+}
+
+/// The client's line answering an AUTH PLAIN without initial response.
+pub(crate) fn sasl_plain_continuation(st: &mut DissectorState<'_>, line: &[u8]) {
+    if let Some(user) = sasl_plain_user(line) {
+        clear_text_user(st, &user);
+    }
+}
+
 /// The user name of a SASL PLAIN message (`authzid NUL authcid NUL password`), base64.
 pub(crate) fn sasl_plain_user(b64: &[u8]) -> Option<Vec<u8>> {
     let raw = base64_decode(b64)?;

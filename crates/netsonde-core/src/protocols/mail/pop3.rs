@@ -6,7 +6,7 @@ use super::super::lines::{
     first_lines, inspect_lines, is_one_of, lines, split_word, FirstLine, LineProtocol,
 };
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
-use super::{clear_text_user, sasl_plain_user, USER};
+use super::{clear_text_user, sasl_plain_continuation, sasl_plain_start, USER};
 use crate::attrs;
 use crate::record::MetaValue;
 
@@ -96,9 +96,7 @@ fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) 
         if ins.to_server() {
             if state.auth_plain {
                 state.auth_plain = false;
-                if let Some(user) = sasl_plain_user(line) {
-                    clear_text_user(st, &user);
-                }
+                sasl_plain_continuation(st, line);
                 continue;
             }
             let (word, rest) = split_word(line);
@@ -111,13 +109,7 @@ fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) 
                     st.set_str(&USER, super::super::lines::text(user, 128));
                 }
             } else if word.eq_ignore_ascii_case(b"AUTH") {
-                let (mech, initial) = split_word(rest);
-                if mech.eq_ignore_ascii_case(b"PLAIN") {
-                    match sasl_plain_user(initial) {
-                        Some(user) => clear_text_user(st, &user),
-                        None => state.auth_plain = initial.is_empty(),
-                    }
-                }
+                state.auth_plain = sasl_plain_start(st, rest);
             } else if word.eq_ignore_ascii_case(b"STLS") {
                 state.stls_asked = true;
             }

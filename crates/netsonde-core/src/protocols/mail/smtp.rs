@@ -8,7 +8,7 @@ use super::super::lines::{
     starts_with_ci, text, FirstLine, LineProtocol,
 };
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
-use super::{clear_text_user, sasl_plain_user};
+use super::{clear_text_user, sasl_plain_continuation, sasl_plain_start};
 use crate::attrs;
 use crate::record::MetaValue;
 
@@ -184,9 +184,7 @@ fn client_line(line: &[u8], st: &mut DissectorState<'_>, state: &mut State) {
             return;
         }
         Auth::Plain => {
-            if let Some(user) = sasl_plain_user(line) {
-                clear_text_user(st, &user);
-            }
+            sasl_plain_continuation(st, line);
             state.auth = Auth::None;
             return;
         }
@@ -212,10 +210,8 @@ fn client_line(line: &[u8], st: &mut DissectorState<'_>, state: &mut State) {
     } else if word.eq_ignore_ascii_case(b"AUTH") {
         let (mech, initial) = split_word(rest);
         if mech.eq_ignore_ascii_case(b"PLAIN") {
-            match sasl_plain_user(initial) {
-                Some(user) => clear_text_user(st, &user),
-                None if initial.is_empty() => state.auth = Auth::Plain,
-                None => {}
+            if sasl_plain_start(st, rest) {
+                state.auth = Auth::Plain;
             }
         } else if mech.eq_ignore_ascii_case(b"LOGIN") {
             match base64_decode(initial) {
