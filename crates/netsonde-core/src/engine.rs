@@ -1,6 +1,7 @@
 //! The engine: frames in, flow records out. One instance owns its flow table and
 //! defragmenter; there is no global state, so instances are independent.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::capture::RawPacket;
@@ -231,6 +232,9 @@ pub struct Engine {
     stats: Stats,
     /// The latest timestamp seen; time never runs backwards for expiry.
     now_ns: i64,
+    /// Until this time no flow times out, as long as the flow table is not changed: lets
+    /// [`Self::tick`] skip the expiry check for the frames of other workers.
+    quiet_until_ns: i64,
     /// Scratch list for datagrams given up by the defragmenter.
     given_up: Vec<Reassembled>,
     sigs: Arc<SignatureSet>,
@@ -248,6 +252,20 @@ pub struct Engine {
     stamp: u64,
     /// Flows being ended at the end of input, when [`Self::flush_some`] ends them in steps.
     draining: Option<std::vec::IntoIter<Flow>>,
+    /// Sharded analysis: conclusions that use the shared caches, in the order of their
+    /// stamps, waiting until every other worker has done what comes before them (see
+    /// [`Self::settle`]). Their flows stop being inspected meanwhile.
+    deferred: VecDeque<Deferred>,
+    /// Flows that ended while their conclusion waited: their records follow it.
+    held: HashMap<u64, (Flow, Expiration)>,
+}
+
+/// A conclusion put off in a sharded analysis: its place in the order and its flow.
+#[derive(Clone, Copy)]
+struct Deferred {
+    stamp: u64,
+    flow_id: u64,
+    key: FlowKey,
 }
 
 /// Stamps at the end of input: after every frame's, in the order flows were created.
@@ -267,6 +285,7 @@ impl Engine {
             table: FlowTable::new(),
             stats: Stats::default(),
             now_ns: i64::MIN,
+            quiet_until_ns: i64::MIN,
             given_up: Vec::new(),
             sigs: SignatureSet::builtin_shared(),
             caches: Arc::new(Mutex::new(Caches {
@@ -279,31 +298,113 @@ impl Engine {
             seq: 0,
             stamp: 0,
             draining: None,
+            deferred: VecDeque::new(),
+            held: HashMap::new(),
             opts,
         }
     }
 
-    /// Makes this engine worker `index` of a sharded analysis: from now on every look-up in
-    /// the shared caches waits for its turn in `order`, flow ids come from frame positions
-    /// (unique across the workers), and frames must come through [`Self::process_at`] and
-    /// [`Self::tick`].
+    /// Makes this engine worker `index` of a sharded analysis: from now on conclusions that
+    /// use the shared caches wait for their turn in `order` (put off, see [`Self::reached`]),
+    /// flow ids come from frame positions (unique across the workers), and frames must come
+    /// through [`Self::process_at`] and [`Self::tick`].
     pub fn join_order(&mut self, order: Arc<Order>, index: usize) {
         self.order = Some((order, index));
     }
 
-    /// Tells the other workers where this one stands (so they wait as little as possible).
+    /// Tells the other workers where this one stands: everything before its stamp is done,
+    /// but for its oldest deferred conclusion. Done at the end of each chunk and while
+    /// waiting, not per frame: the others only look when they settle their own conclusions.
     #[inline]
     fn publish(&self) {
         if let Some((order, me)) = &self.order {
-            order.publish(*me, self.stamp);
+            let oldest = self.deferred.front().map_or(u64::MAX, |d| d.stamp);
+            order.publish(*me, self.stamp.min(oldest));
         }
+    }
+
+    /// Sharded analysis: every frame before number `seq` has been seen. Carries out the
+    /// deferred conclusions whose turn has come, without waiting for the others.
+    pub fn reached(&mut self, seq: u64, out: &mut Vec<FlowRecord>) {
+        self.stamp = self.stamp.max(2 * seq);
+        self.settle(out, false);
+    }
+
+    /// Carries out the deferred conclusions in order, as long as every other worker has done
+    /// what comes before each (lower-numbered workers first at equal stamps); with `block`,
+    /// waits for them until none is left. Records of flows that ended meanwhile go to `out`.
+    fn settle(&mut self, out: &mut Vec<FlowRecord>, block: bool) {
+        while let Some(d) = self.deferred.front().copied() {
+            let Some((order, me)) = self.order.clone() else {
+                break;
+            };
+            if !order.passed(me, d.stamp) {
+                if !block {
+                    break;
+                }
+                order.wait(me, d.stamp);
+            }
+            self.deferred.pop_front();
+            if let Some((mut flow, why)) = self.held.remove(&d.flow_id) {
+                flow.inspecting = true;
+                conclude(&mut flow, &self.sigs, &self.caches);
+                out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+            } else if let Some(slot) = self.table.lookup(&d.key) {
+                let flow = self.table.get_mut(slot);
+                if flow.id == d.flow_id {
+                    flow.inspecting = true;
+                    conclude(flow, &self.sigs, &self.caches);
+                }
+            }
+        }
+        self.publish();
+    }
+
+    /// Ends the inspection of `flow` now, or in a sharded analysis defers it when it uses
+    /// the shared caches (see [`Self::settle`]).
+    fn conclude_or_defer(&mut self, slot: u32) {
+        let flow = self.table.get_mut(slot);
+        if !flow.inspecting {
+            return;
+        }
+        if self.order.is_some() && flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
+            flow.inspecting = false;
+            self.deferred.push_back(Deferred {
+                stamp: self.stamp,
+                flow_id: flow.id,
+                key: flow.key,
+            });
+            return;
+        }
+        conclude(flow, &self.sigs, &self.caches);
+    }
+
+    /// Whether a flow taken out of the table must wait for a deferred conclusion (queued now
+    /// if it was still inspected); it is then held until that conclusion.
+    fn must_hold(&mut self, flow: &mut Flow, stamp: u64) -> bool {
+        if self.order.is_none() {
+            return false;
+        }
+        if flow.inspecting {
+            if !flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
+                return false;
+            }
+            flow.inspecting = false;
+            self.deferred.push_back(Deferred {
+                stamp,
+                flow_id: flow.id,
+                key: flow.key,
+            });
+            return true;
+        }
+        // Not inspected but still holding its inspection state: its conclusion is deferred.
+        flow.dpi.is_some()
     }
 
     /// Processes frame number `seq` of the whole input (sharded analysis).
     pub fn process_at(&mut self, pkt: &RawPacket<'_>, seq: u64, out: &mut Vec<FlowRecord>) {
         self.tick(pkt.ts_ns, seq, out);
         self.stamp = 2 * seq + 1;
-        self.publish();
         self.process(pkt, out);
     }
 
@@ -312,11 +413,33 @@ impl Engine {
     pub fn tick(&mut self, ts_ns: i64, seq: u64, out: &mut Vec<FlowRecord>) {
         self.seq = seq;
         self.stamp = 2 * seq;
-        self.publish();
         if ts_ns > self.now_ns {
             self.now_ns = ts_ns;
-            self.expire_idle(out);
+            if ts_ns > self.quiet_until_ns {
+                self.expire_idle(out);
+                self.quiet_until_ns = self.next_timeout_ns();
+            }
         }
+    }
+
+    /// The earliest time at which a flow of the table, as it is, would time out.
+    fn next_timeout_ns(&self) -> i64 {
+        [
+            (Lane::Open, self.opts.idle_timeout_ms),
+            (Lane::Closed, self.opts.tcp_closed_timeout_ms),
+        ]
+        .into_iter()
+        .filter_map(|(lane, ms)| {
+            let slot = self.table.oldest(lane)?;
+            Some(
+                self.table
+                    .get(slot)
+                    .last_seen_ns
+                    .saturating_add(ms_to_ns(ms)),
+            )
+        })
+        .min()
+        .unwrap_or(i64::MAX)
     }
 
     /// Another engine with the same options, signature packs and subscriptions that shares
@@ -397,6 +520,8 @@ impl Engine {
 
     /// Processes one frame; records of flows that ended are appended to `out`.
     pub fn process(&mut self, pkt: &RawPacket<'_>, out: &mut Vec<FlowRecord>) {
+        // The table may change: the next tick checks for timeouts again.
+        self.quiet_until_ns = i64::MIN;
         self.stats.frames += 1;
         self.stats.bytes += u64::from(pkt.wire_len);
         if (pkt.data.len() as u64) < u64::from(pkt.wire_len) {
@@ -463,25 +588,28 @@ impl Engine {
             self.stats.flows_at_end_of_input += flows.len() as u64;
             self.draining = Some(flows.into_iter());
         }
-        let (sigs, caches, order) = (&self.sigs, &self.caches, &self.order);
-        let Some(rest) = self.draining.as_mut() else {
+        let Some(mut rest) = self.draining.take() else {
             return false;
         };
-        out.extend(rest.by_ref().take(max.max(1)).map(|mut f| {
+        for mut f in rest.by_ref().take(max.max(1)) {
             let stamp = FLUSH_STAMP + f.id;
-            if let Some((order, me)) = order {
-                order.publish(*me, stamp);
+            self.stamp = stamp;
+            if self.must_hold(&mut f, stamp) {
+                self.held.insert(f.id, (f, Expiration::EndOfInput));
+            } else {
+                conclude(&mut f, &self.sigs, &self.caches);
+                out.push(FlowRecord::from_flow(f, Expiration::EndOfInput, &self.sigs));
             }
-            conclude(&mut f, sigs, caches, turn(order, stamp));
-            FlowRecord::from_flow(f, Expiration::EndOfInput, sigs)
-        }));
+            self.publish();
+        }
         if rest.len() > 0 {
+            self.draining = Some(rest);
+            self.settle(out, false);
             return true;
         }
-        self.draining = None;
-        if let Some((order, me)) = &self.order {
-            order.publish(*me, u64::MAX);
-        }
+        // Every flow is ended: the deferred conclusions are all that is left.
+        self.stamp = u64::MAX;
+        self.settle(out, true);
         false
     }
 
@@ -575,12 +703,10 @@ impl Engine {
 
     fn end_flow(&mut self, slot: u32, why: Expiration, out: &mut Vec<FlowRecord>) {
         let mut flow = self.table.remove(slot);
-        conclude(
-            &mut flow,
-            &self.sigs,
-            &self.caches,
-            turn(&self.order, self.stamp),
-        );
+        let held = self.must_hold(&mut flow, self.stamp);
+        if !held {
+            conclude(&mut flow, &self.sigs, &self.caches);
+        }
         match why {
             Expiration::Idle => self.stats.flows_expired_idle += 1,
             Expiration::Active => self.stats.flows_expired_active += 1,
@@ -588,7 +714,11 @@ impl Engine {
             Expiration::Eviction => self.stats.flows_evicted += 1,
             Expiration::EndOfInput => self.stats.flows_at_end_of_input += 1,
         }
-        out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+        if held {
+            self.held.insert(flow.id, (flow, why));
+        } else {
+            out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+        }
     }
 
     /// Adds `packets` frames totalling `bytes` to the packet's flow, creating it if needed.
@@ -683,14 +813,10 @@ impl Engine {
                 )
             });
             if !more {
-                conclude(
-                    flow,
-                    &self.sigs,
-                    &self.caches,
-                    turn(&self.order, self.stamp),
-                );
+                self.conclude_or_defer(slot);
             }
         }
+        let flow = self.table.get_mut(slot);
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
             self.table.set_lane(slot, Lane::Closed);
         }
@@ -744,24 +870,12 @@ impl Engine {
     }
 }
 
-/// A worker's turn in the shared order: (order, worker, stamp).
-type Turn<'a> = Option<(&'a Order, usize, u64)>;
-
-fn turn(order: &Option<(Arc<Order>, usize)>, stamp: u64) -> Turn<'_> {
-    order.as_ref().map(|(o, me)| (&**o, *me, stamp))
-}
-
 /// Ends the inspection of a flow still under inspection: the last look-ups (DNS cache, IP
 /// ranges) and the release of what only inspection needed. Runs once per flow, when its
 /// inspection stops or, if it never did, when the flow ends.
-fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>, turn: Turn<'_>) {
+fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>) {
     if !flow.inspecting {
         return;
-    }
-    if let Some((order, me, stamp)) = turn {
-        if flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
-            order.wait(me, stamp);
-        }
     }
     flow.inspecting = false;
     let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();

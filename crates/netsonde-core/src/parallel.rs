@@ -1,81 +1,272 @@
-//! Multi-core analysis by flow sharding: one reader thread, N worker threads.
+//! Multi-core analysis by flow sharding: N worker threads, no reader thread.
 //!
-//! The reader reads the captures, decodes each frame just far enough to find its innermost
-//! IP addresses (after tunnel decapsulation) and copies it into the batch of the worker that
-//! owns that address pair. The hash is symmetric and ignores ports, so both directions of a
-//! flow, every fragment of a datagram (fragments after the first carry no ports) and the
-//! flow the reassembled datagram belongs to all meet in one worker. Each worker owns an
-//! [`Engine`] (its flow table, defragmenter and dissection state); the engines share their
-//! signature packs and their DNS and call caches. Batches go through bounded channels (the
-//! reader waits when a worker falls behind, so memory stays bounded) and their buffers are
-//! sent back to the reader for reuse. Records come back in batches to the caller's thread.
+//! The workers read the captures themselves, in turns: whichever needs a chunk that is not
+//! read yet reads it (a run of whole records, moved out of the reader's buffer without
+//! copying the packets, see [`CaptureReader::next_chunk`]), finds for each frame the worker
+//! that owns it, and shares the chunk with the others. The owner is chosen by a symmetric
+//! hash of the frame's innermost IP addresses (after tunnel decapsulation), ports ignored, so
+//! both directions of a flow, every fragment of a datagram (fragments after the first carry
+//! no ports) and the flow the reassembled datagram belongs to all meet in one worker. Each
+//! worker owns an [`Engine`] (its flow table, defragmenter and dissection state); the engines
+//! share their signature packs and their DNS and call caches. Every worker goes through
+//! every frame of every chunk: it processes its own and lets time move on with the others.
+//! At most [`AHEAD_CHUNKS`] chunks are held, so memory stays bounded when a worker falls
+//! behind. Records come back in batches to the caller's thread.
 //!
 //! Records are the same as with one engine. Flows learn from one another only through the
 //! shared caches, when a flow's inspection ends; so the workers take their turns at the
-//! caches in the order one engine would (see [`Order`]). Time is the other thing flows
-//! share: every worker sees the timestamp of every frame (the reader sends each round's
-//! timeline to all), so a flow times out at the same frame as with one engine.
+//! caches in the order one engine would (see [`Order`]). A worker never stops for its turn:
+//! it puts the conclusion off, goes on with its frames, and carries it out at the end of a
+//! later chunk, once every other worker has passed that point (a flow that ends meanwhile
+//! has its record held until then). Time is the other thing flows share: every worker sees
+//! the timestamp of every frame, so a flow times out at the same frame as with one engine.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc as Shared;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::analysis::damage_warning;
-use crate::capture::{CaptureReader, LinkType, RawPacket};
+use crate::capture::{CaptureReader, Chunk, RawPacket};
 use crate::decode::{self, DecodeOptions, IpBytes, Outcome};
 use crate::engine::Engine;
 use crate::record::FlowRecord;
 
-/// The reader hands out its frames in rounds of this many frames...
-const ROUND_FRAMES: usize = 2048;
-/// ... or fewer, when a worker's batch holds this many bytes of frames.
-const BATCH_BYTES: usize = 512 * 1024;
-/// Batches queued per worker before the reader waits.
-const QUEUE_BATCHES: usize = 4;
+/// Frames per chunk at most (a chunk also ends with the reader's window, [`crate::capture::READ_CHUNK`]).
+const CHUNK_FRAMES: usize = 4096;
+/// Chunks read ahead of the slowest worker at most.
+const AHEAD_CHUNKS: u64 = 8;
+/// Chunks a worker makes sure are read beyond the one it starts, when no one else is reading.
+const READ_AHEAD: u64 = 2;
 
-#[derive(Clone, Copy)]
-struct Frame {
-    /// Index of the frame in the whole input.
-    seq: u64,
-    ts_ns: i64,
-    link_type: LinkType,
-    wire_len: u32,
-    start: usize,
-    end: usize,
-}
-
-/// One round's frames for one worker, copied into one buffer, and the round's timeline.
+/// A chunk of the input as the workers share it.
 #[derive(Default)]
-struct Batch {
-    data: Vec<u8>,
-    frames: Vec<Frame>,
-    /// The round covers frames `start..start + timeline.len()` of the input.
-    start: u64,
-    /// Timestamps of every frame of the round, whichever worker it went to.
-    timeline: Shared<Vec<i64>>,
+struct SharedChunk {
+    chunk: Chunk,
+    /// Index in the whole input of the chunk's first frame.
+    first_seq: u64,
+    /// The worker that owns each frame.
+    owners: Vec<u16>,
 }
 
-/// The order in which the workers of one analysis touch what they share: each publishes
-/// its position (a stamp: `2 * frame` while a frame's flows time out, `2 * frame + 1` while
-/// the frame itself is processed, then end-of-input stamps in flow creation order), and
-/// before a look-up in the shared caches a worker waits until every other has passed its
-/// own position. The smallest waiter never waits, so there is no deadlock; look-ups happen
-/// in the order of the input, as with one engine.
+/// The inputs and the reading position; one worker reads at a time.
+struct Source {
+    inputs: VecDeque<(PathBuf, CaptureReader)>,
+    /// Index of the next chunk to read.
+    next_chunk: u64,
+    /// Index in the whole input of the next frame.
+    next_seq: u64,
+    /// Bytes of the inputs already finished.
+    before: u64,
+}
+
+/// The chunks read and not yet done with by every worker.
+struct Ring {
+    /// Index of `chunks[0]`.
+    first: u64,
+    chunks: VecDeque<Shared<SharedChunk>>,
+    /// For each worker, the index of the chunk it wants next (it is done with those before).
+    wanted: Vec<u64>,
+    /// Every input has been read.
+    ended: bool,
+}
+
+/// What the workers of one analysis read from.
+struct Feed {
+    source: Mutex<Source>,
+    ring: Mutex<Ring>,
+    /// Signalled when a chunk is added, a worker moves on or the input ends.
+    changed: Condvar,
+    /// Chunks done with, for reuse (their buffers are already the right size).
+    spare: Mutex<Vec<SharedChunk>>,
+    opts: DecodeOptions,
+    workers: usize,
+    done_bytes: Arc<AtomicU64>,
+    warnings: Arc<Mutex<Vec<String>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Feed {
+    /// Chunk `index` for worker `me`, which is done with every chunk before it; `None` once
+    /// the input is exhausted. Reads the chunk when no worker has yet.
+    fn get(&self, me: usize, index: u64) -> Option<Shared<SharedChunk>> {
+        loop {
+            {
+                let mut ring = lock(&self.ring);
+                self.move_on(&mut ring, me, index);
+                loop {
+                    let at = index.checked_sub(ring.first).map(|i| i as usize);
+                    if let Some(c) = at.and_then(|i| ring.chunks.get(i)) {
+                        return Some(Shared::clone(c));
+                    }
+                    if ring.ended {
+                        return None;
+                    }
+                    let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
+                    if index < slowest + AHEAD_CHUNKS {
+                        break;
+                    }
+                    // Too far ahead: wait for the slowest worker.
+                    ring = self
+                        .changed
+                        .wait(ring)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            }
+            let mut source = lock(&self.source);
+            if source.next_chunk > index {
+                // Another worker read it meanwhile.
+                continue;
+            }
+            self.read_into_ring(&mut source);
+        }
+    }
+
+    /// Reads the chunk after the last one read (holding `source`), for the ring.
+    fn read_into_ring(&self, source: &mut Source) {
+        let read = self.read_next(source);
+        let mut ring = lock(&self.ring);
+        match read {
+            Some(c) => ring.chunks.push_back(Shared::new(c)),
+            None => ring.ended = true,
+        }
+        source.next_chunk += 1;
+        drop(ring);
+        self.changed.notify_all();
+    }
+
+    /// Worker `me`, about to work on chunk `index`, reads a chunk ahead if fewer than
+    /// [`READ_AHEAD`] are ready after it and no other worker is reading: so that chunks are
+    /// read while the other workers work, rather than while they wait for them.
+    fn read_ahead(&self, index: u64) {
+        {
+            let ring = lock(&self.ring);
+            let after = ring.first + ring.chunks.len() as u64;
+            let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
+            if ring.ended || after >= index + 1 + READ_AHEAD || after >= slowest + AHEAD_CHUNKS {
+                return;
+            }
+        }
+        if let Ok(mut source) = self.source.try_lock() {
+            let ring_end = {
+                let ring = lock(&self.ring);
+                (!ring.ended).then(|| ring.first + ring.chunks.len() as u64)
+            };
+            if ring_end == Some(source.next_chunk) {
+                self.read_into_ring(&mut source);
+            }
+        }
+    }
+
+    /// Worker `me` wants chunk `index` next: chunks every worker is done with leave the ring.
+    fn move_on(&self, ring: &mut Ring, me: usize, index: u64) {
+        let Some(w) = ring.wanted.get_mut(me) else {
+            return;
+        };
+        if *w == index {
+            return;
+        }
+        *w = index;
+        let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
+        while ring.first < slowest {
+            match ring.chunks.pop_front() {
+                Some(c) => self.recycle(c),
+                None => break,
+            }
+            ring.first += 1;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Keeps a chunk's buffers for reuse once nobody holds it any more.
+    fn recycle(&self, c: Shared<SharedChunk>) {
+        if let Ok(c) = Shared::try_unwrap(c) {
+            let mut spare = lock(&self.spare);
+            if spare.len() < AHEAD_CHUNKS as usize + self.workers {
+                spare.push(c);
+            }
+        }
+    }
+
+    /// Reads the next chunk of the inputs (`None` at the end of the last), with the owner of
+    /// each frame. Damage ends an input with a warning; the next input follows.
+    fn read_next(&self, source: &mut Source) -> Option<SharedChunk> {
+        let mut c = lock(&self.spare).pop().unwrap_or_default();
+        loop {
+            let before = source.before;
+            let (path, reader) = source.inputs.front_mut()?;
+            match reader.next_chunk(&mut c.chunk, CHUNK_FRAMES) {
+                Ok(true) => {
+                    self.done_bytes
+                        .store(before + reader.progress().0, Ordering::Relaxed);
+                    c.first_seq = source.next_seq;
+                    source.next_seq += c.chunk.frames.len() as u64;
+                    c.owners.clear();
+                    let n = self.workers;
+                    let opts = self.opts;
+                    c.owners.extend(
+                        c.chunk.frames.iter().map(|f| {
+                            u16::try_from(shard(&c.chunk.packet(f), opts, n)).unwrap_or(0)
+                        }),
+                    );
+                    return Some(c);
+                }
+                Ok(false) => {}
+                Err(e) => lock(&self.warnings).push(damage_warning(path, &e, reader)),
+            }
+            source.before += reader.progress().1;
+            self.done_bytes.store(source.before, Ordering::Relaxed);
+            source.inputs.pop_front();
+        }
+    }
+}
+
+/// Marks a worker as done with every chunk when it stops, however it stops, so that the
+/// others never wait for it.
+struct Leaving<'a> {
+    feed: &'a Feed,
+    me: usize,
+}
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        let mut ring = lock(&self.feed.ring);
+        self.feed.move_on(&mut ring, self.me, u64::MAX);
+    }
+}
+
+/// The order in which the workers of one analysis touch what they share. Each publishes
+/// its position, a stamp before which it has done everything: `2 * frame` while a frame's
+/// flows time out, `2 * frame + 1` while the frame itself is processed, end-of-input stamps
+/// in flow creation order, and no further than its oldest conclusion still put off. A
+/// worker uses the shared caches at a stamp only once every other has passed it (see
+/// [`Order::passed`]), so they are used in the order of the input, as with one engine. The
+/// smallest stamp still waiting can always go, so there is no deadlock.
 pub struct Order {
     workers: Vec<Slot>,
+    /// How many workers are waiting (or about to): publishers look at the slots only then.
+    /// On a cache line of its own, read on every frame and written only around waits.
+    waiters: Padded<AtomicU64>,
 }
 
-/// One worker's place in the order, on a cache line of its own (its position is written
-/// per frame).
+/// A value on a cache line of its own.
 #[repr(align(128))]
+struct Padded<T>(T);
+
+/// One worker's place in the order. Its position (written on every frame, read only by
+/// waiters) and its wish (written around waits, read by publishers only while someone
+/// waits) sit on separate cache lines so that neither write disturbs the other's readers.
 struct Slot {
-    position: AtomicU64,
+    position: Padded<AtomicU64>,
     /// The stamp this worker waits for the others to pass (0: not waiting).
-    waiting_for: AtomicU64,
+    waiting_for: Padded<AtomicU64>,
     /// The worker's thread, to wake it when it waits.
     thread: std::sync::OnceLock<std::thread::Thread>,
 }
@@ -88,11 +279,12 @@ impl Order {
         Order {
             workers: (0..workers)
                 .map(|_| Slot {
-                    position: AtomicU64::new(0),
-                    waiting_for: AtomicU64::new(0),
+                    position: Padded(AtomicU64::new(0)),
+                    waiting_for: Padded(AtomicU64::new(0)),
                     thread: std::sync::OnceLock::new(),
                 })
                 .collect(),
+            waiters: Padded(AtomicU64::new(0)),
         }
     }
 
@@ -107,10 +299,15 @@ impl Order {
     #[inline]
     pub fn publish(&self, me: usize, stamp: u64) {
         if let Some(slot) = self.workers.get(me) {
-            slot.position.store(stamp, Ordering::SeqCst);
+            slot.position.0.store(stamp, Ordering::SeqCst);
+        }
+        // Sequentially consistent with the waiter's increment: either it sees our position
+        // when it checks, or we see it counted here and wake it.
+        if self.waiters.0.load(Ordering::SeqCst) == 0 {
+            return;
         }
         for (i, other) in self.workers.iter().enumerate() {
-            let wanted = other.waiting_for.load(Ordering::SeqCst);
+            let wanted = other.waiting_for.0.load(Ordering::SeqCst);
             if i != me && wanted != 0 && wanted <= stamp {
                 if let Some(t) = other.thread.get() {
                     t.unpark();
@@ -119,14 +316,17 @@ impl Order {
         }
     }
 
-    fn passed(&self, me: usize, stamp: u64) -> bool {
-        self.workers
-            .iter()
-            .enumerate()
-            .all(|(i, w)| i == me || w.position.load(Ordering::SeqCst) >= stamp)
+    /// Whether worker `me` may take its turn at `stamp`: every other worker has done
+    /// everything before it, and those numbered below `me` what is at it too (turns at one
+    /// stamp go by worker number, so that the order never depends on timing).
+    pub fn passed(&self, me: usize, stamp: u64) -> bool {
+        self.workers.iter().enumerate().all(|(i, w)| {
+            let at = w.position.0.load(Ordering::SeqCst);
+            i == me || at > stamp || (at == stamp && i > me)
+        })
     }
 
-    /// Waits until every worker other than `me` has done everything before `stamp`: a short
+    /// Waits until worker `me` may take its turn at `stamp` (see [`Self::passed`]): a short
     /// spin, then sleeps until a worker passing the stamp wakes it (or 1 ms has passed, a
     /// safety net: the check is repeated).
     pub fn wait(&self, me: usize, stamp: u64) {
@@ -140,11 +340,13 @@ impl Order {
         let Some(slot) = self.workers.get(me) else {
             return;
         };
-        slot.waiting_for.store(stamp, Ordering::SeqCst);
+        slot.waiting_for.0.store(stamp, Ordering::SeqCst);
+        self.waiters.0.fetch_add(1, Ordering::SeqCst);
         while !self.passed(me, stamp) {
             std::thread::park_timeout(Duration::from_millis(1));
         }
-        slot.waiting_for.store(0, Ordering::SeqCst);
+        self.waiters.0.fetch_sub(1, Ordering::SeqCst);
+        slot.waiting_for.0.store(0, Ordering::SeqCst);
     }
 }
 
@@ -176,29 +378,38 @@ impl Pool {
         let n = engines.len();
         let order = Shared::new(Order::new(n));
         let (res_tx, results) = sync_channel::<Report>(4 * n + 4);
-        let (recycle_tx, recycle_rx) = channel::<Batch>();
-        let mut senders = Vec::with_capacity(n);
-        let mut threads = Vec::with_capacity(n + 1);
+        let done_bytes = Arc::new(AtomicU64::new(0));
+        let warnings = Arc::new(Mutex::new(Vec::new()));
+        let feed = Shared::new(Feed {
+            source: Mutex::new(Source {
+                inputs: inputs.into(),
+                next_chunk: 0,
+                next_seq: 0,
+                before: 0,
+            }),
+            ring: Mutex::new(Ring {
+                first: 0,
+                chunks: VecDeque::new(),
+                wanted: vec![0; n],
+                ended: false,
+            }),
+            changed: Condvar::new(),
+            spare: Mutex::new(Vec::new()),
+            opts: DecodeOptions { decode_tunnels },
+            workers: n,
+            done_bytes: Arc::clone(&done_bytes),
+            warnings: Arc::clone(&warnings),
+        });
+        let mut threads = Vec::with_capacity(n);
         for (i, mut engine) in engines.into_iter().enumerate() {
             engine.join_order(Shared::clone(&order), i);
-            let order = Shared::clone(&order);
-            let (tx, rx) = sync_channel::<Batch>(QUEUE_BATCHES);
-            senders.push(tx);
-            let (res, recycle) = (res_tx.clone(), recycle_tx.clone());
+            let (order, feed, res) = (Shared::clone(&order), Shared::clone(&feed), res_tx.clone());
             threads.push(spawn(format!("netsonde-w{i}"), move || {
-                work(i, engine, &order, &rx, &res, &recycle)
+                work(i, engine, &order, &feed, &res)
             }));
         }
         // Only the workers hold result senders: when all are gone, the results end.
         drop(res_tx);
-        drop(recycle_tx);
-        let done_bytes = Arc::new(AtomicU64::new(0));
-        let warnings = Arc::new(Mutex::new(Vec::new()));
-        let (done, warn) = (Arc::clone(&done_bytes), Arc::clone(&warnings));
-        let opts = DecodeOptions { decode_tunnels };
-        threads.push(spawn("netsonde-rd".into(), move || {
-            read(inputs, &senders, &recycle_rx, opts, &done, &warn)
-        }));
         Pool {
             results: Mutex::new(results),
             engines: (0..n).map(|_| None).collect(),
@@ -272,45 +483,28 @@ fn work(
     index: usize,
     mut engine: Engine,
     order: &Order,
-    batches: &Receiver<Batch>,
+    feed: &Feed,
     results: &SyncSender<Report>,
-    recycle: &Sender<Batch>,
 ) {
     order.register(index);
+    let _leaving = Leaving { feed, me: index };
+    let me = u16::try_from(index).unwrap_or(u16::MAX);
     let mut out = Vec::new();
-    while let Ok(mut batch) = batches.recv() {
-        let start = batch.start;
-        let end = start + batch.timeline.len() as u64;
-        // Frames of the round before `next` have been seen (ours processed, others ticked).
-        let mut next = start;
-        let timeline = Shared::clone(&batch.timeline);
-        let tick_until =
-            |engine: &mut Engine, next: &mut u64, upto: u64, out: &mut Vec<FlowRecord>| {
-                while *next < upto {
-                    let at = usize::try_from(*next - start).unwrap_or(usize::MAX);
-                    if let Some(&ts) = timeline.get(at) {
-                        engine.tick(ts, *next, out);
-                    }
-                    *next += 1;
-                }
-            };
-        for f in &batch.frames {
-            tick_until(&mut engine, &mut next, f.seq, &mut out);
-            let pkt = RawPacket {
-                ts_ns: f.ts_ns,
-                link_type: f.link_type,
-                data: batch.data.get(f.start..f.end).unwrap_or_default(),
-                wire_len: f.wire_len,
-            };
-            engine.process_at(&pkt, f.seq, &mut out);
-            next = f.seq + 1;
+    let mut next = 0u64;
+    while let Some(c) = feed.get(index, next) {
+        feed.read_ahead(next);
+        next += 1;
+        let mut seq = c.first_seq;
+        for (f, &owner) in c.chunk.frames.iter().zip(&c.owners) {
+            if owner == me {
+                engine.process_at(&c.chunk.packet(f), seq, &mut out);
+            } else {
+                engine.tick(f.ts_ns, seq, &mut out);
+            }
+            seq += 1;
         }
-        tick_until(&mut engine, &mut next, end, &mut out);
-        order.publish(index, 2 * end);
-        batch.data.clear();
-        batch.frames.clear();
-        batch.timeline = Shared::default();
-        let _ = recycle.send(batch);
+        engine.reached(seq, &mut out);
+        feed.recycle(c);
         if !out.is_empty()
             && results
                 .send(Report::Records(std::mem::take(&mut out)))
@@ -332,110 +526,20 @@ fn work(
     }
 }
 
-fn read(
-    inputs: Vec<(PathBuf, CaptureReader)>,
-    workers: &[SyncSender<Batch>],
-    recycled: &Receiver<Batch>,
-    opts: DecodeOptions,
-    done_bytes: &AtomicU64,
-    warnings: &Mutex<Vec<String>>,
-) {
-    let n = workers.len();
-    let mut round = Round {
-        batches: (0..n).map(|_| Batch::default()).collect(),
-        timeline: Vec::with_capacity(ROUND_FRAMES),
-        start: 0,
-    };
-    let mut before = 0u64;
-    for (path, mut reader) in inputs {
-        let mut count = 0u32;
-        loop {
-            match reader.next_packet() {
-                Ok(Some(pkt)) => {
-                    let w = shard(&pkt, opts, n);
-                    let seq = round.start + round.timeline.len() as u64;
-                    round.timeline.push(pkt.ts_ns);
-                    let mut full = round.timeline.len() >= ROUND_FRAMES;
-                    if let Some(b) = round.batches.get_mut(w) {
-                        let start = b.data.len();
-                        b.data.extend_from_slice(pkt.data);
-                        b.frames.push(Frame {
-                            seq,
-                            ts_ns: pkt.ts_ns,
-                            link_type: pkt.link_type,
-                            wire_len: pkt.wire_len,
-                            start,
-                            end: b.data.len(),
-                        });
-                        full |= b.data.len() >= BATCH_BYTES;
-                    }
-                    if full && !round.send(workers, recycled) {
-                        return;
-                    }
-                    count = count.wrapping_add(1);
-                    if count % 4096 == 0 {
-                        done_bytes.store(before + reader.progress().0, Ordering::Relaxed);
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let w = damage_warning(&path, &e, &reader);
-                    warnings
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(w);
-                    break;
-                }
-            }
-        }
-        before += reader.progress().1;
-        done_bytes.store(before, Ordering::Relaxed);
-    }
-    round.send(workers, recycled);
-}
-
-/// The frames read since the last round was sent.
-struct Round {
-    batches: Vec<Batch>,
-    timeline: Vec<i64>,
-    start: u64,
-}
-
-impl Round {
-    /// Sends every worker its batch of the round (empty ones too: they carry the timeline);
-    /// `false` when a worker is gone.
-    fn send(&mut self, workers: &[SyncSender<Batch>], recycled: &Receiver<Batch>) -> bool {
-        if self.timeline.is_empty() {
-            return true;
-        }
-        let timeline = Shared::new(std::mem::replace(
-            &mut self.timeline,
-            Vec::with_capacity(ROUND_FRAMES),
-        ));
-        let start = self.start;
-        self.start += timeline.len() as u64;
-        for (b, tx) in self.batches.iter_mut().zip(workers) {
-            let mut full = std::mem::replace(b, recycled.try_recv().unwrap_or_default());
-            full.start = start;
-            full.timeline = Shared::clone(&timeline);
-            if tx.send(full).is_err() {
-                return false;
-            }
-        }
-        true
-    }
-}
-
 /// The worker (of `n`) for a frame: by its innermost address pair; frames without IP go to
 /// the first worker.
 fn shard(pkt: &RawPacket<'_>, opts: DecodeOptions, n: usize) -> usize {
     if n <= 1 {
         return 0;
     }
-    let h = match decode::decode(pkt.link_type, pkt.data, pkt.wire_len, opts) {
-        Outcome::Packet(p) => pair_hash(&p.src_ip, &p.dst_ip),
-        Outcome::Fragment(f) => pair_hash(&f.src_ip, &f.dst_ip),
-        _ => 0,
+    let h = if let Some((src, dst)) = decode::plain_flow_addresses(pkt.link_type, pkt.data, opts) {
+        pair_hash(&src, &dst)
+    } else {
+        match decode::decode(pkt.link_type, pkt.data, pkt.wire_len, opts) {
+            Outcome::Packet(p) => pair_hash(&p.src_ip, &p.dst_ip),
+            Outcome::Fragment(f) => pair_hash(&f.src_ip, &f.dst_ip),
+            _ => 0,
+        }
     };
     // Multiply-shift: the high bits of the hash, scaled to 0..n.
     (((h >> 32) * n as u64) >> 32) as usize

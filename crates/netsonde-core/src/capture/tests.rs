@@ -287,6 +287,61 @@ fn same_when_streamed(file: &[u8]) {
         if whole.1.is_none() {
             assert_eq!(r.progress(), (file.len() as u64, file.len() as u64));
         }
+        for max_frames in [1, 3, 1000] {
+            let cursor = std::io::Cursor::new(file.to_vec());
+            let mut r = CaptureReader::from_read(Box::new(cursor), Some(file.len() as u64), chunk)
+                .expect("recognised");
+            assert_eq!(
+                read_chunks(&mut r, max_frames),
+                whole,
+                "chunk {chunk}, {max_frames} frames"
+            );
+        }
+    }
+    for max_frames in [1, 2, 1000] {
+        let mut r = CaptureReader::from_vec(file.to_vec()).expect("recognised");
+        assert_eq!(
+            read_chunks(&mut r, max_frames),
+            whole,
+            "in memory, {max_frames} frames"
+        );
+    }
+}
+
+/// Reads with [`CaptureReader::next_chunk`], reusing the chunk as a caller would; also checks
+/// that a chunk's packets stay intact while the reader goes on (their buffer is the chunk's).
+fn read_chunks(r: &mut CaptureReader, max_frames: usize) -> (Packets, Option<CaptureError>) {
+    let mut out = Vec::new();
+    let mut chunk = Chunk::default();
+    let mut previous = Chunk::default();
+    let mut previous_packets = Packets::new();
+    let packets = |c: &Chunk| -> Packets {
+        c.frames
+            .iter()
+            .map(|f| {
+                let p = c.packet(f);
+                (p.ts_ns, p.link_type, p.data.to_vec(), p.wire_len)
+            })
+            .collect()
+    };
+    loop {
+        let res = r.next_chunk(&mut chunk, max_frames);
+        // The chunk before is still whole while the reader goes on: its buffer is its own.
+        assert_eq!(packets(&previous), previous_packets);
+        match res {
+            Ok(true) => {
+                assert!(chunk.frames.len() <= max_frames);
+                previous_packets = packets(&chunk);
+                out.extend(previous_packets.iter().cloned());
+                // Handed back for reuse one call later, as a pipeline would.
+                std::mem::swap(&mut chunk, &mut previous);
+            }
+            Ok(false) => return (out, None),
+            Err(e) => {
+                assert!(matches!(r.next_chunk(&mut chunk, max_frames), Ok(false)));
+                return (out, Some(e));
+            }
+        }
     }
 }
 

@@ -164,6 +164,70 @@ pub fn decode(
     link::decode_link(link_type, frame, ctx)
 }
 
+/// The addresses of a frame's flow, read straight from fixed offsets, for frames whose
+/// full decode could not give other ones: Ethernet with at most two VLAN tags, then IPv4 or
+/// IPv6 (without extension headers) carrying TCP, ICMP or UDP on no tunnel's port, or an
+/// IPv4 fragment. `None` when only [`decode`] can tell (tunnels, other links, MPLS, PPPoE,
+/// extension headers…). Frames [`decode`] finds malformed may get addresses here: callers use
+/// this to route frames, never to account them.
+#[inline]
+pub fn plain_flow_addresses(
+    link_type: LinkType,
+    frame: &[u8],
+    opts: DecodeOptions,
+) -> Option<(IpBytes, IpBytes)> {
+    if link_type != LinkType::ETHERNET {
+        return None;
+    }
+    let mut at = 12;
+    let mut ethertype = be16(frame, at)?;
+    for _ in 0..2 {
+        if !matches!(
+            ethertype,
+            link::ETH_VLAN | link::ETH_QINQ | link::ETH_QINQ_OLD1 | link::ETH_QINQ_OLD2
+        ) {
+            break;
+        }
+        at += 4;
+        ethertype = be16(frame, at)?;
+    }
+    if ethertype != link::ETH_IPV4 && ethertype != link::ETH_IPV6 {
+        return None;
+    }
+    let ip = frame.get(at + 2..)?;
+    let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
+    let (proto, l4) = match ip.first()? >> 4 {
+        4 => {
+            src.get_mut(..4)?.copy_from_slice(ip.get(12..16)?);
+            dst.get_mut(..4)?.copy_from_slice(ip.get(16..20)?);
+            if be16(ip, 6)? & 0x3fff != 0 {
+                // A fragment: its flow is found after reassembly, under the same addresses.
+                return Some((src, dst));
+            }
+            let ihl = usize::from(ip.first()? & 0x0f) * 4;
+            (*ip.get(9)?, ip.get(ihl..).unwrap_or_default())
+        }
+        6 => {
+            src.copy_from_slice(ip.get(8..24)?);
+            dst.copy_from_slice(ip.get(24..40)?);
+            (*ip.get(6)?, ip.get(40..).unwrap_or_default())
+        }
+        _ => return None,
+    };
+    match proto {
+        ip::PROTO_TCP | ip::PROTO_ICMP | ip::PROTO_ICMPV6 => Some((src, dst)),
+        ip::PROTO_UDP => match (be16(l4, 0), be16(l4, 2)) {
+            (Some(sport), Some(dport))
+                if opts.decode_tunnels && tunnel::udp_tunnel_port(sport, dport) =>
+            {
+                None
+            }
+            _ => Some((src, dst)),
+        },
+        _ => None,
+    }
+}
+
 /// Reads a big-endian u16 without panicking.
 #[inline]
 pub(crate) fn be16(d: &[u8], at: usize) -> Option<u16> {

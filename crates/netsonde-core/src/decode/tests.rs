@@ -363,3 +363,99 @@ fn ipv6_text_matches_inet_ntop() {
     }
     assert_eq!(format_ip(4, &v4([10, 1, 2, 3])), "10.1.2.3");
 }
+
+/// The addresses read at fixed offsets are those the full decode finds, whenever it finds
+/// a packet or a fragment; and frames that may hide another flow are left to it.
+#[test]
+fn plain_flow_addresses_agree_with_the_full_decode() {
+    let (a, b) = ([10, 0, 0, 1], [192, 0, 2, 7]);
+    let (a6, b6) = ([0x20; 16], [0xfe; 16]);
+    let vxlan = {
+        let mut v = vec![0x08, 0, 0, 0, 0, 0, 0x2a, 0];
+        v.extend(eth(
+            0x0800,
+            &ipv4(6, [1, 1, 1, 1], [2, 2, 2, 2], &tcp(1, 2, 2, b"")),
+        ));
+        v
+    };
+    let mut fragment = ipv4(17, a, b, &udp(5000, 4789, &vxlan));
+    fragment[6] = 0x20; // more fragments
+    let vlan = |inner: Vec<u8>| {
+        let mut v = vec![0, 7];
+        v.extend(0x0800u16.to_be_bytes());
+        v.extend(inner);
+        v
+    };
+    let plain = [
+        eth(0x0800, &ipv4(6, a, b, &tcp(40000, 443, 0x18, b"hello"))),
+        eth(0x0800, &ipv4(17, a, b, &udp(5353, 53, b"q"))),
+        eth(0x0800, &ipv4(1, a, b, &[8, 0, 0, 0])),
+        eth(0x86DD, &ipv6(6, a6, b6, &tcp(1, 2, 2, b""))),
+        eth(0x86DD, &ipv6(17, a6, b6, &udp(1, 2, b"x"))),
+        eth(0x8100, &vlan(ipv4(6, a, b, &tcp(1, 2, 2, b"")))),
+        eth(0x0800, &fragment),
+    ];
+    let hidden = [
+        eth(0x0800, &ipv4(17, a, b, &udp(5000, 4789, &vxlan))),
+        eth(
+            0x0800,
+            &ipv4(
+                17,
+                a,
+                b,
+                &udp(2152, 2152, b"\x30\xff\x00\x04\0\0\0\x01abcd"),
+            ),
+        ),
+        eth(
+            0x0800,
+            &ipv4(
+                4,
+                a,
+                b,
+                &ipv4(6, [1, 1, 1, 1], [2, 2, 2, 2], &tcp(1, 2, 2, b"")),
+            ),
+        ),
+        eth(0x0800, &ipv4(47, a, b, b"\0\0\x08\0")),
+        eth(0x86DD, &ipv6(0, a6, b6, &[6, 0, 0, 0, 0, 0, 0, 0])),
+        eth(0x8847, &[0, 0, 0x11, 64]),
+    ];
+    for f in &plain {
+        assert!(
+            plain_flow_addresses(LinkType::ETHERNET, f, OPTS).is_some(),
+            "{f:02x?}"
+        );
+    }
+    for f in &hidden {
+        assert!(
+            plain_flow_addresses(LinkType::ETHERNET, f, OPTS).is_none(),
+            "{f:02x?}"
+        );
+    }
+    assert!(plain_flow_addresses(LinkType(101), &plain[0][14..], OPTS).is_none());
+    // Without tunnel decoding a tunnel port is an ordinary one.
+    let no_tunnels = DecodeOptions {
+        decode_tunnels: false,
+    };
+    assert!(plain_flow_addresses(LinkType::ETHERNET, &hidden[0], no_tunnels).is_some());
+    // Whatever the bytes, the two never disagree on a packet's addresses.
+    for base in plain.iter().chain(&hidden) {
+        for at in 0..base.len().min(80) {
+            for value in [0x00, 0x01, 0x06, 0x11, 0x20, 0x45, 0x60, 0x81, 0xff] {
+                let mut f = base.clone();
+                f[at] = value;
+                for opts in [OPTS, no_tunnels] {
+                    let Some(pair) = plain_flow_addresses(LinkType::ETHERNET, &f, opts) else {
+                        continue;
+                    };
+                    let wire = f.len() as u32;
+                    let full = match decode(LinkType::ETHERNET, &f, wire, opts) {
+                        Outcome::Packet(p) => (p.src_ip, p.dst_ip),
+                        Outcome::Fragment(x) => (x.src_ip, x.dst_ip),
+                        _ => continue,
+                    };
+                    assert_eq!(pair, full, "byte {at} set to {value:#x}: {f:02x?}");
+                }
+            }
+        }
+    }
+}

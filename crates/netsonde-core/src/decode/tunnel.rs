@@ -121,6 +121,9 @@ fn erspan(proto: u16, has_seq: bool, d: &[u8], ctx: Context) -> Outcome<'_> {
 
 /// A UDP payload on a tunnel port, or `None` when it is not (a valid) tunnel.
 pub fn udp_tunnel(sport: u16, dport: u16, d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
+    if !udp_tunnel_port(sport, dport) {
+        return None;
+    }
     let on = |port: u16| sport == port || dport == port;
     if on(PORT_GTP_U) {
         return gtp_u(d, enter(ctx, Tunnel::GTP));
@@ -144,6 +147,20 @@ pub fn udp_tunnel(sport: u16, dport: u16, d: &[u8], ctx: Context) -> Option<Outc
         return l2tp_v2(d, enter(ctx, Tunnel::L2TP));
     }
     None
+}
+
+/// Whether a UDP datagram between these ports may carry a tunnel [`udp_tunnel`] opens:
+/// every other datagram is known not to without looking at it.
+pub fn udp_tunnel_port(sport: u16, dport: u16) -> bool {
+    let on = |port: u16| sport == port || dport == port;
+    on(PORT_GTP_U)
+        || dport == PORT_VXLAN
+        || dport == PORT_VXLAN_LINUX
+        || dport == PORT_GENEVE
+        || on(PORT_TEREDO)
+        || on(PORT_CAPWAP_DATA)
+        || dport == PORT_TZSP
+        || on(PORT_L2TP)
 }
 
 fn gtp_u(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
