@@ -232,9 +232,11 @@ pub struct Engine {
     stats: Stats,
     /// The latest timestamp seen; time never runs backwards for expiry.
     now_ns: i64,
-    /// Until this time no flow times out, as long as the flow table is not changed: lets
-    /// [`Self::tick`] skip the expiry check for the frames of other workers.
+    /// Until this time no flow times out, as long as the oldest flows of the table stay the
+    /// same (`quiet_heads`, the table's head-change count then): lets most frames skip the
+    /// expiry check, which reads the oldest flows (far from the caches).
     quiet_until_ns: i64,
+    quiet_heads: u64,
     /// Scratch list for datagrams given up by the defragmenter.
     given_up: Vec<Reassembled>,
     sigs: Arc<SignatureSet>,
@@ -286,6 +288,7 @@ impl Engine {
             stats: Stats::default(),
             now_ns: i64::MIN,
             quiet_until_ns: i64::MIN,
+            quiet_heads: u64::MAX,
             given_up: Vec::new(),
             sigs: SignatureSet::builtin_shared(),
             caches: Arc::new(Mutex::new(Caches {
@@ -413,13 +416,22 @@ impl Engine {
     pub fn tick(&mut self, ts_ns: i64, seq: u64, out: &mut Vec<FlowRecord>) {
         self.seq = seq;
         self.stamp = 2 * seq;
-        if ts_ns > self.now_ns {
-            self.now_ns = ts_ns;
-            if ts_ns > self.quiet_until_ns {
-                self.expire_idle(out);
-                self.quiet_until_ns = self.next_timeout_ns();
-            }
+        self.advance_time(ts_ns, out);
+    }
+
+    /// Time is `ts_ns` (if later than any seen): flows idle for longer than their timeout end.
+    #[inline]
+    fn advance_time(&mut self, ts_ns: i64, out: &mut Vec<FlowRecord>) {
+        if ts_ns <= self.now_ns {
+            return;
         }
+        self.now_ns = ts_ns;
+        if ts_ns <= self.quiet_until_ns && self.quiet_heads == self.table.head_changes() {
+            return;
+        }
+        self.expire_idle(out);
+        self.quiet_until_ns = self.next_timeout_ns();
+        self.quiet_heads = self.table.head_changes();
     }
 
     /// The earliest time at which a flow of the table, as it is, would time out.
@@ -520,17 +532,12 @@ impl Engine {
 
     /// Processes one frame; records of flows that ended are appended to `out`.
     pub fn process(&mut self, pkt: &RawPacket<'_>, out: &mut Vec<FlowRecord>) {
-        // The table may change: the next tick checks for timeouts again.
-        self.quiet_until_ns = i64::MIN;
         self.stats.frames += 1;
         self.stats.bytes += u64::from(pkt.wire_len);
         if (pkt.data.len() as u64) < u64::from(pkt.wire_len) {
             self.stats.truncated_frames += 1;
         }
-        if pkt.ts_ns > self.now_ns {
-            self.now_ns = pkt.ts_ns;
-            self.expire_idle(out);
-        }
+        self.advance_time(pkt.ts_ns, out);
         match decode::decode(pkt.link_type, pkt.data, pkt.wire_len, self.decode_opts) {
             Outcome::Packet(p) => {
                 self.stats.ip_packets += 1;

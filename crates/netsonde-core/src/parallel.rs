@@ -38,6 +38,9 @@ use crate::record::FlowRecord;
 
 /// Frames per chunk at most (a chunk also ends with the reader's window, [`crate::capture::READ_CHUNK`]).
 const CHUNK_FRAMES: usize = 4096;
+/// Records a worker gathers before it hands them to the caller's thread (each hand-over
+/// may wake that thread, which then takes a core from the workers).
+const REPORT_RECORDS: usize = 1024;
 /// Chunks read ahead of the slowest worker at most.
 const AHEAD_CHUNKS: u64 = 8;
 /// Chunks a worker makes sure are read beyond the one it starts, when no one else is reading.
@@ -505,7 +508,7 @@ fn work(
         }
         engine.reached(seq, &mut out);
         feed.recycle(c);
-        if !out.is_empty()
+        if out.len() >= REPORT_RECORDS
             && results
                 .send(Report::Records(std::mem::take(&mut out)))
                 .is_err()

@@ -36,6 +36,8 @@ pub struct FlowTable {
     free: Vec<u32>,
     lanes: [List; 2],
     next_id: u64,
+    /// Counts every change of a lane's head (see [`Self::head_changes`]).
+    head_changes: u64,
 }
 
 impl Default for FlowTable {
@@ -52,11 +54,18 @@ impl FlowTable {
             free: Vec::new(),
             lanes: [EMPTY; 2],
             next_id: 0,
+            head_changes: 0,
         }
     }
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// A number that changes whenever the oldest flow of a lane does: while it stays the
+    /// same, the next timeout can only have moved later (a flow's last-seen time only grows).
+    pub fn head_changes(&self) -> u64 {
+        self.head_changes
     }
 
     pub fn is_empty(&self) -> bool {
@@ -192,6 +201,7 @@ impl FlowTable {
             self.slots[old_tail as usize].next = slot;
         } else {
             self.lanes[lane].head = slot;
+            self.head_changes += 1;
         }
         self.lanes[lane].tail = slot;
     }
@@ -205,6 +215,7 @@ impl FlowTable {
             self.slots[prev as usize].next = next;
         } else {
             self.lanes[lane].head = next;
+            self.head_changes += 1;
         }
         if next != NIL {
             self.slots[next as usize].prev = prev;
