@@ -13,7 +13,10 @@ use crate::classify::{
 };
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
-use crate::flow::{sender_is_client, Expiration, Flow, FlowKey, FlowTable, Lane, TCP_ACK, TCP_SYN};
+use crate::flow::{
+    sender_is_client, Expiration, Flow, FlowKey, FlowTable, Lane, TCP_ACK, TCP_FIN, TCP_RST,
+    TCP_SYN,
+};
 use crate::metadata::{Event, EventSink};
 use crate::parallel::Order;
 use crate::protocols;
@@ -808,8 +811,14 @@ impl Engine {
                     ts_ns: last_ns,
                     out: events,
                 };
+                let payload = if is_tcp && is_padding_taken_for_data(p.tcp_flags, p.payload, bytes)
+                {
+                    &[][..]
+                } else {
+                    p.payload
+                };
                 dpi.inspect(
-                    p.payload,
+                    payload,
                     dir,
                     facts,
                     tcp,
@@ -906,6 +915,21 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>) {
         flow.class = class;
         flow.findings = findings;
     }
+}
+
+/// Whether a TCP segment's payload is the zero padding of a minimum-size Ethernet frame that
+/// the sender's IP length wrongly counted in (seen from some devices on bare ACKs; nDPI
+/// issue 1946): an ACK or SYN-ACK without FIN, RST or PSH carrying at most 6 zero bytes, in
+/// a frame of at most 64 bytes. Such bytes are not stream data (the peer does not acknowledge them, and
+/// the real data follows at the same sequence number); inspecting them would corrupt the
+/// stream under a first-copy-wins overlap policy. They are still counted in the flow.
+fn is_padding_taken_for_data(flags: u8, payload: &[u8], frame_bytes: u64) -> bool {
+    const PSH: u8 = 0x08;
+    flags & (TCP_FIN | TCP_RST | PSH) == 0
+        && flags & TCP_ACK != 0
+        && (1..=6).contains(&payload.len())
+        && frame_bytes <= 64
+        && payload.iter().all(|&b| b == 0)
 }
 
 fn ms_to_ns(ms: u64) -> i64 {
@@ -1006,6 +1030,39 @@ mod tests {
             r.application_category_name.as_str(),
             r.application_confidence,
         )
+    }
+
+    /// Zero bytes of Ethernet padding that a sender's IP length counted in, on a SYN-ACK and
+    /// a bare ACK, are not taken as the start of the stream (the real data follows at the
+    /// same sequence number, and the default policy keeps the first copy); zeros sent as
+    /// data (PSH) are.
+    #[test]
+    fn zero_padding_counted_as_payload_is_not_stream_data() {
+        let (me, server) = ([10, 0, 0, 2], [192, 0, 2, 9]);
+        let get = b"GET /x HTTP/1.1\r\nHost: padded.example\r\n\r\n";
+        let exchange = |pad_flags: u8| {
+            vec![
+                ipv4(6, me, server, &tcp(40000, 80, 100, TCP_SYN, &[])),
+                ipv4(
+                    6,
+                    server,
+                    me,
+                    &tcp(80, 40000, 500, TCP_SYN | TCP_ACK, &[0, 0]),
+                ),
+                ipv4(6, me, server, &tcp(40000, 80, 101, pad_flags, &[0; 6])),
+                ipv4(6, me, server, &tcp(40000, 80, 101, TCP_ACK | 0x08, get)),
+            ]
+        };
+        let host = |recs: &[FlowRecord]| {
+            recs.first()
+                .and_then(|r| r.requested_server_name.clone())
+                .unwrap_or_default()
+        };
+        let recs = run(EngineOptions::default(), &exchange(TCP_ACK));
+        assert_eq!(host(&recs), "padded.example");
+        assert_eq!(recs.first().map(|r| r.src2dst_packets), Some(3));
+        let recs = run(EngineOptions::default(), &exchange(TCP_ACK | 0x08));
+        assert_eq!(host(&recs), "");
     }
 
     #[test]
