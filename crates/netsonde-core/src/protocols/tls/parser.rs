@@ -28,8 +28,8 @@ pub const RECORD_HEADER_LEN: usize = 5;
 /// Largest record payload any TLS version allows (2^14 plus the TLS 1.2 expansion allowance).
 pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
 /// Smallest ClientHello body: version (2), random (32), session id length, cipher suites
-/// length and one suite, compression length and one method.
-const MIN_CLIENT_HELLO_BODY: usize = 2 + 32 + 1 + 2 + 2 + 1 + 1;
+/// length and one suite, compression length (an empty list is taken, see below).
+const MIN_CLIENT_HELLO_BODY: usize = 2 + 32 + 1 + 2 + 2 + 1;
 /// Smallest ServerHello body: version, random, session id length, cipher, compression.
 const MIN_SERVER_HELLO_BODY: usize = 2 + 32 + 1 + 2 + 1;
 
@@ -280,7 +280,9 @@ pub fn parse_client_hello_body(body: &[u8]) -> Option<ClientHello<'_>> {
         return None;
     }
     let compression_methods = r.vec8()?;
-    if compression_methods.is_empty() {
+    // The list must hold the null method; some scanners send it empty. Taken only when
+    // the message ends right there, so that the lengths still account for every byte.
+    if compression_methods.is_empty() && !r.rest().is_empty() {
         return None;
     }
     let mut hello = ClientHello {
@@ -632,6 +634,16 @@ pub(crate) mod tests {
         let mut bad = body.clone();
         bad[34] = 33; // session id longer than 32
         assert!(parse_client_hello_body(&bad).is_none());
+        // No compression method: taken at the very end of the message (old scanners send
+        // such hellos), not before extensions.
+        let methods_at = no_extensions - 2;
+        let mut empty = body[..methods_at].to_vec();
+        empty.push(0);
+        let hello = parse_client_hello_body(&empty).expect("hello without compression");
+        assert!(hello.compression_methods.is_empty() && hello.extensions.is_empty());
+        let mut then_more = empty.clone();
+        then_more.extend_from_slice(&body[no_extensions..]);
+        assert!(parse_client_hello_body(&then_more).is_none());
         assert!(parse_client_hello(&[0x02, 0, 0, 1, 0]).is_none());
         assert!(parse_client_hello(&[]).is_none());
     }
