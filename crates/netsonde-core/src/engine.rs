@@ -1065,19 +1065,26 @@ mod tests {
         assert_eq!(host(&recs), "");
     }
 
+    /// Bytes no dissector recognises (nor excludes at once).
+    const OPAQUE: [u8; 6] = [0x01, 0x02, 0x9a, 0x4f, 0x10, 0x77];
+
+    /// The resolver's answer naming `cdn` www.netflix.com, to 10.0.0.2.
+    fn netflix_answer(resolver: [u8; 4], cdn: [u8; 4]) -> Vec<u8> {
+        ipv4(
+            17,
+            resolver,
+            [10, 0, 0, 2],
+            &udp(53, 33000, &dns_answer("www.netflix.com", cdn)),
+        )
+    }
+
     #[test]
     fn apps_from_dns_cache_and_ip_ranges_at_the_end_of_inspection() {
         let resolver = [10, 0, 0, 53];
         let cdn = [192, 0, 2, 80];
         let telegram = [149, 154, 167, 91];
-        // Bytes no dissector recognises (nor excludes at once).
-        let opaque = [0x01, 0x02, 0x9a, 0x4f, 0x10, 0x77];
-        let mut packets = vec![ipv4(
-            17,
-            resolver,
-            [10, 0, 0, 2],
-            &udp(53, 33000, &dns_answer("www.netflix.com", cdn)),
-        )];
+        let opaque = OPAQUE;
+        let mut packets = vec![netflix_answer(resolver, cdn)];
         packets.extend(connection(cdn, 40000, &opaque));
         packets.extend(connection(telegram, 40001, &opaque));
         // A flow naming its own host: the name decides, not the cache nor the range.
@@ -1116,6 +1123,84 @@ mod tests {
             find(&recs, "149.154.167.91"),
             ("Telegram", "Chat", "Match by IP")
         );
+    }
+
+    /// The same through a sharded analysis: whichever workers the DNS flow and the later
+    /// flows fall to, the conclusions that use the cache (put off by the workers) give the
+    /// records of one engine.
+    #[test]
+    fn dns_cache_across_workers_gives_the_records_of_one_engine() {
+        let resolver = [10, 0, 0, 53];
+        let cdn = [192, 0, 2, 80];
+        let opaque = OPAQUE;
+        let mut packets = vec![netflix_answer(resolver, cdn)];
+        for sport in 40000..40012 {
+            packets.extend(connection(cdn, sport, &opaque));
+            packets.extend(connection(
+                [198, 51, 100, (sport % 200) as u8],
+                sport,
+                &opaque,
+            ));
+        }
+        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        pcap.extend([0; 8]);
+        pcap.extend(65535u32.to_le_bytes());
+        pcap.extend(101u32.to_le_bytes());
+        for (i, p) in packets.iter().enumerate() {
+            let len = u32::try_from(p.len()).expect("small");
+            pcap.extend(u32::try_from(i).expect("few").to_le_bytes());
+            pcap.extend(0u32.to_le_bytes());
+            pcap.extend(len.to_le_bytes());
+            pcap.extend(len.to_le_bytes());
+            pcap.extend_from_slice(p);
+        }
+        let path =
+            std::env::temp_dir().join(format!("netsonde-dns-workers-{}.pcap", std::process::id()));
+        std::fs::write(&path, &pcap).expect("temporary capture");
+        let classes = |workers: usize| {
+            let mut a =
+                crate::Analysis::open(std::slice::from_ref(&path), EngineOptions::default())
+                    .expect("capture opens");
+            a.set_workers(workers);
+            let mut recs = Vec::new();
+            while a.run(&mut recs, 1 << 20, &mut |_, _| {}) {}
+            let mut v: Vec<String> = recs
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}:{} {} {}",
+                        crate::decode::format_ip(r.ip_version, &r.dst_ip),
+                        r.src_port,
+                        r.application_name,
+                        r.application_confidence
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let one = classes(1);
+        assert_eq!(
+            one.iter()
+                .filter(|c| c.ends_with("NetFlix DPI (cache)"))
+                .count(),
+            12
+        );
+        // The resolver's flow and the CDN's are owned by different workers in some of these.
+        let pair = |a: [u8; 4], b: [u8; 4]| {
+            let ip = |x: [u8; 4]| {
+                let mut v = [0u8; 16];
+                v[..4].copy_from_slice(&x);
+                v
+            };
+            crate::parallel::pair_hash(&ip(a), &ip(b))
+        };
+        let (dns, web) = (pair(resolver, [10, 0, 0, 2]), pair([10, 0, 0, 2], cdn));
+        assert!((2..=4u64).any(|n| ((dns >> 32) * n) >> 32 != ((web >> 32) * n) >> 32));
+        for workers in 2..=4 {
+            assert_eq!(classes(workers), one, "{workers} workers");
+        }
+        let _ = std::fs::remove_file(&path);
     }
 
     /// Per-flow state of classified flows whose inspection is over, measured on the flows
