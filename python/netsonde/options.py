@@ -28,10 +28,11 @@ class Options:
         hpux10, hpux11, irix, macos, vista, windows2k3). Default bsd.
     defrag_policy: the same for overlapping IP fragments (first, last, bsd, bsd-right, linux,
         windows, solaris). Default bsd.
-    workers: threads analysing capture files: with more than 1, a reader thread shards
-        packets by their innermost address pair over that many workers, each with its own
-        flow table and its share of ``max_flows`` (the records are the same; their order and
-        ids differ). Packets handed in from Python are analysed on one thread.
+    workers: threads analysing capture files: with more than 1, the workers read the
+        captures in turns and each processes the packets whose innermost address pair it
+        owns, with its own flow table and its share of ``max_flows`` (the records are the
+        same; their order and ids differ). Packets handed in from Python are analysed on one
+        thread.
     """
 
     idle_timeout: float = 600.0

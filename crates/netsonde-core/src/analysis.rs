@@ -76,11 +76,11 @@ impl Analysis {
     }
 
     /// Spreads the analysis over `n` worker threads (1, the default, runs it on the
-    /// caller's thread). With several, a reader thread decodes each frame far enough to
-    /// find its innermost IP addresses and hands it to the worker owning that address pair
+    /// caller's thread). With several, the workers read the captures in turns and share
+    /// each chunk read; each processes the frames whose innermost IP address pair it owns
     /// (a symmetric hash: both directions, every fragment and every flow between two hosts
-    /// meet in one worker); each worker owns a flow table, and all share the DNS and call
-    /// caches. Records are the same as with one worker (their order and flow ids differ),
+    /// meet in one worker) with a flow table of its own, and all share the DNS and call
+    /// caches (see [`crate::parallel`]). Records are the same as with one worker (their order and flow ids differ),
     /// unless the `max_flows` bound is reached: each worker holds its share of it, and
     /// evicts within its share. Call it before
     /// the first [`Self::run`]; signature packs loaded into [`Self::engine_mut`] before that

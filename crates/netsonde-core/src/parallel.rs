@@ -10,7 +10,7 @@
 //! worker owns an [`Engine`] (its flow table, defragmenter and dissection state); the engines
 //! share their signature packs and their DNS and call caches. Every worker goes through
 //! every frame of every chunk: it processes its own and lets time move on with the others.
-//! At most [`AHEAD_CHUNKS`] chunks are held, so memory stays bounded when a worker falls
+//! At most a few chunks (`AHEAD_CHUNKS`) are held, so memory stays bounded when a worker falls
 //! behind. Records come back in batches to the caller's thread.
 //!
 //! Records are the same as with one engine. Flows learn from one another only through the
