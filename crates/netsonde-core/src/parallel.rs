@@ -113,7 +113,7 @@ impl Feed {
                         return None;
                     }
                     let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
-                    if index < slowest + AHEAD_CHUNKS {
+                    if index < slowest.saturating_add(AHEAD_CHUNKS) {
                         break;
                     }
                     // Too far ahead: wait for the slowest worker.
@@ -153,7 +153,10 @@ impl Feed {
             let ring = lock(&self.ring);
             let after = ring.first + ring.chunks.len() as u64;
             let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
-            if ring.ended || after >= index + 1 + READ_AHEAD || after >= slowest + AHEAD_CHUNKS {
+            if ring.ended
+                || after >= index.saturating_add(1 + READ_AHEAD)
+                || after >= slowest.saturating_add(AHEAD_CHUNKS)
+            {
                 return;
             }
         }
@@ -255,7 +258,7 @@ impl Drop for Leaving<'_> {
 pub struct Order {
     workers: Vec<Slot>,
     /// How many workers are waiting (or about to): publishers look at the slots only then.
-    /// On a cache line of its own, read on every frame and written only around waits.
+    /// On a cache line of its own, read on every publish and written only around waits.
     waiters: Padded<AtomicU64>,
 }
 
@@ -263,9 +266,10 @@ pub struct Order {
 #[repr(align(128))]
 struct Padded<T>(T);
 
-/// One worker's place in the order. Its position (written on every frame, read only by
-/// waiters) and its wish (written around waits, read by publishers only while someone
-/// waits) sit on separate cache lines so that neither write disturbs the other's readers.
+/// One worker's place in the order. Its position (written at the end of each chunk and
+/// while waiting, read by the others when they settle) and its wish (written around waits,
+/// read by publishers only while someone waits) sit on separate cache lines so that neither
+/// write disturbs the other's readers.
 struct Slot {
     position: Padded<AtomicU64>,
     /// The stamp this worker waits for the others to pass (0: not waiting).
