@@ -265,6 +265,22 @@ pub struct Engine {
     held: HashMap<u64, (Flow, Expiration)>,
 }
 
+/// Puts off the conclusion of a flow still inspected whose conclusion uses the shared
+/// caches (sharded analysis): it stops being inspected and waits in `deferred` at `stamp`.
+/// Whether it did.
+fn put_off(flow: &mut Flow, stamp: u64, deferred: &mut VecDeque<Deferred>) -> bool {
+    if !flow.inspecting || !flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
+        return false;
+    }
+    flow.inspecting = false;
+    deferred.push_back(Deferred {
+        stamp,
+        flow_id: flow.id,
+        key: flow.key,
+    });
+    true
+}
+
 /// A conclusion put off in a sharded analysis: its place in the order and its flow.
 #[derive(Clone, Copy)]
 struct Deferred {
@@ -370,16 +386,7 @@ impl Engine {
     /// the shared caches (see [`Self::settle`]).
     fn conclude_or_defer(&mut self, slot: u32) {
         let flow = self.table.get_mut(slot);
-        if !flow.inspecting {
-            return;
-        }
-        if self.order.is_some() && flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
-            flow.inspecting = false;
-            self.deferred.push_back(Deferred {
-                stamp: self.stamp,
-                flow_id: flow.id,
-                key: flow.key,
-            });
+        if self.order.is_some() && put_off(flow, self.stamp, &mut self.deferred) {
             return;
         }
         conclude(flow, &self.sigs, &self.caches);
@@ -388,23 +395,10 @@ impl Engine {
     /// Whether a flow taken out of the table must wait for a deferred conclusion (queued now
     /// if it was still inspected); it is then held until that conclusion.
     fn must_hold(&mut self, flow: &mut Flow, stamp: u64) -> bool {
-        if self.order.is_none() {
-            return false;
-        }
-        if flow.inspecting {
-            if !flow.dpi.as_ref().is_some_and(|d| d.needs_caches()) {
-                return false;
-            }
-            flow.inspecting = false;
-            self.deferred.push_back(Deferred {
-                stamp,
-                flow_id: flow.id,
-                key: flow.key,
-            });
-            return true;
-        }
-        // Not inspected but still holding its inspection state: its conclusion is deferred.
-        flow.dpi.is_some()
+        // Not inspected but still holding its inspection state: its conclusion was put off.
+        self.order.is_some()
+            && (put_off(flow, stamp, &mut self.deferred)
+                || (!flow.inspecting && flow.dpi.is_some()))
     }
 
     /// Processes frame number `seq` of the whole input (sharded analysis).
@@ -1005,6 +999,13 @@ mod tests {
     /// Runs raw IPv4 packets through an engine and returns the records.
     fn run(opts: EngineOptions, packets: &[Vec<u8>]) -> Vec<FlowRecord> {
         let mut engine = Engine::new(opts);
+        let mut out = feed(&mut engine, packets);
+        engine.flush(&mut out);
+        out
+    }
+
+    /// Processes raw IPv4 packets, one millisecond apart; the records of flows that ended.
+    fn feed(engine: &mut Engine, packets: &[Vec<u8>]) -> Vec<FlowRecord> {
         let mut out = Vec::new();
         for (i, data) in packets.iter().enumerate() {
             let pkt = RawPacket {
@@ -1015,7 +1016,6 @@ mod tests {
             };
             engine.process(&pkt, &mut out);
         }
-        engine.flush(&mut out);
         out
     }
 
@@ -1142,17 +1142,11 @@ mod tests {
                 &opaque,
             ));
         }
-        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
-        pcap.extend([0; 8]);
-        pcap.extend(65535u32.to_le_bytes());
-        pcap.extend(101u32.to_le_bytes());
+        use crate::capture::tests::{pcap_header, pcap_record};
+        let mut pcap = pcap_header(0xa1b2_c3d4, false, LinkType::RAW.0);
         for (i, p) in packets.iter().enumerate() {
             let len = u32::try_from(p.len()).expect("small");
-            pcap.extend(u32::try_from(i).expect("few").to_le_bytes());
-            pcap.extend(0u32.to_le_bytes());
-            pcap.extend(len.to_le_bytes());
-            pcap.extend(len.to_le_bytes());
-            pcap.extend_from_slice(p);
+            pcap_record(&mut pcap, false, u32::try_from(i).expect("few"), 0, p, len);
         }
         let path =
             std::env::temp_dir().join(format!("netsonde-dns-workers-{}.pcap", std::process::id()));
@@ -1230,16 +1224,7 @@ mod tests {
             &udp(53, 33000, &dns_answer("www.netflix.com", web)),
         ));
         let mut engine = Engine::new(EngineOptions::default());
-        let mut out = Vec::new();
-        for (i, data) in packets.iter().enumerate() {
-            let pkt = RawPacket {
-                ts_ns: 1_000_000 * i64::try_from(i).expect("few packets"),
-                link_type: LinkType::RAW,
-                data,
-                wire_len: u32::try_from(data.len()).expect("small"),
-            };
-            engine.process(&pkt, &mut out);
-        }
+        feed(&mut engine, &packets);
         let flows = engine.table.drain();
         assert_eq!(flows.len(), 2);
         for f in &flows {

@@ -372,12 +372,7 @@ impl CaptureReader {
         let at = self.format.offset().min(self.filled);
         if at > 0 {
             self.buf.copy_within(at..self.filled, 0);
-            self.filled -= at;
-            self.base += at as u64;
-            match &mut self.format {
-                Format::Pcap(r) => r.rebase(at),
-                Format::Pcapng(r) => r.rebase(at),
-            }
+            self.window_moved(at);
         }
         let want = need.max(self.chunk);
         if self.buf.len() < want {
@@ -488,11 +483,16 @@ impl CaptureReader {
         }
         *out = std::mem::replace(&mut self.buf, fresh);
         out.truncate(used);
-        self.filled = rest;
-        self.base += used as u64;
+        self.window_moved(used);
+    }
+
+    /// The window's first `by` bytes left the buffer (the rest now starts it).
+    fn window_moved(&mut self, by: usize) {
+        self.filled -= by;
+        self.base += by as u64;
         match &mut self.format {
-            Format::Pcap(r) => r.rebase(used),
-            Format::Pcapng(r) => r.rebase(used),
+            Format::Pcap(r) => r.rebase(by),
+            Format::Pcapng(r) => r.rebase(by),
         }
     }
 
@@ -623,4 +623,4 @@ pub(crate) fn rd_u32(d: &[u8], at: usize, be: bool) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn pcap_header(magic: u32, big_endian: bool, link: u32) -> Vec<u8> {
+/// A pcap file header (version 2.4, snap length 65535); also used by other modules' tests.
+pub(crate) fn pcap_header(magic: u32, big_endian: bool, link: u32) -> Vec<u8> {
     let mut v = Vec::new();
     let put32 = |v: &mut Vec<u8>, x: u32| {
         v.extend(if big_endian {
@@ -28,7 +29,14 @@ fn pcap_header(magic: u32, big_endian: bool, link: u32) -> Vec<u8> {
     v
 }
 
-fn pcap_record(v: &mut Vec<u8>, big_endian: bool, sec: u32, frac: u32, data: &[u8], wire: u32) {
+pub(crate) fn pcap_record(
+    v: &mut Vec<u8>,
+    big_endian: bool,
+    sec: u32,
+    frac: u32,
+    data: &[u8],
+    wire: u32,
+) {
     for x in [sec, frac, data.len() as u32, wire] {
         v.extend(if big_endian {
             x.to_be_bytes()
