@@ -5,12 +5,45 @@ for flow in netsonde.analyze("capture.pcap"):
     print(flow.src_ip, flow.dst_ip, flow.application_name, flow.bidirectional_bytes)
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._core import __version__
-from .api import Analysis, Engine, analyze
 from .errors import CaptureFormatError, NetsondeError, TruncatedCaptureWarning
-from .events import EVENTS, Event
-from .flow import FIELD_NAMES, Flow
-from .options import Options
+
+if TYPE_CHECKING:
+    from .api import Analysis, Engine, analyze
+    from .events import EVENTS, Event
+    from .flow import FIELD_NAMES, Flow
+    from .options import Options
+
+# The Python API loads on first use, so that the command line starts quickly.
+_LAZY = {
+    "Analysis": "api",
+    "Engine": "api",
+    "analyze": "api",
+    "EVENTS": "events",
+    "Event": "events",
+    "FIELD_NAMES": "flow",
+    "Flow": "flow",
+    "Options": "options",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "EVENTS",
