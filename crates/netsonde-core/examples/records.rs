@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use netsonde_core::record::{TextBatch, TextFormat};
 use netsonde_core::{Analysis, EngineOptions};
 
 fn main() {
@@ -33,18 +34,13 @@ fn main() {
     analysis.set_workers(workers);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut batch = Vec::new();
-    let mut text = String::new();
+    let mut batch = TextBatch::default();
     loop {
-        batch.clear();
-        let more = analysis.run(&mut batch, 4096, &mut |_, _| {});
-        for r in &batch {
-            r.write_json(&mut text);
-        }
-        if out.write_all(text.as_bytes()).is_err() {
+        let more = analysis.run_text(TextFormat::Jsonl, &mut batch, 4096, &mut |_, _| {});
+        if out.write_all(batch.text.as_bytes()).is_err() {
             return;
         }
-        text.clear();
+        batch.text.clear();
         if !more {
             break;
         }

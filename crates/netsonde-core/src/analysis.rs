@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::capture::{CaptureError, CaptureReader};
 use crate::engine::{Engine, EngineOptions, Stats};
-use crate::parallel::Pool;
-use crate::record::FlowRecord;
+use crate::parallel::{Pool, Sink};
+use crate::record::{FlowRecord, TextBatch, TextFormat};
 
 /// An input that could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub struct Analysis {
     bytes_total: u64,
     bytes_done_before: u64,
     flushed: bool,
+    /// Records on their way to text, on one worker.
+    scratch: Vec<FlowRecord>,
 }
 
 /// How many packets run between checks of the batch size and progress callback.
@@ -72,6 +74,7 @@ impl Analysis {
             bytes_total,
             bytes_done_before: 0,
             flushed: false,
+            scratch: Vec::new(),
         })
     }
 
@@ -105,7 +108,7 @@ impl Analysis {
         progress: &mut dyn FnMut(u64, u64),
     ) -> bool {
         if self.workers > 1 {
-            return self.run_parallel(out, min_records, progress);
+            return self.run_parallel(Sink::Records(out), None, min_records, progress);
         }
         loop {
             if self.current.is_none() {
@@ -161,9 +164,41 @@ impl Analysis {
         }
     }
 
+    /// Like [`Self::run`], but the records are written in `format` and added to `out` with
+    /// their totals by application (their text can be taken away between calls). With
+    /// several workers, each writes the records it makes, so the caller's thread only has
+    /// text to write out. Use either this or [`Self::run`] on one analysis.
+    pub fn run_text(
+        &mut self,
+        format: TextFormat,
+        out: &mut TextBatch,
+        min_records: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> bool {
+        if self.workers > 1 {
+            return self.run_parallel(Sink::Text(out), Some(format), min_records, progress);
+        }
+        // A few thousand packets at a time, so records are written while still in cache.
+        let mut records = std::mem::take(&mut self.scratch);
+        let until = out.records.saturating_add(min_records as u64);
+        let more = loop {
+            let more = self.run(&mut records, 1, progress);
+            for r in records.drain(..) {
+                out.add(&r, format);
+            }
+            if !more || out.records >= until {
+                break more;
+            }
+        };
+        self.scratch = records;
+        more
+    }
+
+    /// Runs the workers' pool (starting it, with the workers writing `text` if given).
     fn run_parallel(
         &mut self,
-        out: &mut Vec<FlowRecord>,
+        out: Sink<'_>,
+        text: Option<TextFormat>,
         min_records: usize,
         progress: &mut dyn FnMut(u64, u64),
     ) -> bool {
@@ -187,7 +222,7 @@ impl Analysis {
                 })
                 .collect();
             let decode_tunnels = self.engine.options().decode_tunnels;
-            self.pool = Some(Pool::start(inputs, engines, decode_tunnels));
+            self.pool = Some(Pool::start(inputs, engines, decode_tunnels, text));
         }
         let Some(pool) = self.pool.as_mut() else {
             return false;

@@ -335,8 +335,8 @@ impl Engine {
     }
 
     /// Tells the other workers where this one stands: everything before its stamp is done,
-    /// but for its oldest deferred conclusion. Done at the end of each chunk and while
-    /// waiting, not per frame: the others only look when they settle their own conclusions.
+    /// but for its oldest deferred conclusion. Done every few frames and while waiting, not
+    /// per frame: the others only look when they settle their own conclusions.
     #[inline]
     fn publish(&self) {
         if let Some((order, me)) = &self.order {
@@ -1125,11 +1125,10 @@ mod tests {
         );
     }
 
-    /// The same through a sharded analysis: whichever workers the DNS flow and the later
-    /// flows fall to, the conclusions that use the cache (put off by the workers) give the
-    /// records of one engine.
-    #[test]
-    fn dns_cache_across_workers_gives_the_records_of_one_engine() {
+    /// A capture (raw IP) of a DNS answer naming a CDN, then 24 connections, 12 of them to
+    /// the CDN: the resolver's flow and the CDN's fall to different workers in some worker
+    /// counts (checked). Written to a temporary file named after `tag`.
+    fn dns_then_connections_capture(tag: &str) -> std::path::PathBuf {
         let resolver = [10, 0, 0, 53];
         let cdn = [192, 0, 2, 80];
         let opaque = OPAQUE;
@@ -1142,20 +1141,43 @@ mod tests {
                 &opaque,
             ));
         }
+        // The resolver's flow and the CDN's are owned by different workers in some counts.
+        let pair = |a: [u8; 4], b: [u8; 4]| {
+            let ip = |x: [u8; 4]| {
+                let mut v = [0u8; 16];
+                v[..4].copy_from_slice(&x);
+                v
+            };
+            crate::parallel::pair_hash(&ip(a), &ip(b))
+        };
+        let (dns, web) = (pair(resolver, [10, 0, 0, 2]), pair([10, 0, 0, 2], cdn));
+        assert!((2..=4u64).any(|n| ((dns >> 32) * n) >> 32 != ((web >> 32) * n) >> 32));
         use crate::capture::tests::{pcap_header, pcap_record};
         let mut pcap = pcap_header(0xa1b2_c3d4, false, LinkType::RAW.0);
         for (i, p) in packets.iter().enumerate() {
             let len = u32::try_from(p.len()).expect("small");
             pcap_record(&mut pcap, false, u32::try_from(i).expect("few"), 0, p, len);
         }
-        let path =
-            std::env::temp_dir().join(format!("netsonde-dns-workers-{}.pcap", std::process::id()));
+        let path = std::env::temp_dir().join(format!("netsonde-{tag}-{}.pcap", std::process::id()));
         std::fs::write(&path, &pcap).expect("temporary capture");
+        path
+    }
+
+    fn analysis_of(path: &std::path::Path, workers: usize) -> crate::Analysis {
+        let mut a = crate::Analysis::open(&[path.to_path_buf()], EngineOptions::default())
+            .expect("capture opens");
+        a.set_workers(workers);
+        a
+    }
+
+    /// The same through a sharded analysis: whichever workers the DNS flow and the later
+    /// flows fall to, the conclusions that use the cache (put off by the workers) give the
+    /// records of one engine.
+    #[test]
+    fn dns_cache_across_workers_gives_the_records_of_one_engine() {
+        let path = dns_then_connections_capture("dns-workers");
         let classes = |workers: usize| {
-            let mut a =
-                crate::Analysis::open(std::slice::from_ref(&path), EngineOptions::default())
-                    .expect("capture opens");
-            a.set_workers(workers);
+            let mut a = analysis_of(&path, workers);
             let mut recs = Vec::new();
             while a.run(&mut recs, 1 << 20, &mut |_, _| {}) {}
             let mut v: Vec<String> = recs
@@ -1180,19 +1202,72 @@ mod tests {
                 .count(),
             12
         );
-        // The resolver's flow and the CDN's are owned by different workers in some of these.
-        let pair = |a: [u8; 4], b: [u8; 4]| {
-            let ip = |x: [u8; 4]| {
-                let mut v = [0u8; 16];
-                v[..4].copy_from_slice(&x);
-                v
-            };
-            crate::parallel::pair_hash(&ip(a), &ip(b))
-        };
-        let (dns, web) = (pair(resolver, [10, 0, 0, 2]), pair([10, 0, 0, 2], cdn));
-        assert!((2..=4u64).any(|n| ((dns >> 32) * n) >> 32 != ((web >> 32) * n) >> 32));
         for workers in 2..=4 {
             assert_eq!(classes(workers), one, "{workers} workers");
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Records asked for as text (written by the workers themselves when there are several)
+    /// are the records' own lines, with totals by application that add up; a caller that
+    /// switches to records half-way loses nothing.
+    #[test]
+    fn records_written_by_the_workers_are_the_records_lines() {
+        use crate::record::{TextBatch, TextFormat};
+        let path = dns_then_connections_capture("text-workers");
+        for workers in 1..=3 {
+            let mut records = Vec::new();
+            let mut a = analysis_of(&path, workers);
+            while a.run(&mut records, 1, &mut |_, _| {}) {}
+            let mut want: Vec<String> = records
+                .iter()
+                .map(|r| {
+                    let mut line = String::new();
+                    r.write_json(&mut line);
+                    line
+                })
+                .collect();
+            want.sort();
+
+            let mut a = analysis_of(&path, workers);
+            let mut text = TextBatch::default();
+            // A few at a time, taking the text away between calls as a writer does.
+            let mut got = Vec::new();
+            while a.run_text(TextFormat::Jsonl, &mut text, 3, &mut |_, _| {}) {
+                got.extend(text.text.lines().map(|l| format!("{l}\n")));
+                text.text.clear();
+            }
+            got.extend(text.text.lines().map(|l| format!("{l}\n")));
+            got.sort();
+            assert_eq!(got, want, "{workers} workers");
+            assert_eq!(text.records, records.len() as u64);
+            let netflix = text.by_app.get("NetFlix").copied().unwrap_or_default();
+            assert_eq!(netflix.flows, 12, "{workers} workers");
+            let flows: u64 = text.by_app.values().map(|t| t.flows).sum();
+            let packets: u64 = text.by_app.values().map(|t| t.packets).sum();
+            assert_eq!(flows, records.len() as u64);
+            let all: u64 = records
+                .iter()
+                .map(|r| r.src2dst_packets + r.dst2src_packets)
+                .sum();
+            assert_eq!(packets, all);
+
+            // Text first, then records, then text again: every record comes out once.
+            let mut a = analysis_of(&path, workers);
+            let mut text = TextBatch::default();
+            let mut more = a.run_text(TextFormat::Csv, &mut text, 1, &mut |_, _| {});
+            let mut recs = Vec::new();
+            if more {
+                more = a.run(&mut recs, 1, &mut |_, _| {});
+            }
+            while more {
+                more = a.run_text(TextFormat::Csv, &mut text, 1, &mut |_, _| {});
+            }
+            assert_eq!(
+                text.text.lines().count() + recs.len(),
+                records.len(),
+                "{workers} workers"
+            );
         }
         let _ = std::fs::remove_file(&path);
     }

@@ -11,14 +11,15 @@
 //! share their signature packs and their DNS and call caches. Every worker goes through
 //! every frame of every chunk: it processes its own and lets time move on with the others.
 //! At most a few chunks (`AHEAD_CHUNKS`) are held, so memory stays bounded when a worker falls
-//! behind. Records come back in batches to the caller's thread.
+//! behind. Records come back in batches to the caller's thread, already written as text
+//! when the caller asks for text (each worker writes the records it makes).
 //!
 //! Records are the same as with one engine. Flows learn from one another only through the
 //! shared caches, when a flow's inspection ends; so the workers take their turns at the
 //! caches in the order one engine would (see [`Order`]). A worker never stops for its turn:
-//! it puts the conclusion off, goes on with its frames, and carries it out at the end of a
-//! later chunk, once every other worker has passed that point (a flow that ends meanwhile
-//! has its record held until then). Time is the other thing flows share: every worker sees
+//! it puts the conclusion off, goes on with its frames, and carries it out a few frames
+//! later, once every other worker has passed that point (a flow that ends meanwhile has its
+//! record held until then). Time is the other thing flows share: every worker sees
 //! the timestamp of every frame, so a flow times out at the same frame as with one engine.
 
 use std::collections::VecDeque;
@@ -34,13 +35,18 @@ use crate::analysis::damage_warning;
 use crate::capture::{CaptureReader, Chunk, RawPacket};
 use crate::decode::{self, DecodeOptions, IpBytes, Outcome};
 use crate::engine::Engine;
-use crate::record::FlowRecord;
+use crate::record::{FlowRecord, TextBatch, TextFormat};
 
 /// Frames per chunk at most (a chunk also ends with the reader's window, [`crate::capture::READ_CHUNK`]).
 const CHUNK_FRAMES: usize = 4096;
 /// Records a worker gathers before it hands them to the caller's thread (each hand-over
 /// may wake that thread, which then takes a core from the workers).
 const REPORT_RECORDS: usize = 1024;
+/// Frames between two publications of a worker's position (and looks at the others'). A
+/// chain of conclusions that alternate between workers advances one link per look, so
+/// looking only once per chunk lets a backlog build up (thousands of conclusions when many
+/// flows time out together), all settled with waits at the end of input.
+const SETTLE_EVERY: u64 = 16;
 /// Chunks read ahead of the slowest worker at most.
 const AHEAD_CHUNKS: u64 = 8;
 /// Chunks a worker makes sure are read beyond the one it starts, when no one else is reading.
@@ -215,8 +221,7 @@ impl Feed {
                     c.first_seq = source.next_seq;
                     source.next_seq += c.chunk.frames.len() as u64;
                     c.owners.clear();
-                    let n = self.workers;
-                    let opts = self.opts;
+                    let (n, opts) = (self.workers, self.opts);
                     c.owners.extend(
                         c.chunk.frames.iter().map(|f| {
                             u16::try_from(shard(&c.chunk.packet(f), opts, n)).unwrap_or(0)
@@ -266,8 +271,8 @@ pub struct Order {
 #[repr(align(128))]
 struct Padded<T>(T);
 
-/// One worker's place in the order. Its position (written at the end of each chunk and
-/// while waiting, read by the others when they settle) and its wish (written around waits,
+/// One worker's place in the order. Its position (written every few frames and while
+/// waiting, read by the others when they settle) and its wish (written around waits,
 /// read by publishers only while someone waits) sit on separate cache lines so that neither
 /// write disturbs the other's readers.
 struct Slot {
@@ -278,8 +283,11 @@ struct Slot {
     thread: std::sync::OnceLock<std::thread::Thread>,
 }
 
-/// A waiting worker spins this many times before it sleeps until woken.
-const SPINS: u32 = 64;
+/// How long a waiting worker spins before it sleeps until woken. Waits come in long
+/// alternations when both workers settle a backlog of conclusions (at the end of input):
+/// a hand-over by spinning takes well under a microsecond, one by waking a sleeping
+/// thread tens of microseconds.
+const SPIN: Duration = Duration::from_micros(100);
 
 impl Order {
     pub fn new(workers: usize) -> Order {
@@ -338,11 +346,15 @@ impl Order {
     /// safety net: the check is repeated).
     pub fn wait(&self, me: usize, stamp: u64) {
         self.publish(me, stamp);
-        for _ in 0..SPINS {
+        let started = std::time::Instant::now();
+        for i in 0u32.. {
             if self.passed(me, stamp) {
                 return;
             }
             std::hint::spin_loop();
+            if i % 64 == 63 && started.elapsed() > SPIN {
+                break;
+            }
         }
         let Some(slot) = self.workers.get(me) else {
             return;
@@ -359,8 +371,16 @@ impl Order {
 
 enum Report {
     Records(Vec<FlowRecord>),
+    /// Records already written as text by the worker (see [`Pool::start`]).
+    Text(TextBatch),
     /// A worker is done (input exhausted, flows flushed) and hands its engine back.
     Done(usize, Box<Engine>),
+}
+
+/// Where [`Pool::collect`] puts what the workers hand over.
+pub enum Sink<'a> {
+    Records(&'a mut Vec<FlowRecord>),
+    Text(&'a mut TextBatch),
 }
 
 /// The running threads of one analysis.
@@ -373,14 +393,22 @@ pub struct Pool {
     done_bytes: Arc<AtomicU64>,
     warnings: Arc<Mutex<Vec<String>>>,
     threads: Vec<JoinHandle<()>>,
+    /// The format the workers write records in, if they do.
+    text: Option<TextFormat>,
+    /// Text handed over while records were asked for (a caller switching between
+    /// [`Sink`]s), kept for the next text sink.
+    unclaimed: TextBatch,
 }
 
 impl Pool {
-    /// Starts one worker per engine and the reader of `inputs`.
+    /// Starts one worker per engine on `inputs`. With `text`, the workers write their
+    /// records in that format themselves, right after making them (while they are still in
+    /// the worker's cache), and hand over text: the caller's thread only writes it out.
     pub fn start(
         inputs: Vec<(PathBuf, CaptureReader)>,
         engines: Vec<Engine>,
         decode_tunnels: bool,
+        text: Option<TextFormat>,
     ) -> Pool {
         let n = engines.len();
         let order = Shared::new(Order::new(n));
@@ -412,7 +440,7 @@ impl Pool {
             engine.join_order(Shared::clone(&order), i);
             let (order, feed, res) = (Shared::clone(&order), Shared::clone(&feed), res_tx.clone());
             threads.push(spawn(format!("netsonde-w{i}"), move || {
-                work(i, engine, &order, &feed, &res)
+                work(i, engine, &order, &feed, &res, text)
             }));
         }
         // Only the workers hold result senders: when all are gone, the results end.
@@ -424,24 +452,53 @@ impl Pool {
             done_bytes,
             warnings,
             threads,
+            text,
+            unclaimed: TextBatch::default(),
         }
     }
 
-    /// Moves records into `out` until it holds `min_records` or every worker is done;
-    /// returns whether more may come. `progress` gets the bytes read so far.
+    /// Moves what the workers hand over into `out` until `min_records` more records are
+    /// there or every worker is done; returns whether more may come. `progress` gets the
+    /// bytes read so far.
     pub fn collect(
         &mut self,
-        out: &mut Vec<FlowRecord>,
+        mut out: Sink<'_>,
         min_records: usize,
         progress: &mut dyn FnMut(u64),
     ) -> bool {
+        let min_records = min_records as u64;
+        let mut received = 0u64;
+        if let Sink::Text(batch) = &mut out {
+            if self.unclaimed.records > 0 {
+                received += self.unclaimed.records;
+                batch.append(std::mem::take(&mut self.unclaimed));
+            }
+        }
         let results = self
             .results
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         while self.running > 0 {
             match results.recv_timeout(Duration::from_millis(200)) {
-                Ok(Report::Records(mut r)) => out.append(&mut r),
+                Ok(Report::Records(mut r)) => {
+                    received += r.len() as u64;
+                    match &mut out {
+                        Sink::Records(v) => v.append(&mut r),
+                        Sink::Text(batch) => {
+                            let format = self.text.unwrap_or(TextFormat::Jsonl);
+                            for record in &r {
+                                batch.add(record, format);
+                            }
+                        }
+                    }
+                }
+                Ok(Report::Text(t)) => {
+                    received += t.records;
+                    match &mut out {
+                        Sink::Text(batch) => batch.append(t),
+                        Sink::Records(_) => self.unclaimed.append(t),
+                    }
+                }
                 Ok(Report::Done(i, engine)) => {
                     if let Some(slot) = self.engines.get_mut(i) {
                         *slot = Some(*engine);
@@ -453,7 +510,7 @@ impl Pool {
                 Err(RecvTimeoutError::Disconnected) => self.running = 0,
             }
             progress(self.done_bytes.load(Ordering::Relaxed));
-            if out.len() >= min_records {
+            if received >= min_records {
                 break;
             }
         }
@@ -492,11 +549,16 @@ fn work(
     order: &Order,
     feed: &Feed,
     results: &SyncSender<Report>,
+    text: Option<TextFormat>,
 ) {
     order.register(index);
     let _leaving = Leaving { feed, me: index };
     let me = u16::try_from(index).unwrap_or(u16::MAX);
     let mut out = Vec::new();
+    let mut report = Batch {
+        text,
+        written: TextBatch::default(),
+    };
     let mut next = 0u64;
     while let Some(c) = feed.get(index, next) {
         feed.read_ahead(next);
@@ -509,27 +571,55 @@ fn work(
                 engine.tick(f.ts_ns, seq, &mut out);
             }
             seq += 1;
+            if seq % SETTLE_EVERY == 0 {
+                engine.reached(seq, &mut out);
+            }
         }
         engine.reached(seq, &mut out);
         feed.recycle(c);
-        if out.len() >= REPORT_RECORDS
-            && results
-                .send(Report::Records(std::mem::take(&mut out)))
-                .is_err()
-        {
+        report.write(&mut out);
+        if report.len(&out) >= REPORT_RECORDS && results.send(report.take(&mut out)).is_err() {
             return;
         }
     }
     while engine.flush_some(&mut out, 4096) {
-        if results
-            .send(Report::Records(std::mem::take(&mut out)))
-            .is_err()
-        {
+        report.write(&mut out);
+        if results.send(report.take(&mut out)).is_err() {
             return;
         }
     }
-    if results.send(Report::Records(out)).is_ok() {
+    report.write(&mut out);
+    if results.send(report.take(&mut out)).is_ok() {
         let _ = results.send(Report::Done(index, Box::new(engine)));
+    }
+}
+
+/// What a worker gathers before handing it over: records, or records written as text.
+struct Batch {
+    text: Option<TextFormat>,
+    written: TextBatch,
+}
+
+impl Batch {
+    /// Writes the records made since the last call, if the worker writes text.
+    fn write(&mut self, out: &mut Vec<FlowRecord>) {
+        if let Some(format) = self.text {
+            for r in out.drain(..) {
+                self.written.add(&r, format);
+            }
+        }
+    }
+
+    /// Records gathered.
+    fn len(&self, out: &[FlowRecord]) -> usize {
+        out.len() + self.written.records as usize
+    }
+
+    fn take(&mut self, out: &mut Vec<FlowRecord>) -> Report {
+        match self.text {
+            Some(_) => Report::Text(std::mem::take(&mut self.written)),
+            None => Report::Records(std::mem::take(out)),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! place that names and orders the record's fields; JSON, CSV and the Python dict all walk it.
 
 use crate::classify::{application_name, category_name, SignatureSet};
-use crate::decode::{format_ip, IpBytes};
+use crate::decode::{push_decimal, write_ip, IpBytes};
 use crate::flow::{Expiration, Flow};
 use crate::metadata::Metadata;
 
@@ -139,7 +139,10 @@ pub enum FieldValue<'a> {
     UInt(u64),
     Int(i64),
     Str(&'a str),
-    OwnedStr(String),
+    /// An IP address of the given version, written as text.
+    Ip(u8, &'a IpBytes),
+    /// TCP flags, written as letters (see [`tcp_flags_text`]).
+    TcpFlags(u8),
     Null,
     Metadata(&'a [(String, MetaValue)]),
     List(&'a [String]),
@@ -188,6 +191,12 @@ fn ns_to_ms(ns: i64) -> i64 {
 /// TCP flags as letters, in the order tcpdump prints them (`S`, `A`, `F`, `R`, `P`, `U`,
 /// `E`, `C`).
 pub fn tcp_flags_text(flags: u8) -> String {
+    let mut out = String::with_capacity(8);
+    push_tcp_flags(&mut out, flags);
+    out
+}
+
+fn push_tcp_flags(out: &mut String, flags: u8) {
     const LETTERS: [(u8, char); 8] = [
         (0x02, 'S'),
         (0x10, 'A'),
@@ -198,11 +207,11 @@ pub fn tcp_flags_text(flags: u8) -> String {
         (0x40, 'E'),
         (0x80, 'C'),
     ];
-    LETTERS
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, c)| *c)
-        .collect()
+    for (bit, letter) in LETTERS {
+        if flags & bit != 0 {
+            out.push(letter);
+        }
+    }
 }
 
 fn opt(s: &Option<String>) -> FieldValue<'_> {
@@ -272,9 +281,9 @@ impl FlowRecord {
         let values = [
             UInt(self.id),
             Str(self.expiration.name()),
-            OwnedStr(format_ip(self.ip_version, &self.src_ip)),
+            Ip(self.ip_version, &self.src_ip),
             UInt(u64::from(self.src_port)),
-            OwnedStr(format_ip(self.ip_version, &self.dst_ip)),
+            Ip(self.ip_version, &self.dst_ip),
             UInt(u64::from(self.dst_port)),
             UInt(u64::from(self.protocol)),
             UInt(u64::from(self.ip_version)),
@@ -289,8 +298,8 @@ impl FlowRecord {
             UInt(self.src2dst_bytes),
             UInt(self.dst2src_packets),
             UInt(self.dst2src_bytes),
-            OwnedStr(tcp_flags_text(self.src2dst_tcp_flags)),
-            OwnedStr(tcp_flags_text(self.dst2src_tcp_flags)),
+            TcpFlags(self.src2dst_tcp_flags),
+            TcpFlags(self.dst2src_tcp_flags),
             Str(&self.application_name),
             Str(&self.application_category_name),
             Str(self.application_confidence),
@@ -318,8 +327,10 @@ impl FlowRecord {
             if i > 0 {
                 out.push(',');
             }
-            json_str(out, name);
-            out.push(':');
+            // Field names are plain identifiers (a test checks): no escaping needed.
+            out.push('"');
+            out.push_str(name);
+            out.push_str("\":");
             json_value(out, value);
         }
         out.push_str("}\n");
@@ -341,9 +352,10 @@ impl FlowRecord {
                 }
                 FieldValue::List(l) => csv_str(out, &l.join(";")),
                 FieldValue::Str(s) => csv_str(out, s),
-                FieldValue::OwnedStr(s) => csv_str(out, s),
-                FieldValue::UInt(n) => out.push_str(&n.to_string()),
-                FieldValue::Int(n) => out.push_str(&n.to_string()),
+                FieldValue::Ip(version, addr) => write_ip(out, *version, addr),
+                FieldValue::TcpFlags(flags) => push_tcp_flags(out, *flags),
+                FieldValue::UInt(n) => push_decimal(out, *n),
+                FieldValue::Int(n) => push_int(out, *n),
             }
         }
         out.push('\n');
@@ -357,6 +369,72 @@ impl FlowRecord {
     }
 }
 
+/// The text formats records are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated rows, in the order of [`FIELD_NAMES`] (no header: see
+    /// [`FlowRecord::csv_header`]).
+    Csv,
+    /// No text: only the totals by application, for a summary.
+    TotalsOnly,
+}
+
+/// Flows, packets and bytes of the records of one application.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppTotals {
+    pub flows: u64,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// Records written as text, with their totals by application name: what a writer of
+/// records needs, made where the records are made (see `Analysis::run_text`).
+#[derive(Clone, Debug, Default)]
+pub struct TextBatch {
+    /// The records' lines; a writer may take it away between batches.
+    pub text: String,
+    /// Records added, whether or not their text is still here.
+    pub records: u64,
+    pub by_app: std::collections::HashMap<String, AppTotals>,
+}
+
+impl TextBatch {
+    /// Writes a record and counts it.
+    pub fn add(&mut self, r: &FlowRecord, format: TextFormat) {
+        match format {
+            TextFormat::Jsonl => r.write_json(&mut self.text),
+            TextFormat::Csv => r.write_csv(&mut self.text),
+            TextFormat::TotalsOnly => {}
+        }
+        self.records += 1;
+        let totals = match self.by_app.get_mut(r.application_name.as_str()) {
+            Some(t) => t,
+            None => self.by_app.entry(r.application_name.clone()).or_default(),
+        };
+        totals.flows += 1;
+        totals.packets += r.src2dst_packets + r.dst2src_packets;
+        totals.bytes += r.src2dst_bytes + r.dst2src_bytes;
+    }
+
+    /// Moves another batch's text and totals to the end of this one.
+    pub fn append(&mut self, other: TextBatch) {
+        if self.text.is_empty() {
+            self.text = other.text;
+        } else {
+            self.text.push_str(&other.text);
+        }
+        self.records += other.records;
+        for (app, t) in other.by_app {
+            let mine = self.by_app.entry(app).or_default();
+            mine.flows += t.flows;
+            mine.packets += t.packets;
+            mine.bytes += t.bytes;
+        }
+    }
+}
+
 fn csv_str(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
         out.push('"');
@@ -367,25 +445,38 @@ fn csv_str(out: &mut String, s: &str) {
     }
 }
 
+/// Appends a signed number in decimal without allocating.
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_decimal(out, n.unsigned_abs());
+}
+
 /// Appends a JSON string literal. Runs of characters that need no escape are copied whole.
 pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
         out.push_str(s.get(start..i).unwrap_or_default());
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{b:04x}"));
-        } else {
-            out.push_str(escape);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                for nibble in [b >> 4, b & 0xf] {
+                    out.push(char::from(
+                        HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+                    ));
+                }
+            }
         }
         start = i + 1;
     }
@@ -395,21 +486,21 @@ pub fn json_str(out: &mut String, s: &str) {
 
 fn json_value(out: &mut String, v: &FieldValue<'_>) {
     match v {
-        FieldValue::UInt(n) => out.push_str(&n.to_string()),
-        FieldValue::Int(n) => out.push_str(&n.to_string()),
+        FieldValue::UInt(n) => push_decimal(out, *n),
+        FieldValue::Int(n) => push_int(out, *n),
         FieldValue::Str(s) => json_str(out, s),
-        FieldValue::OwnedStr(s) => json_str(out, s),
-        FieldValue::Null => out.push_str("null"),
-        FieldValue::List(items) => {
-            out.push('[');
-            for (i, s) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json_str(out, s);
-            }
-            out.push(']');
+        FieldValue::Ip(version, addr) => {
+            out.push('"');
+            write_ip(out, *version, addr);
+            out.push('"');
         }
+        FieldValue::TcpFlags(flags) => {
+            out.push('"');
+            push_tcp_flags(out, *flags);
+            out.push('"');
+        }
+        FieldValue::Null => out.push_str("null"),
+        FieldValue::List(items) => json_list(out, items),
         FieldValue::Metadata(items) => {
             out.push('{');
             for (i, (k, val)) in items.iter().enumerate() {
@@ -420,13 +511,24 @@ fn json_value(out: &mut String, v: &FieldValue<'_>) {
                 out.push(':');
                 match val {
                     MetaValue::Str(s) => json_str(out, s),
-                    MetaValue::Int(n) => out.push_str(&n.to_string()),
-                    MetaValue::List(l) => json_value(out, &FieldValue::List(l)),
+                    MetaValue::Int(n) => push_int(out, *n),
+                    MetaValue::List(l) => json_list(out, l),
                 }
             }
             out.push('}');
         }
     }
+}
+
+fn json_list(out: &mut String, items: &[String]) {
+    out.push('[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_str(out, s);
+    }
+    out.push(']');
 }
 
 #[cfg(test)]
@@ -441,6 +543,48 @@ mod json_tests {
         assert_eq!(server_name("2001:db8::1".into()), "2001:db8::1");
         assert_eq!(server_name("example.com".into()), "example.com");
         assert_eq!(server_name("odd:name".into()), "odd:name");
+    }
+
+    #[test]
+    fn field_names_need_no_escaping() {
+        for name in super::FIELD_NAMES {
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_addresses_and_flags_are_written_without_formatting_machinery() {
+        use crate::decode::{push_decimal, write_ip};
+        let mut out = String::new();
+        for n in [0u64, 7, 10, 99, 1_704_067_201_316, u64::MAX] {
+            out.clear();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        for n in [i64::MIN, -1, 0, 42, i64::MAX] {
+            out.clear();
+            super::push_int(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        for ip in [
+            [0u8, 0, 0, 0],
+            [255, 255, 255, 255],
+            [192, 168, 1, 6],
+            [10, 0, 100, 9],
+        ] {
+            out.clear();
+            let mut bytes = [0u8; 16];
+            bytes[..4].copy_from_slice(&ip);
+            write_ip(&mut out, 4, &bytes);
+            assert_eq!(out, std::net::Ipv4Addr::from(ip).to_string());
+        }
+        assert_eq!(super::tcp_flags_text(0xff), "SAFRPUEC");
+        assert_eq!(super::tcp_flags_text(0x12), "SA");
+        assert_eq!(super::tcp_flags_text(0), "");
     }
 
     #[test]

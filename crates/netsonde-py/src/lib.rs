@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 use netsonde_core::analysis::OpenError;
 use netsonde_core::capture::{CaptureError, LinkType, RawPacket};
 use netsonde_core::classify::TcpPolicy;
+use netsonde_core::decode::format_ip;
 use netsonde_core::flow::defrag::DefragPolicy;
-use netsonde_core::record::{FieldValue, MetaValue, FIELD_NAMES};
+use netsonde_core::record::{
+    tcp_flags_text, FieldValue, MetaValue, TextBatch, TextFormat, FIELD_NAMES,
+};
 use netsonde_core::{Analysis, Engine, EngineOptions, FlowRecord, Stats};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyFileNotFoundError, PyValueError};
@@ -152,7 +155,8 @@ fn record_to_dict<'py>(py: Python<'py>, r: &FlowRecord) -> PyResult<Bound<'py, P
             FieldValue::UInt(n) => d.set_item(name, n)?,
             FieldValue::Int(n) => d.set_item(name, n)?,
             FieldValue::Str(s) => d.set_item(name, s)?,
-            FieldValue::OwnedStr(s) => d.set_item(name, s)?,
+            FieldValue::Ip(version, addr) => d.set_item(name, format_ip(version, addr))?,
+            FieldValue::TcpFlags(flags) => d.set_item(name, tcp_flags_text(flags))?,
             FieldValue::Null => d.set_item(name, py.None())?,
             FieldValue::List(l) => d.set_item(name, PyList::new(py, l)?)?,
             FieldValue::Metadata(items) => {
@@ -390,19 +394,6 @@ impl PacketEngine {
 /// Per-application totals for the terminal summary: (flows, packets, bytes).
 type Summary = Vec<(String, u64, u64, u64)>;
 
-fn add_to_summary(summary: &mut Summary, r: &FlowRecord) {
-    let packets = r.src2dst_packets + r.dst2src_packets;
-    let bytes = r.src2dst_bytes + r.dst2src_bytes;
-    match summary.iter_mut().find(|e| e.0 == r.application_name) {
-        Some(e) => {
-            e.1 += 1;
-            e.2 += packets;
-            e.3 += bytes;
-        }
-        None => summary.push((r.application_name.clone(), 1, packets, bytes)),
-    }
-}
-
 /// Analyses capture files and writes every record to `out_path` (`None`: nothing written)
 /// as JSON lines or CSV, entirely in Rust. Returns (stats, per-application summary,
 /// warnings, flows written).
@@ -439,31 +430,22 @@ fn analyze_to_file<'py>(
             ))),
             None => None,
         };
-        let mut text = String::with_capacity(1 << 20);
+        let format = match (&sink, csv) {
+            (None, _) => TextFormat::TotalsOnly,
+            (Some(_), true) => TextFormat::Csv,
+            (Some(_), false) => TextFormat::Jsonl,
+        };
+        let mut batch = TextBatch::default();
         if csv {
-            text.push_str(&FlowRecord::csv_header());
+            batch.text.push_str(&FlowRecord::csv_header());
         }
-        let mut summary = Summary::new();
-        let mut written = 0u64;
-        let mut batch = Vec::new();
         loop {
-            batch.clear();
-            let more = analysis.run(&mut batch, 4096, &mut |d, t| reporter.report(d, t));
-            for r in &batch {
-                add_to_summary(&mut summary, r);
-                if sink.is_some() {
-                    if csv {
-                        r.write_csv(&mut text);
-                    } else {
-                        r.write_json(&mut text);
-                    }
-                }
-            }
-            written += batch.len() as u64;
+            let more =
+                analysis.run_text(format, &mut batch, 4096, &mut |d, t| reporter.report(d, t));
             if let Some(w) = sink.as_mut() {
-                w.write_all(text.as_bytes())?;
+                w.write_all(batch.text.as_bytes())?;
             }
-            text.clear();
+            batch.text.clear();
             if !more {
                 break;
             }
@@ -471,6 +453,12 @@ fn analyze_to_file<'py>(
         if let Some(w) = sink.as_mut() {
             w.flush()?;
         }
+        let summary = batch
+            .by_app
+            .into_iter()
+            .map(|(app, t)| (app, t.flows, t.packets, t.bytes))
+            .collect();
+        let written = batch.records;
         Ok((summary, written))
     });
     let (summary, written) =

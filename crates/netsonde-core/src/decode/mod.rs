@@ -246,15 +246,29 @@ pub(crate) fn be32(d: &[u8], at: usize) -> Option<u32> {
 /// shortened to `::` even when it is a single group — the way nDPI prints addresses (RFC 5952
 /// would keep a lone `0`), so records compare one to one with nDPI's.
 pub fn format_ip(version: u8, ip: &IpBytes) -> String {
+    let mut out = String::with_capacity(if version == 4 { 15 } else { 39 });
+    write_ip(&mut out, version, ip);
+    out
+}
+
+/// Appends an address as [`format_ip`] formats it, without allocating.
+pub fn write_ip(out: &mut String, version: u8, ip: &IpBytes) {
     use std::fmt::Write;
     let [a, b, c, d, ..] = *ip;
     if version == 4 {
-        return std::net::Ipv4Addr::new(a, b, c, d).to_string();
+        for (i, octet) in [a, b, c, d].into_iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            push_decimal(out, u64::from(octet));
+        }
+        return;
     }
     let v6 = std::net::Ipv6Addr::from(*ip);
     if v6.to_ipv4_mapped().is_some() || v6.segments()[..6] == [0; 6] && v6.segments()[6] != 0 {
         // Mapped and compatible forms keep the standard library's notation.
-        return v6.to_string();
+        let _ = write!(out, "{v6}");
+        return;
     }
     let groups = v6.segments();
     // Longest run of zero groups (the first one on ties).
@@ -274,7 +288,6 @@ pub fn format_ip(version: u8, ip: &IpBytes) -> String {
             run_len = 0;
         }
     }
-    let mut out = String::with_capacity(39);
     let mut i = 0;
     while i < 8 {
         if best_len > 0 && i == best_start {
@@ -288,7 +301,25 @@ pub fn format_ip(version: u8, ip: &IpBytes) -> String {
         }
         i += 1;
     }
-    out
+}
+
+/// Appends a number in decimal without allocating (records write dozens per flow).
+pub fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
 }
 
 #[cfg(test)]
