@@ -1142,16 +1142,23 @@ mod tests {
             ));
         }
         // The resolver's flow and the CDN's are owned by different workers in some counts.
-        let pair = |a: [u8; 4], b: [u8; 4]| {
-            let ip = |x: [u8; 4]| {
-                let mut v = [0u8; 16];
-                v[..4].copy_from_slice(&x);
-                v
-            };
-            crate::parallel::pair_hash(&ip(a), &ip(b))
+        let me = [10, 0, 0, 2];
+        assert!((2..=4).any(|n| owner(resolver, me, n) != owner(me, cdn, n)));
+        write_raw_capture(tag, &packets)
+    }
+
+    /// Which of `n` workers owns the flows between two IPv4 hosts.
+    fn owner(a: [u8; 4], b: [u8; 4], n: u64) -> u64 {
+        let ip = |x: [u8; 4]| {
+            let mut v = [0u8; 16];
+            v.iter_mut().zip(x).for_each(|(d, s)| *d = s);
+            v
         };
-        let (dns, web) = (pair(resolver, [10, 0, 0, 2]), pair([10, 0, 0, 2], cdn));
-        assert!((2..=4u64).any(|n| ((dns >> 32) * n) >> 32 != ((web >> 32) * n) >> 32));
+        ((crate::parallel::pair_hash(&ip(a), &ip(b)) >> 32) * n) >> 32
+    }
+
+    /// Raw IP packets, one a second, written to a temporary capture named after `tag`.
+    fn write_raw_capture(tag: &str, packets: &[Vec<u8>]) -> std::path::PathBuf {
         use crate::capture::tests::{pcap_header, pcap_record};
         let mut pcap = pcap_header(0xa1b2_c3d4, false, LinkType::RAW.0);
         for (i, p) in packets.iter().enumerate() {
@@ -1161,6 +1168,14 @@ mod tests {
         let path = std::env::temp_dir().join(format!("netsonde-{tag}-{}.pcap", std::process::id()));
         std::fs::write(&path, &pcap).expect("temporary capture");
         path
+    }
+
+    /// Every record of a capture, analysed by `workers` workers.
+    fn records_of(path: &std::path::Path, workers: usize) -> Vec<FlowRecord> {
+        let mut a = analysis_of(path, workers);
+        let mut recs = Vec::new();
+        while a.run(&mut recs, 1 << 20, &mut |_, _| {}) {}
+        recs
     }
 
     fn analysis_of(path: &std::path::Path, workers: usize) -> crate::Analysis {
@@ -1177,10 +1192,7 @@ mod tests {
     fn dns_cache_across_workers_gives_the_records_of_one_engine() {
         let path = dns_then_connections_capture("dns-workers");
         let classes = |workers: usize| {
-            let mut a = analysis_of(&path, workers);
-            let mut recs = Vec::new();
-            while a.run(&mut recs, 1 << 20, &mut |_, _| {}) {}
-            let mut v: Vec<String> = recs
+            let mut v: Vec<String> = records_of(&path, workers)
                 .iter()
                 .map(|r| {
                     format!(
@@ -1268,6 +1280,95 @@ mod tests {
                 records.len(),
                 "{workers} workers"
             );
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Flows inside a tunnel whose outer datagrams are sometimes fragmented (GTP over IP
+    /// fragments): every packet of an inner flow meets in one worker, whole or in fragments,
+    /// so the records are those of one engine.
+    #[test]
+    fn fragmented_tunnel_packets_meet_their_flow_in_one_worker() {
+        let (enb, gw) = ([172, 16, 0, 1], [172, 16, 0, 2]);
+        let gtp = |inner: &[u8]| {
+            let mut v = vec![0x30, 0xFF];
+            v.extend(u16::try_from(inner.len()).expect("small").to_be_bytes());
+            v.extend([0, 0, 0, 1]);
+            v.extend_from_slice(inner);
+            udp(2152, 2152, &v)
+        };
+        // The outer datagram in two fragments: the first holds the headers up to the inner
+        // IP header and a little more, the second the rest.
+        let fragments = |datagram: Vec<u8>, id: u16| {
+            let body = datagram.get(20..).expect("an IPv4 datagram").to_vec();
+            let (first, rest) = body.split_at(48);
+            let piece = |data: &[u8], offset: usize, more: bool| {
+                let mut v = ipv4(17, enb, gw, data);
+                v.splice(4..6, id.to_be_bytes());
+                let field =
+                    u16::try_from(offset / 8).expect("small") | if more { 0x2000 } else { 0 };
+                v.splice(6..8, field.to_be_bytes());
+                v
+            };
+            [piece(first, 0, true), piece(rest, 48, false)]
+        };
+        let get = b"GET /index.html HTTP/1.1\r\nHost: www.example.org\r\nUser-Agent: t\r\n\r\n";
+        let mut packets = Vec::new();
+        for (i, host) in (1..=8u8).enumerate() {
+            let (me, web) = ([10, 45, 0, host], [198, 51, 100, host]);
+            let sport = 40000 + u16::from(host);
+            let id = u16::try_from(i).expect("few");
+            packets.push(ipv4(
+                17,
+                enb,
+                gw,
+                &gtp(&ipv4(6, me, web, &tcp(sport, 80, 100, TCP_SYN, &[]))),
+            ));
+            packets.push(ipv4(
+                17,
+                gw,
+                enb,
+                &gtp(&ipv4(
+                    6,
+                    web,
+                    me,
+                    &tcp(80, sport, 500, TCP_SYN | TCP_ACK, &[]),
+                )),
+            ));
+            let request = ipv4(
+                17,
+                enb,
+                gw,
+                &gtp(&ipv4(6, me, web, &tcp(sport, 80, 101, TCP_ACK | 0x08, get))),
+            );
+            packets.extend(fragments(request, id));
+        }
+        let path = write_raw_capture("gtp-fragments", &packets);
+        let flows = |workers: usize| {
+            let mut v: Vec<String> = records_of(&path, workers)
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} {} {}",
+                        crate::decode::format_ip(r.ip_version, &r.src_ip),
+                        r.src2dst_packets + r.dst2src_packets,
+                        r.application_name,
+                        r.metadata.len()
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let one = flows(1);
+        assert_eq!(one.len(), 8, "{one:?}");
+        // Four frames each: the two fragments count as frames of the flow.
+        assert!(one.iter().all(|f| f.contains(" 4 HTTP")), "{one:?}");
+        // Some inner pairs are owned by another worker than the outer pair.
+        let inner = |h: u8| owner([10, 45, 0, h], [198, 51, 100, h], 2);
+        assert!((1..=8).any(|h| inner(h) != owner(enb, gw, 2)));
+        for workers in 2..=4 {
+            assert_eq!(flows(workers), one, "{workers} workers");
         }
         let _ = std::fs::remove_file(&path);
     }

@@ -71,6 +71,8 @@ struct Source {
     next_seq: u64,
     /// Bytes of the inputs already finished.
     before: u64,
+    /// Where the fragments of tunnelled datagrams went.
+    fragments: FragmentRoutes,
 }
 
 /// The chunks read and not yet done with by every worker.
@@ -222,11 +224,10 @@ impl Feed {
                     source.next_seq += c.chunk.frames.len() as u64;
                     c.owners.clear();
                     let (n, opts) = (self.workers, self.opts);
-                    c.owners.extend(
-                        c.chunk.frames.iter().map(|f| {
-                            u16::try_from(shard(&c.chunk.packet(f), opts, n)).unwrap_or(0)
-                        }),
-                    );
+                    let routes = &mut source.fragments;
+                    c.owners.extend(c.chunk.frames.iter().map(|f| {
+                        u16::try_from(shard(&c.chunk.packet(f), opts, n, routes)).unwrap_or(0)
+                    }));
                     return Some(c);
                 }
                 Ok(false) => {}
@@ -421,6 +422,7 @@ impl Pool {
                 next_chunk: 0,
                 next_seq: 0,
                 before: 0,
+                fragments: FragmentRoutes::default(),
             }),
             ring: Mutex::new(Ring {
                 first: 0,
@@ -624,8 +626,14 @@ impl Batch {
 }
 
 /// The worker (of `n`) for a frame: by its innermost address pair; frames without IP go to
-/// the first worker.
-fn shard(pkt: &RawPacket<'_>, opts: DecodeOptions, n: usize) -> usize {
+/// the first worker. Frames are routed in input order (by whichever worker reads them), so
+/// `fragments` can follow a fragmented datagram from its first fragment on.
+fn shard(
+    pkt: &RawPacket<'_>,
+    opts: DecodeOptions,
+    n: usize,
+    fragments: &mut FragmentRoutes,
+) -> usize {
     if n <= 1 {
         return 0;
     }
@@ -634,12 +642,63 @@ fn shard(pkt: &RawPacket<'_>, opts: DecodeOptions, n: usize) -> usize {
     } else {
         match decode::decode(pkt.link_type, pkt.data, pkt.wire_len, opts) {
             Outcome::Packet(p) => pair_hash(&p.src_ip, &p.dst_ip),
-            Outcome::Fragment(f) => pair_hash(&f.src_ip, &f.dst_ip),
+            Outcome::Fragment(f) => fragments.route(&f),
             _ => 0,
         }
     };
     // Multiply-shift: the high bits of the hash, scaled to 0..n.
     (((h >> 32) * n as u64) >> 32) as usize
+}
+
+/// A fragmented datagram, as its fragments name it.
+type DatagramKey = (u8, IpBytes, IpBytes, u8, u32);
+
+/// The fragments of one datagram must meet in the worker that owns the flow of the
+/// reassembled datagram. For most datagrams that is the fragments' own address pair; for a
+/// tunnel's (GTP, VXLAN, GRE… over fragmented IP) it is the pair inside, which only the
+/// first fragment shows. So the first fragment is decoded as far as it goes, and when the
+/// flow inside has other addresses the later fragments are sent the same way. Fragments of
+/// a tunnelled datagram that arrive before its first one go by their own addresses.
+#[derive(Default)]
+struct FragmentRoutes {
+    /// Hash of the inner address pair, for datagrams whose inner pair differs.
+    inner: std::collections::HashMap<DatagramKey, u64>,
+    /// Insertion order, to forget the oldest beyond [`FRAGMENT_ROUTES`].
+    order: VecDeque<DatagramKey>,
+}
+
+/// Tunnelled datagrams being routed at most (fragments of one datagram arrive close together).
+const FRAGMENT_ROUTES: usize = 4096;
+
+impl FragmentRoutes {
+    /// The hash to route fragment `f` by.
+    fn route(&mut self, f: &decode::Fragment<'_>) -> u64 {
+        let outer = pair_hash(&f.src_ip, &f.dst_ip);
+        let key = (f.ip_version, f.src_ip, f.dst_ip, f.protocol, f.id);
+        if f.offset != 0 {
+            return self.inner.get(&key).copied().unwrap_or(outer);
+        }
+        // The rest of the datagram is missing here: let lengths point past what is present.
+        let ctx = decode::Context {
+            uncaptured: u32::MAX >> 1,
+            ..f.ctx
+        };
+        let inner =
+            match decode::decode_l4(ctx, f.ip_version, f.src_ip, f.dst_ip, f.protocol, f.data) {
+                Outcome::Packet(p) => pair_hash(&p.src_ip, &p.dst_ip),
+                Outcome::Fragment(x) => pair_hash(&x.src_ip, &x.dst_ip),
+                _ => outer,
+            };
+        if inner != outer && self.inner.insert(key, inner).is_none() {
+            self.order.push_back(key);
+            if self.order.len() > FRAGMENT_ROUTES {
+                if let Some(old) = self.order.pop_front() {
+                    self.inner.remove(&old);
+                }
+            }
+        }
+        inner
+    }
 }
 
 /// A hash of an address pair that does not depend on the pair's order.

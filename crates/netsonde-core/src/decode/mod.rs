@@ -166,9 +166,9 @@ pub fn decode(
 
 /// The addresses of a frame's flow, read straight from fixed offsets, for frames whose
 /// full decode could not give other ones: Ethernet with at most two VLAN tags, then IPv4 or
-/// IPv6 (without extension headers) carrying TCP, ICMP or UDP on no tunnel's port, or an
-/// IPv4 fragment. `None` when only [`decode`] can tell (tunnels, other links, MPLS, PPPoE,
-/// extension headers…). Frames [`decode`] finds malformed may get addresses here: callers use
+/// IPv6 (without extension headers) carrying TCP, ICMP or UDP on no tunnel's port. `None`
+/// when only [`decode`] can tell (tunnels, fragments, other links, MPLS, PPPoE, extension
+/// headers…). Frames [`decode`] finds malformed may get addresses here: callers use
 /// this to route frames, never to account them.
 #[inline]
 pub fn plain_flow_addresses(
@@ -201,8 +201,8 @@ pub fn plain_flow_addresses(
             src.get_mut(..4)?.copy_from_slice(ip.get(12..16)?);
             dst.get_mut(..4)?.copy_from_slice(ip.get(16..20)?);
             if be16(ip, 6)? & 0x3fff != 0 {
-                // A fragment: its flow is found after reassembly, under the same addresses.
-                return Some((src, dst));
+                // A fragment: the datagram may be a tunnel's, with another flow inside.
+                return None;
             }
             let ihl = usize::from(ip.first()? & 0x0f) * 4;
             (*ip.get(9)?, ip.get(ihl..).unwrap_or_default())

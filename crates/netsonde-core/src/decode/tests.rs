@@ -393,9 +393,10 @@ fn plain_flow_addresses_agree_with_the_full_decode() {
         eth(0x86DD, &ipv6(6, a6, b6, &tcp(1, 2, 2, b""))),
         eth(0x86DD, &ipv6(17, a6, b6, &udp(1, 2, b"x"))),
         eth(0x8100, &vlan(ipv4(6, a, b, &tcp(1, 2, 2, b"")))),
-        eth(0x0800, &fragment),
     ];
     let hidden = [
+        // A fragment's flow may be inside a tunnel its first fragment opens.
+        eth(0x0800, &fragment),
         eth(0x0800, &ipv4(17, a, b, &udp(5000, 4789, &vxlan))),
         eth(
             0x0800,
@@ -436,7 +437,7 @@ fn plain_flow_addresses_agree_with_the_full_decode() {
     let no_tunnels = DecodeOptions {
         decode_tunnels: false,
     };
-    assert!(plain_flow_addresses(LinkType::ETHERNET, &hidden[0], no_tunnels).is_some());
+    assert!(plain_flow_addresses(LinkType::ETHERNET, &hidden[1], no_tunnels).is_some());
     // Whatever the bytes, the two never disagree on a packet's addresses.
     for base in plain.iter().chain(&hidden) {
         for at in 0..base.len().min(80) {
