@@ -9,8 +9,11 @@ For each capture it runs every tool once untimed (warm-up and validation: flow c
 share of flows classified), then ``--repeat`` timed rounds; inside a round the tools take
 turns, and the order rotates from round to round so that no tool always runs first.
 Each timed run is one child process: wall time is ``time.perf_counter`` around it, CPU
-time and peak RSS come from ``os.wait4``. The table goes to stdout and to
-``benchmarks/results.md``; raw numbers and child logs go to ``benchmarks/out/``.
+time and peak RSS come from ``os.wait4``. Before each, the capture is read through once
+(untimed), so that every tool finds it in the page cache: the harness times packet
+processing, not the disk (a machine may evict part of a large capture between runs).
+The table goes to stdout and to ``benchmarks/results.md``; raw numbers and child logs go
+to ``benchmarks/out/``.
 
 Python 3.11 standard library only (nfstream is imported in its own child process).
 The tools are a list of specs (``tool_specs``): adding a variant is one entry there.
@@ -84,6 +87,17 @@ def run_child(argv: list[str], stdout: Path | None, stderr: Path, env: dict[str,
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
     return Run(argv, proc.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, stdout, stderr)
+
+
+def warm_page_cache(path: Path, block: int = 8 << 20) -> float:
+    """Reads `path` through (untimed) so that the next run finds it in the page cache;
+    returns the seconds it took (long when part of it came from the disk)."""
+    t0 = time.perf_counter()
+    buf = bytearray(block)
+    with open(path, "rb", buffering=0) as fh:
+        while fh.readinto(buf):
+            pass
+    return time.perf_counter() - t0
 
 
 # --------------------------------------------------------------------------- tools
@@ -757,6 +771,7 @@ def main(argv: list[str] | None = None) -> int:
             k = rnd % len(tools)
             for t in tools[k:] + tools[:k]:  # rotate the order every round
                 out, err = cdir / f"{t.name}.{rnd}.out", cdir / f"{t.name}.{rnd}.err"
+                warm_page_cache(cap.path)
                 run = run_child(t.command(cap.path), out, err)
                 runs[t.name].append(run)
                 if run.rc == 0 and not extras[t.name]:
@@ -835,7 +850,8 @@ def write_report(
         f"- netsonde git: {env['netsonde_git']}",
         *[f"- {name} {ver}: `{cmds[name]}`" for name, ver in versions.items()],
         f"- rounds: {env['repeat']} timed per capture, tools interleaved (order rotates), after one untimed "
-        "validation run each",
+        "validation run each; the capture is read through (untimed) before every run, so each tool "
+        "finds it in the page cache",
         "- captures: "
         + "; ".join(
             f"`{c.path.name}` {c.packets:,} packets, {c.wire_bytes:,} bytes on the wire" for c in captures
