@@ -878,6 +878,7 @@ def write_report(
             if args.netsonde_workers
             else ""
         )
+        + "".join(f" --capture {shlex.quote(c)}" for c in args.capture)
         + "`",
     ]
     if notes:
