@@ -178,11 +178,13 @@ impl Analysis {
         if self.workers > 1 {
             return self.run_parallel(Sink::Text(out), Some(format), min_records, progress);
         }
-        // A few thousand packets at a time, so records are written while still in cache.
+        // A few thousand packets (or, at the end, a few dozen flows) at a time, so that
+        // records are written while still in cache.
+        const STEP: usize = 64;
         let mut records = std::mem::take(&mut self.scratch);
         let until = out.records.saturating_add(min_records as u64);
         let more = loop {
-            let more = self.run(&mut records, 1, progress);
+            let more = self.run(&mut records, STEP.min(min_records.max(1)), progress);
             for r in records.drain(..) {
                 out.add(&r, format);
             }
