@@ -176,7 +176,7 @@ impl Analysis {
         progress: &mut dyn FnMut(u64, u64),
     ) -> bool {
         if self.workers > 1 {
-            return self.run_parallel(Sink::Text(out), Some(format), min_records, progress);
+            return self.run_parallel(Sink::Text(out, format), Some(format), min_records, progress);
         }
         // A few thousand packets (or, at the end, a few dozen flows) at a time, so that
         // records are written while still in cache.

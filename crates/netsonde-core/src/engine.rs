@@ -1280,6 +1280,21 @@ mod tests {
                 records.len(),
                 "{workers} workers"
             );
+
+            // Records first, then text: the text is in the format asked for.
+            let mut a = analysis_of(&path, workers);
+            let mut recs = Vec::new();
+            let mut more = a.run(&mut recs, 1, &mut |_, _| {});
+            let mut text = TextBatch::default();
+            while more {
+                more = a.run_text(TextFormat::Csv, &mut text, 1, &mut |_, _| {});
+            }
+            assert_eq!(text.text.lines().count() + recs.len(), records.len());
+            assert!(
+                text.text.lines().all(|l| !l.starts_with('{')),
+                "{}",
+                text.text
+            );
         }
         let _ = std::fs::remove_file(&path);
     }

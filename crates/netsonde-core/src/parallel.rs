@@ -381,7 +381,9 @@ enum Report {
 /// Where [`Pool::collect`] puts what the workers hand over.
 pub enum Sink<'a> {
     Records(&'a mut Vec<FlowRecord>),
-    Text(&'a mut TextBatch),
+    /// Text in the given format (records that come as records are written here; text from
+    /// the workers is in the format the pool was started with).
+    Text(&'a mut TextBatch, TextFormat),
 }
 
 /// The running threads of one analysis.
@@ -394,8 +396,6 @@ pub struct Pool {
     done_bytes: Arc<AtomicU64>,
     warnings: Arc<Mutex<Vec<String>>>,
     threads: Vec<JoinHandle<()>>,
-    /// The format the workers write records in, if they do.
-    text: Option<TextFormat>,
     /// Text handed over while records were asked for (a caller switching between
     /// [`Sink`]s), kept for the next text sink.
     unclaimed: TextBatch,
@@ -454,7 +454,6 @@ impl Pool {
             done_bytes,
             warnings,
             threads,
-            text,
             unclaimed: TextBatch::default(),
         }
     }
@@ -470,7 +469,7 @@ impl Pool {
     ) -> bool {
         let min_records = min_records as u64;
         let mut received = 0u64;
-        if let Sink::Text(batch) = &mut out {
+        if let Sink::Text(batch, _) = &mut out {
             if self.unclaimed.records > 0 {
                 received += self.unclaimed.records;
                 batch.append(std::mem::take(&mut self.unclaimed));
@@ -486,10 +485,9 @@ impl Pool {
                     received += r.len() as u64;
                     match &mut out {
                         Sink::Records(v) => v.append(&mut r),
-                        Sink::Text(batch) => {
-                            let format = self.text.unwrap_or(TextFormat::Jsonl);
+                        Sink::Text(batch, format) => {
                             for record in &r {
-                                batch.add(record, format);
+                                batch.add(record, *format);
                             }
                         }
                     }
@@ -497,7 +495,7 @@ impl Pool {
                 Ok(Report::Text(t)) => {
                     received += t.records;
                     match &mut out {
-                        Sink::Text(batch) => batch.append(t),
+                        Sink::Text(batch, _) => batch.append(t),
                         Sink::Records(_) => self.unclaimed.append(t),
                     }
                 }
@@ -661,10 +659,13 @@ type DatagramKey = (u8, IpBytes, IpBytes, u8, u32);
 /// a tunnelled datagram that arrive before its first one go by their own addresses.
 #[derive(Default)]
 struct FragmentRoutes {
-    /// Hash of the inner address pair, for datagrams whose inner pair differs.
-    inner: std::collections::HashMap<DatagramKey, u64>,
+    /// Hash of the inner address pair, for datagrams whose inner pair differs, and the
+    /// number of the first fragment that set it.
+    inner: std::collections::HashMap<DatagramKey, (u64, u64)>,
     /// Insertion order, to forget the oldest beyond [`FRAGMENT_ROUTES`].
-    order: VecDeque<DatagramKey>,
+    order: VecDeque<(DatagramKey, u64)>,
+    /// First fragments seen.
+    firsts: u64,
 }
 
 /// Tunnelled datagrams being routed at most (fragments of one datagram arrive close together).
@@ -676,7 +677,7 @@ impl FragmentRoutes {
         let outer = pair_hash(&f.src_ip, &f.dst_ip);
         let key = (f.ip_version, f.src_ip, f.dst_ip, f.protocol, f.id);
         if f.offset != 0 {
-            return self.inner.get(&key).copied().unwrap_or(outer);
+            return self.inner.get(&key).map_or(outer, |&(hash, _)| hash);
         }
         // The rest of the datagram is missing here: let lengths point past what is present.
         let ctx = decode::Context {
@@ -689,10 +690,18 @@ impl FragmentRoutes {
                 Outcome::Fragment(x) => pair_hash(&x.src_ip, &x.dst_ip),
                 _ => outer,
             };
-        if inner != outer && self.inner.insert(key, inner).is_none() {
-            self.order.push_back(key);
-            if self.order.len() > FRAGMENT_ROUTES {
-                if let Some(old) = self.order.pop_front() {
+        self.firsts += 1;
+        if inner == outer {
+            // A datagram reusing the identification of a tunnelled one goes its own way.
+            self.inner.remove(&key);
+            return inner;
+        }
+        self.inner.insert(key, (inner, self.firsts));
+        self.order.push_back((key, self.firsts));
+        if self.order.len() > FRAGMENT_ROUTES {
+            if let Some((old, first)) = self.order.pop_front() {
+                // Unless a later first fragment of that key has replaced it.
+                if self.inner.get(&old).is_some_and(|&(_, f)| f == first) {
                     self.inner.remove(&old);
                 }
             }
@@ -716,6 +725,60 @@ pub fn pair_hash(a: &IpBytes, b: &IpBytes) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A first fragment opening a GTP tunnel sends the datagram's later fragments to the
+    /// inner pair's worker; a later datagram that reuses the identification without a
+    /// tunnel goes by its own pair again.
+    #[test]
+    fn fragments_follow_the_first_fragment_into_a_tunnel() {
+        let ip4 = |a: [u8; 4]| {
+            let mut v = [0u8; 16];
+            v.iter_mut().zip(a).for_each(|(d, s)| *d = s);
+            v
+        };
+        let (outer_src, outer_dst) = (ip4([172, 16, 0, 1]), ip4([172, 16, 0, 2]));
+        let (inner_src, inner_dst) = ([10, 45, 0, 7], [198, 51, 100, 7]);
+        // UDP to the GTP-U port, a GTP header, then the inner IPv4 header announcing more
+        // bytes than this first fragment holds.
+        let mut tunnelled = vec![0x08, 0x68, 0x08, 0x68, 0x05, 0xdc, 0, 0];
+        tunnelled.extend([0x30, 0xff, 0x05, 0xc8, 0, 0, 0, 1]);
+        tunnelled.extend([0x45, 0, 0x05, 0xc8, 0, 1, 0x40, 0, 64, 6, 0, 0]);
+        tunnelled.extend(inner_src);
+        tunnelled.extend(inner_dst);
+        let plain: &'static [u8] = &[0x9c, 0x40, 0x00, 0x35, 0x05, 0xdc, 0, 0];
+        let fragment = |offset: u32, data: &'static [u8]| decode::Fragment {
+            ctx: decode::Context {
+                opts_decode_tunnels: true,
+                ..decode::Context::default()
+            },
+            ip_version: 4,
+            src_ip: outer_src,
+            dst_ip: outer_dst,
+            protocol: 17,
+            id: 77,
+            offset,
+            more: offset == 0,
+            data,
+            announced_len: 1500,
+        };
+        let tunnelled: &'static [u8] = Vec::leak(tunnelled);
+        let outer = pair_hash(&outer_src, &outer_dst);
+        let inner = pair_hash(&ip4(inner_src), &ip4(inner_dst));
+        assert_ne!(inner, outer);
+        let mut routes = FragmentRoutes::default();
+        assert_eq!(routes.route(&fragment(0, tunnelled)), inner);
+        assert_eq!(routes.route(&fragment(1480, b"rest")), inner);
+        assert_eq!(routes.route(&fragment(0, plain)), outer);
+        assert_eq!(routes.route(&fragment(1480, b"rest")), outer);
+        // Bounded: old datagrams are forgotten, recent ones kept.
+        for id in 0..2 * FRAGMENT_ROUTES as u32 {
+            routes.route(&decode::Fragment {
+                id: 1000 + id,
+                ..fragment(0, tunnelled)
+            });
+        }
+        assert!(routes.inner.len() <= FRAGMENT_ROUTES && routes.order.len() <= FRAGMENT_ROUTES);
+    }
 
     #[test]
     fn the_pair_hash_is_symmetric_and_spreads() {
