@@ -167,7 +167,9 @@ impl Analysis {
     /// Like [`Self::run`], but the records are written in `format` and added to `out` with
     /// their totals by application (their text can be taken away between calls). With
     /// several workers, each writes the records it makes, so the caller's thread only has
-    /// text to write out. Use either this or [`Self::run`] on one analysis.
+    /// text to write out. The workers start writing text when this is called first; calls
+    /// may be mixed with [`Self::run`] (text the workers wrote meanwhile waits for the next
+    /// call of this one, and records waiting as records are written in `format`).
     pub fn run_text(
         &mut self,
         format: TextFormat,
