@@ -121,46 +121,47 @@ fn erspan(proto: u16, has_seq: bool, d: &[u8], ctx: Context) -> Outcome<'_> {
 
 /// A UDP payload on a tunnel port, or `None` when it is not (a valid) tunnel.
 pub fn udp_tunnel(sport: u16, dport: u16, d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
-    if !udp_tunnel_port(sport, dport) {
-        return None;
+    let tunnel = udp_tunnel_on(sport, dport)?;
+    let inner = enter(ctx, tunnel);
+    match tunnel {
+        Tunnel::GTP => gtp_u(d, inner),
+        Tunnel::VXLAN => vxlan(d, inner),
+        Tunnel::GENEVE => geneve(d, inner),
+        Tunnel::TEREDO => teredo(d, inner),
+        Tunnel::CAPWAP => capwap_data(d, inner),
+        Tunnel::TZSP => tzsp(d, inner),
+        Tunnel::L2TP => l2tp_v2(d, inner),
+        _ => None,
     }
-    let on = |port: u16| sport == port || dport == port;
-    if on(PORT_GTP_U) {
-        return gtp_u(d, enter(ctx, Tunnel::GTP));
-    }
-    if dport == PORT_VXLAN || dport == PORT_VXLAN_LINUX {
-        return vxlan(d, enter(ctx, Tunnel::VXLAN));
-    }
-    if dport == PORT_GENEVE {
-        return geneve(d, enter(ctx, Tunnel::GENEVE));
-    }
-    if on(PORT_TEREDO) {
-        return teredo(d, enter(ctx, Tunnel::TEREDO));
-    }
-    if on(PORT_CAPWAP_DATA) {
-        return capwap_data(d, enter(ctx, Tunnel::CAPWAP));
-    }
-    if dport == PORT_TZSP {
-        return tzsp(d, enter(ctx, Tunnel::TZSP));
-    }
-    if on(PORT_L2TP) {
-        return l2tp_v2(d, enter(ctx, Tunnel::L2TP));
-    }
-    None
 }
 
 /// Whether a UDP datagram between these ports may carry a tunnel [`udp_tunnel`] opens:
 /// every other datagram is known not to without looking at it.
 pub fn udp_tunnel_port(sport: u16, dport: u16) -> bool {
+    udp_tunnel_on(sport, dport).is_some()
+}
+
+/// The tunnel a UDP datagram between these ports may carry (the one place that maps
+/// ports to UDP tunnels).
+fn udp_tunnel_on(sport: u16, dport: u16) -> Option<Tunnel> {
     let on = |port: u16| sport == port || dport == port;
-    on(PORT_GTP_U)
-        || dport == PORT_VXLAN
-        || dport == PORT_VXLAN_LINUX
-        || dport == PORT_GENEVE
-        || on(PORT_TEREDO)
-        || on(PORT_CAPWAP_DATA)
-        || dport == PORT_TZSP
-        || on(PORT_L2TP)
+    Some(if on(PORT_GTP_U) {
+        Tunnel::GTP
+    } else if dport == PORT_VXLAN || dport == PORT_VXLAN_LINUX {
+        Tunnel::VXLAN
+    } else if dport == PORT_GENEVE {
+        Tunnel::GENEVE
+    } else if on(PORT_TEREDO) {
+        Tunnel::TEREDO
+    } else if on(PORT_CAPWAP_DATA) {
+        Tunnel::CAPWAP
+    } else if dport == PORT_TZSP {
+        Tunnel::TZSP
+    } else if on(PORT_L2TP) {
+        Tunnel::L2TP
+    } else {
+        return None;
+    })
 }
 
 fn gtp_u(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
