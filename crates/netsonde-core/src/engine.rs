@@ -392,15 +392,6 @@ impl Engine {
         conclude(flow, &self.sigs, &self.caches);
     }
 
-    /// Whether a flow taken out of the table must wait for a deferred conclusion (queued now
-    /// if it was still inspected); it is then held until that conclusion.
-    fn must_hold(&mut self, flow: &mut Flow, stamp: u64) -> bool {
-        // Not inspected but still holding its inspection state: its conclusion was put off.
-        self.order.is_some()
-            && (put_off(flow, stamp, &mut self.deferred)
-                || (!flow.inspecting && flow.dpi.is_some()))
-    }
-
     /// Processes frame number `seq` of the whole input (sharded analysis).
     pub fn process_at(&mut self, pkt: &RawPacket<'_>, seq: u64, out: &mut Vec<FlowRecord>) {
         self.tick(pkt.ts_ns, seq, out);
@@ -433,22 +424,30 @@ impl Engine {
 
     /// The earliest time at which a flow of the table, as it is, would time out.
     fn next_timeout_ns(&self) -> i64 {
+        self.timeouts()
+            .into_iter()
+            .filter_map(|(lane, timeout_ns, _)| {
+                let slot = self.table.oldest(lane)?;
+                Some(self.table.get(slot).last_seen_ns.saturating_add(timeout_ns))
+            })
+            .min()
+            .unwrap_or(i64::MAX)
+    }
+
+    /// Each lane of the table, how long its flows may stay idle and why they then end.
+    fn timeouts(&self) -> [(Lane, i64, Expiration); 2] {
         [
-            (Lane::Open, self.opts.idle_timeout_ms),
-            (Lane::Closed, self.opts.tcp_closed_timeout_ms),
+            (
+                Lane::Open,
+                ms_to_ns(self.opts.idle_timeout_ms),
+                Expiration::Idle,
+            ),
+            (
+                Lane::Closed,
+                ms_to_ns(self.opts.tcp_closed_timeout_ms),
+                Expiration::End,
+            ),
         ]
-        .into_iter()
-        .filter_map(|(lane, ms)| {
-            let slot = self.table.oldest(lane)?;
-            Some(
-                self.table
-                    .get(slot)
-                    .last_seen_ns
-                    .saturating_add(ms_to_ns(ms)),
-            )
-        })
-        .min()
-        .unwrap_or(i64::MAX)
     }
 
     /// Another engine with the same options, signature packs and subscriptions that shares
@@ -595,15 +594,9 @@ impl Engine {
         let Some(mut rest) = self.draining.take() else {
             return false;
         };
-        for mut f in rest.by_ref().take(max.max(1)) {
-            let stamp = FLUSH_STAMP + f.id;
-            self.stamp = stamp;
-            if self.must_hold(&mut f, stamp) {
-                self.held.insert(f.id, (f, Expiration::EndOfInput));
-            } else {
-                conclude(&mut f, &self.sigs, &self.caches);
-                out.push(FlowRecord::from_flow(f, Expiration::EndOfInput, &self.sigs));
-            }
+        for f in rest.by_ref().take(max.max(1)) {
+            self.stamp = FLUSH_STAMP + f.id;
+            self.report_ended(f, Expiration::EndOfInput, out);
             self.publish();
         }
         if rest.len() > 0 {
@@ -683,19 +676,7 @@ impl Engine {
     }
 
     fn expire_idle(&mut self, out: &mut Vec<FlowRecord>) {
-        let lanes = [
-            (
-                Lane::Open,
-                ms_to_ns(self.opts.idle_timeout_ms),
-                Expiration::Idle,
-            ),
-            (
-                Lane::Closed,
-                ms_to_ns(self.opts.tcp_closed_timeout_ms),
-                Expiration::End,
-            ),
-        ];
-        for (lane, timeout_ns, why) in lanes {
+        for (lane, timeout_ns, why) in self.timeouts() {
             while let Some(slot) = self.table.oldest(lane) {
                 if self.table.get(slot).last_seen_ns.saturating_add(timeout_ns) >= self.now_ns {
                     break;
@@ -706,11 +687,7 @@ impl Engine {
     }
 
     fn end_flow(&mut self, slot: u32, why: Expiration, out: &mut Vec<FlowRecord>) {
-        let mut flow = self.table.remove(slot);
-        let held = self.must_hold(&mut flow, self.stamp);
-        if !held {
-            conclude(&mut flow, &self.sigs, &self.caches);
-        }
+        let flow = self.table.remove(slot);
         match why {
             Expiration::Idle => self.stats.flows_expired_idle += 1,
             Expiration::Active => self.stats.flows_expired_active += 1,
@@ -718,9 +695,21 @@ impl Engine {
             Expiration::Eviction => self.stats.flows_evicted += 1,
             Expiration::EndOfInput => self.stats.flows_at_end_of_input += 1,
         }
-        if held {
+        self.report_ended(flow, why, out);
+    }
+
+    /// A flow taken out of the table: its inspection ends and its record goes to `out`; in
+    /// a sharded analysis a flow whose conclusion is put off (now, if it was still
+    /// inspected, or earlier: not inspected but still holding its inspection state) is held
+    /// until that conclusion comes.
+    fn report_ended(&mut self, mut flow: Flow, why: Expiration, out: &mut Vec<FlowRecord>) {
+        let put_off_before = !flow.inspecting && flow.dpi.is_some();
+        if self.order.is_some()
+            && (put_off(&mut flow, self.stamp, &mut self.deferred) || put_off_before)
+        {
             self.held.insert(flow.id, (flow, why));
         } else {
+            conclude(&mut flow, &self.sigs, &self.caches);
             out.push(FlowRecord::from_flow(flow, why, &self.sigs));
         }
     }
@@ -1148,13 +1137,13 @@ mod tests {
     }
 
     /// Which of `n` workers owns the flows between two IPv4 hosts.
-    fn owner(a: [u8; 4], b: [u8; 4], n: u64) -> u64 {
+    fn owner(a: [u8; 4], b: [u8; 4], n: usize) -> usize {
         let ip = |x: [u8; 4]| {
             let mut v = [0u8; 16];
             v.iter_mut().zip(x).for_each(|(d, s)| *d = s);
             v
         };
-        ((crate::parallel::pair_hash(&ip(a), &ip(b)) >> 32) * n) >> 32
+        crate::parallel::worker_of(crate::parallel::pair_hash(&ip(a), &ip(b)), n)
     }
 
     /// Raw IP packets, one a second, written to a temporary capture named after `tag`.
@@ -1168,6 +1157,18 @@ mod tests {
         let path = std::env::temp_dir().join(format!("netsonde-{tag}-{}.pcap", std::process::id()));
         std::fs::write(&path, &pcap).expect("temporary capture");
         path
+    }
+
+    /// One line per record of a capture analysed by `workers` workers, sorted (records
+    /// come in another order with several workers).
+    fn sorted_lines(
+        path: &std::path::Path,
+        workers: usize,
+        line: impl Fn(&FlowRecord) -> String,
+    ) -> Vec<String> {
+        let mut v: Vec<String> = records_of(path, workers).iter().map(line).collect();
+        v.sort();
+        v
     }
 
     /// Every record of a capture, analysed by `workers` workers.
@@ -1192,20 +1193,15 @@ mod tests {
     fn dns_cache_across_workers_gives_the_records_of_one_engine() {
         let path = dns_then_connections_capture("dns-workers");
         let classes = |workers: usize| {
-            let mut v: Vec<String> = records_of(&path, workers)
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{}:{} {} {}",
-                        crate::decode::format_ip(r.ip_version, &r.dst_ip),
-                        r.src_port,
-                        r.application_name,
-                        r.application_confidence
-                    )
-                })
-                .collect();
-            v.sort();
-            v
+            sorted_lines(&path, workers, |r| {
+                format!(
+                    "{}:{} {} {}",
+                    crate::decode::format_ip(r.ip_version, &r.dst_ip),
+                    r.src_port,
+                    r.application_name,
+                    r.application_confidence
+                )
+            })
         };
         let one = classes(1);
         assert_eq!(
@@ -1360,20 +1356,15 @@ mod tests {
         }
         let path = write_raw_capture("gtp-fragments", &packets);
         let flows = |workers: usize| {
-            let mut v: Vec<String> = records_of(&path, workers)
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} {} {} {}",
-                        crate::decode::format_ip(r.ip_version, &r.src_ip),
-                        r.src2dst_packets + r.dst2src_packets,
-                        r.application_name,
-                        r.metadata.len()
-                    )
-                })
-                .collect();
-            v.sort();
-            v
+            sorted_lines(&path, workers, |r| {
+                format!(
+                    "{} {} {} {}",
+                    crate::decode::format_ip(r.ip_version, &r.src_ip),
+                    r.src2dst_packets + r.dst2src_packets,
+                    r.application_name,
+                    r.metadata.len()
+                )
+            })
         };
         let one = flows(1);
         assert_eq!(one.len(), 8, "{one:?}");

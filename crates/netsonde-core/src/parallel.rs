@@ -86,6 +86,18 @@ struct Ring {
     ended: bool,
 }
 
+impl Ring {
+    /// Index of the chunk after the last one read.
+    fn end(&self) -> u64 {
+        self.first + self.chunks.len() as u64
+    }
+
+    /// The chunk the slowest worker wants (`or` when there are no workers).
+    fn slowest(&self, or: u64) -> u64 {
+        self.wanted.iter().copied().min().unwrap_or(or)
+    }
+}
+
 /// What the workers of one analysis read from.
 struct Feed {
     source: Mutex<Source>,
@@ -120,8 +132,7 @@ impl Feed {
                     if ring.ended {
                         return None;
                     }
-                    let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
-                    if index < slowest.saturating_add(AHEAD_CHUNKS) {
+                    if index < ring.slowest(index).saturating_add(AHEAD_CHUNKS) {
                         break;
                     }
                     // Too far ahead: wait for the slowest worker.
@@ -159,11 +170,10 @@ impl Feed {
     fn read_ahead(&self, index: u64) {
         {
             let ring = lock(&self.ring);
-            let after = ring.first + ring.chunks.len() as u64;
-            let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
+            let after = ring.end();
             if ring.ended
                 || after >= index.saturating_add(1 + READ_AHEAD)
-                || after >= slowest.saturating_add(AHEAD_CHUNKS)
+                || after >= ring.slowest(index).saturating_add(AHEAD_CHUNKS)
             {
                 return;
             }
@@ -171,7 +181,7 @@ impl Feed {
         if let Ok(mut source) = self.source.try_lock() {
             let ring_end = {
                 let ring = lock(&self.ring);
-                (!ring.ended).then(|| ring.first + ring.chunks.len() as u64)
+                (!ring.ended).then(|| ring.end())
             };
             if ring_end == Some(source.next_chunk) {
                 self.read_into_ring(&mut source);
@@ -188,7 +198,7 @@ impl Feed {
             return;
         }
         *w = index;
-        let slowest = ring.wanted.iter().copied().min().unwrap_or(index);
+        let slowest = ring.slowest(index);
         while ring.first < slowest {
             match ring.chunks.pop_front() {
                 Some(c) => self.recycle(c),
@@ -583,12 +593,10 @@ fn work(
         }
     }
     while engine.flush_some(&mut out, 4096) {
-        report.write(&mut out);
         if results.send(report.take(&mut out)).is_err() {
             return;
         }
     }
-    report.write(&mut out);
     if results.send(report.take(&mut out)).is_ok() {
         let _ = results.send(Report::Done(index, Box::new(engine)));
     }
@@ -615,7 +623,9 @@ impl Batch {
         out.len() + self.written.records as usize
     }
 
+    /// Everything gathered (the records of `out` written first, if the worker writes text).
     fn take(&mut self, out: &mut Vec<FlowRecord>) -> Report {
+        self.write(out);
         match self.text {
             Some(_) => Report::Text(std::mem::take(&mut self.written)),
             None => Report::Records(std::mem::take(out)),
@@ -644,8 +654,13 @@ fn shard(
             _ => 0,
         }
     };
-    // Multiply-shift: the high bits of the hash, scaled to 0..n.
-    (((h >> 32) * n as u64) >> 32) as usize
+    worker_of(h, n)
+}
+
+/// Which of `n` workers a flow hash goes to: multiply-shift, the high bits of the hash
+/// scaled to 0..n.
+pub fn worker_of(hash: u64, n: usize) -> usize {
+    (((hash >> 32) * n as u64) >> 32) as usize
 }
 
 /// A fragmented datagram, as its fragments name it.
@@ -787,8 +802,7 @@ mod tests {
         for i in 0..=255u8 {
             let b = [192, 0, 2, i, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
             assert_eq!(pair_hash(&a, &b), pair_hash(&b, &a));
-            let w = ((pair_hash(&a, &b) >> 32) * 4) >> 32;
-            if let Some(n) = seen.get_mut(w as usize) {
+            if let Some(n) = seen.get_mut(worker_of(pair_hash(&a, &b), 4)) {
                 *n += 1;
             }
         }

@@ -328,25 +328,9 @@ impl CaptureReader {
         if self.finished {
             return Ok(None);
         }
-        // Make sure the next record lies wholly in the window (or the input is exhausted, and
-        // the format reader reports the truncation as it finds it).
-        loop {
-            let data = self.buf.get(..self.filled).unwrap_or_default();
-            let need = match self.format.bytes_needed(data) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.finished = true;
-                    return Err(rebased(e, self.base));
-                }
-            };
-            let at = self.format.offset();
-            if self.source.is_none() || self.filled.saturating_sub(at) >= need {
-                break;
-            }
-            if let Err(e) = self.refill(need) {
-                self.finished = true;
-                return Err(e);
-            }
+        if let Err(e) = self.read_next_record_whole() {
+            self.finished = true;
+            return Err(e);
         }
         let base = self.base;
         let data = self.buf.get(..self.filled).unwrap_or_default();
@@ -364,6 +348,29 @@ impl CaptureReader {
                 Err(rebased(e, base))
             }
         }
+    }
+
+    /// Reads until the next packet record lies wholly in the window (or the input is
+    /// exhausted, and the format reader reports the truncation as it finds it).
+    fn read_next_record_whole(&mut self) -> Result<(), CaptureError> {
+        while let Some(need) = self.missing_of_next_record()? {
+            self.refill(need)?;
+        }
+        Ok(())
+    }
+
+    /// Moves to the next packet record and tells whether it lies wholly in the window:
+    /// `None` when it does (or the input is exhausted, and the format reader reports the
+    /// truncation as it finds it), else the bytes from the reader's position to read first.
+    fn missing_of_next_record(&mut self) -> Result<Option<usize>, CaptureError> {
+        let data = self.buf.get(..self.filled).unwrap_or_default();
+        let need = self
+            .format
+            .bytes_needed(data)
+            .map_err(|e| rebased(e, self.base))?;
+        let whole =
+            self.source.is_none() || self.filled.saturating_sub(self.format.offset()) >= need;
+        Ok((!whole).then_some(need))
     }
 
     /// Drops the bytes already handed out, then reads until `need` bytes from the reader's
@@ -407,18 +414,15 @@ impl CaptureReader {
             return Err(e);
         }
         while chunk.frames.len() < max_frames.max(1) && !self.finished {
-            let data = self.buf.get(..self.filled).unwrap_or_default();
-            let need = match self.format.bytes_needed(data) {
-                Ok(n) => n,
+            let missing = match self.missing_of_next_record() {
+                Ok(m) => m,
                 Err(e) => {
                     self.finished = true;
-                    self.deferred_error = Some(rebased(e, self.base));
+                    self.deferred_error = Some(e);
                     break;
                 }
             };
-            let whole =
-                self.source.is_none() || self.filled.saturating_sub(self.format.offset()) >= need;
-            if !whole {
+            if let Some(need) = missing {
                 if !chunk.frames.is_empty() {
                     // Hand out what the window holds; the next call refills it.
                     break;
@@ -429,6 +433,7 @@ impl CaptureReader {
                 }
                 continue;
             }
+            let data = self.buf.get(..self.filled).unwrap_or_default();
             let window_start = data.as_ptr() as usize;
             prefetch(data, self.format.offset() + PREFETCH_AHEAD);
             match self.format.next(data) {
