@@ -117,6 +117,8 @@ class Tool:
 
     name = "tool"
     family = "tool"
+    #: How many analyses of the capture one timed run makes (2 for the concurrent pair).
+    copies = 1
 
     def unavailable(self) -> str | None:
         """None when the tool can run here, else the reason it cannot."""
@@ -198,6 +200,33 @@ class Netsonde(Tool):
             chk.flows, chk.classified = flows, classified
         out.unlink(missing_ok=True)
         return run, chk
+
+
+class NetsondePair(Tool):
+    """Two one-worker ``netsonde analyze`` processes started together on the same capture,
+    timed until both end. Nothing is shared between them, so their combined speed ÷ one
+    process's is what this machine gives two cores at best (memory bandwidth, shared cache,
+    the hypervisor): the ceiling for ``--workers 2``, measured in the same run."""
+
+    family = "netsonde"
+    name = "netsonde-1w-x2"
+    copies = 2
+
+    def __init__(self, one: Netsonde) -> None:
+        self.one = one
+
+    def unavailable(self) -> str | None:
+        return self.one.unavailable() or (None if shutil.which("sh") else "no sh to start the pair")
+
+    def version(self) -> str:
+        return self.one.version()
+
+    def command(self, capture: Path) -> list[str]:
+        each = shlex.join(self.one.command(capture))
+        return ["sh", "-c", f"{each} & {each}; s=$?; wait $! && exit $s"]
+
+    def check(self, capture: Path, workdir: Path) -> tuple[Run, Check]:
+        return run_child(self.command(capture), None, workdir / f"{self.name}.check.err"), Check()
 
 
 class NdpiReader(Tool):
@@ -325,6 +354,7 @@ def tool_specs(args: argparse.Namespace) -> list[Tool]:
     tools: list[Tool] = [
         Netsonde(ns),
         *(Netsonde(ns, workers=w) for w in args.netsonde_workers),
+        *([NetsondePair(Netsonde(ns))] if args.ceiling else []),
         NdpiReader(),
     ]
     if args.nfstream:
@@ -503,11 +533,13 @@ def fmt(v: float | None, spec: str) -> str:
 def summarize(
     cap: Capture, tool: Tool, runs: list[Run], chk: Check, extra: dict[str, object]
 ) -> dict[str, object]:
+    """One row of the table. Speeds count every analysis a run makes (``Tool.copies``)."""
     ok = [r for r in runs if r.rc == 0]
     row: dict[str, object] = {
         "capture": cap.name,
         "tool": tool.name,
         "family": tool.family,
+        "copies": tool.copies,
         "packets": cap.packets,
         "wire_bytes": cap.wire_bytes,
         "runs": [{"wall": r.wall, "cpu": r.cpu, "maxrss_kib": r.maxrss_kib, "rc": r.rc} for r in runs],
@@ -526,18 +558,19 @@ def summarize(
         wall_min=min(r.wall for r in ok),
         wall_max=max(r.wall for r in ok),
         cpu=statistics.median(r.cpu for r in ok),
-        pps=cap.packets / wall,
-        gbps=cap.wire_bytes * 8 / wall / 1e9,
+        pps=tool.copies * cap.packets / wall,
+        gbps=tool.copies * cap.wire_bytes * 8 / wall / 1e9,
         flows=flows,
         classified=classified,
-        fps=(flows / wall) if isinstance(flows, int) else None,
+        fps=(tool.copies * flows / wall) if isinstance(flows, int) else None,
         rss_mib=rss_kib / 1024,
     )
     return row
 
 
 def add_ratios(rows: list[dict[str, object]], peers: tuple[str, ...]) -> None:
-    """speed ÷ peer = peer's median wall ÷ this tool's median wall (>1: faster than the peer)."""
+    """speed ÷ peer = peer's median wall ÷ this tool's median wall, times the analyses one run
+    of this tool makes (>1: faster than the peer)."""
     by_cap: dict[str, dict[str, float]] = {}
     for r in rows:
         if "wall" in r and r["family"] in peers:
@@ -548,12 +581,14 @@ def add_ratios(rows: list[dict[str, object]], peers: tuple[str, ...]) -> None:
         if r["tool"] == "netsonde" and "wall" in r
     }
     for r in rows:
+        copies = int(r.get("copies", 1))  # type: ignore[call-overload]
         for peer in peers:
             base = by_cap.get(str(r["capture"]), {}).get(peer)
-            r[f"vs_{peer}"] = (base / float(r["wall"])) if base and "wall" in r else None  # type: ignore[arg-type]
+            r[f"vs_{peer}"] = (copies * base / float(r["wall"])) if base and "wall" in r else None  # type: ignore[arg-type]
         # Scaling: netsonde on one worker over this netsonde variant.
         base = one_worker.get(str(r["capture"]))
-        r["vs_1w"] = (base / float(r["wall"])) if base and "wall" in r and r["family"] == "netsonde" else None  # type: ignore[arg-type]
+        scaled = base and "wall" in r and r["family"] == "netsonde"
+        r["vs_1w"] = (copies * base / float(r["wall"])) if scaled else None  # type: ignore[arg-type, operator]
 
 
 def acceptance(rows: list[dict[str, object]]) -> list[str]:
@@ -590,6 +625,12 @@ def acceptance(rows: list[dict[str, object]]) -> list[str]:
         check(f"{r['capture']}: netsonde 2 workers ÷ 1 worker", r.get("vs_1w"), 1.7)
     if not scaled:
         check("enterprise: netsonde 2 workers ÷ 1 worker", None, 1.7)
+    for r in rows:
+        if r["tool"] == "netsonde-1w-x2" and isinstance(r.get("vs_1w"), float):
+            out.append(
+                f"{r['capture']}: two one-worker processes side by side ÷ one "
+                f"(this machine's ceiling for 2 workers): {r['vs_1w']:.2f}"
+            )
     for cap in ("enterprise", "mix"):
         ns, nd = row(cap, "netsonde"), row(cap, "ndpiReader")
         if ns and nd:
@@ -694,6 +735,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[2],
         metavar="N[,N…]",
         help="also time `netsonde analyze --workers N` for each N (default 2; '' for none)",
+    )
+    p.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also time two one-worker netsonde processes side by side (netsonde-1w-x2): "
+        "how far two cores scale on this machine when nothing is shared",
     )
     p.add_argument("--tools", help="only these tools, comma separated (names as in the table)")
     p.add_argument(
