@@ -36,12 +36,15 @@ const PROMOTED: [(&str, &[&str]); 5] = [
     ("server_fingerprint", &["tls.ja3s"]),
 ];
 
-fn promoted(meta: &[(String, MetaValue)], field: &str) -> Option<String> {
+fn promoted(meta: &[(&'static str, MetaValue)], field: &str) -> Option<String> {
     promoted_from(meta, field).map(|(_, value)| value)
 }
 
 /// The promoted value and the attribute it came from.
-fn promoted_from<'m>(meta: &'m [(String, MetaValue)], field: &str) -> Option<(&'m str, String)> {
+fn promoted_from<'m>(
+    meta: &'m [(&'static str, MetaValue)],
+    field: &str,
+) -> Option<(&'m str, String)> {
     let (_, names) = PROMOTED.iter().find(|(f, _)| *f == field)?;
     names.iter().find_map(|pattern| {
         meta.iter()
@@ -50,7 +53,7 @@ fn promoted_from<'m>(meta: &'m [(String, MetaValue)], field: &str) -> Option<(&'
                 None => k == pattern,
             })
             .and_then(|(k, v)| match v {
-                MetaValue::Str(s) => Some((k.as_str(), s.clone())),
+                MetaValue::Str(s) => Some((*k, s.clone())),
                 _ => None,
             })
     })
@@ -58,7 +61,7 @@ fn promoted_from<'m>(meta: &'m [(String, MetaValue)], field: &str) -> Option<(&'
 
 /// The server name a flow asked for. An HTTP Host header may carry a `:port`, which is not
 /// part of the name; other protocols' values are kept as they are.
-fn requested_server_name(meta: &[(String, MetaValue)]) -> Option<String> {
+fn requested_server_name(meta: &[(&'static str, MetaValue)]) -> Option<String> {
     let (attr, value) = promoted_from(meta, "requested_server_name")?;
     Some(if attr == "http.host" {
         server_name(value)
@@ -128,9 +131,11 @@ pub struct FlowRecord {
     pub content_type: Option<String>,
     pub client_fingerprint: Option<String>,
     pub server_fingerprint: Option<String>,
-    /// Extracted attributes keyed `protocol.attribute`, in extraction order.
-    pub metadata: Vec<(String, MetaValue)>,
-    pub risks: Vec<String>,
+    /// Extracted attributes keyed `protocol.attribute` (names from the attribute
+    /// declarations), in extraction order.
+    pub metadata: Vec<(&'static str, MetaValue)>,
+    /// Names of the risks raised (from [`crate::risks`]).
+    pub risks: Vec<&'static str>,
 }
 
 /// One field's value, borrowed from the record.
@@ -144,8 +149,9 @@ pub enum FieldValue<'a> {
     /// TCP flags, written as letters (see [`tcp_flags_text`]).
     TcpFlags(u8),
     Null,
-    Metadata(&'a [(String, MetaValue)]),
-    List(&'a [String]),
+    Metadata(&'a [(&'static str, MetaValue)]),
+    /// Names from a declaration (the risks).
+    List(&'a [&'static str]),
 }
 
 /// The names of the record's fields, in output order.
@@ -269,7 +275,7 @@ impl FlowRecord {
             client_fingerprint: promoted(&metadata, "client_fingerprint"),
             server_fingerprint: promoted(&metadata, "server_fingerprint"),
             metadata,
-            risks: risks.into_iter().map(str::to_string).collect(),
+            risks,
         }
     }
 
@@ -520,13 +526,13 @@ fn json_value(out: &mut String, v: &FieldValue<'_>) {
     }
 }
 
-fn json_list(out: &mut String, items: &[String]) {
+fn json_list<S: AsRef<str>>(out: &mut String, items: &[S]) {
     out.push('[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        json_str(out, s);
+        json_str(out, s.as_ref());
     }
     out.push(']');
 }

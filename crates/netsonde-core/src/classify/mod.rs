@@ -622,28 +622,26 @@ pub struct Endpoints {
 }
 
 /// The order in which dissectors are tried for a flow: those registered for one of its
-/// ports first, then every other dissector of its transport.
+/// ports first, then every other dissector of its transport (each group in list order).
+/// One allocation of the exact size: this runs for every new TCP and UDP flow.
 pub fn candidate_order(dissectors: &[&'static Dissector], l4: u8, ports: [u16; 2]) -> Vec<u16> {
-    let fits = |d: &Dissector| d.transports.contains(l4);
-    let mut first: Vec<u16> = Vec::new();
-    let mut rest: Vec<u16> = Vec::new();
-    for (i, d) in (0u16..).zip(dissectors.iter()) {
-        if !fits(d) {
-            continue;
-        }
+    let fitting = || {
+        (0u16..)
+            .zip(dissectors.iter())
+            .filter(|(_, d)| d.transports.contains(l4))
+    };
+    let hinted = |d: &Dissector| {
         let port_hint = match l4 {
             6 => d.tcp_ports,
             17 => d.udp_ports,
             _ => &[],
         };
-        if ports.iter().any(|p| port_hint.contains(p)) {
-            first.push(i);
-        } else {
-            rest.push(i);
-        }
-    }
-    first.extend(rest);
-    first
+        ports.iter().any(|p| port_hint.contains(p))
+    };
+    let mut order = Vec::with_capacity(fitting().count());
+    order.extend(fitting().filter(|(_, d)| hinted(d)).map(|(i, _)| i));
+    order.extend(fitting().filter(|(_, d)| !hinted(d)).map(|(i, _)| i));
+    order
 }
 
 /// Names the classification as `Master.App`, `Master.Sub`, `Master`, `App` or `Unknown`.
@@ -702,6 +700,34 @@ mod tests {
             application_name(&Classification::default(), &sigs),
             "Unknown"
         );
+    }
+
+    #[test]
+    fn candidates_for_the_ports_come_first_then_the_rest_of_the_transport_in_list_order() {
+        let list = crate::protocols::DISSECTORS;
+        let tcp = candidate_order(list, 6, [51000, 443]);
+        let fits_tcp: Vec<u16> = (0u16..)
+            .zip(list.iter())
+            .filter(|(_, d)| d.transports.contains(6))
+            .map(|(i, _)| i)
+            .collect();
+        // Every TCP dissector once, none of the UDP-only ones.
+        let mut sorted = tcp.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, fits_tcp);
+        let for_443 = |i: &u16| {
+            list.get(usize::from(*i))
+                .is_some_and(|d| d.tcp_ports.contains(&443))
+        };
+        let hinted = tcp.iter().take_while(|i| for_443(i)).count();
+        assert!(hinted > 0, "a dissector registers TCP port 443");
+        assert!(tcp.iter().skip(hinted).all(|i| !for_443(i)));
+        let (first, rest) = tcp.split_at(hinted);
+        let ascending = |s: &[u16]| s.windows(2).all(|w| w.first() < w.get(1));
+        assert!(ascending(first) && ascending(rest));
+        // Unknown ports: the list order, nothing first.
+        assert_eq!(candidate_order(list, 6, [1, 2]), fits_tcp);
+        assert!(candidate_order(list, 1, [1, 2]).is_empty());
     }
 
     fn v4(a: [u8; 4]) -> [u8; 16] {

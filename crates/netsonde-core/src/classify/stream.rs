@@ -502,14 +502,15 @@ impl StreamBuf {
         }
         self.covered.push((s, e));
         self.covered.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.covered.len());
-        for &(a, b) in &self.covered {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
+        // Merged in place (no allocation per segment): a range that starts within the one
+        // before it joins it.
+        self.covered.dedup_by(|next, last| {
+            let joins = next.0 <= last.1;
+            if joins {
+                last.1 = last.1.max(next.1);
             }
-        }
-        self.covered = merged;
+            joins
+        });
     }
 
     /// Merges the records of the in-order part into one (bounded bookkeeping for streams of

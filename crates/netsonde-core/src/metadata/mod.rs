@@ -205,11 +205,8 @@ impl Metadata {
     }
 
     /// The attributes as (name, value) pairs for the record.
-    pub fn into_record(self) -> Vec<(String, MetaValue)> {
-        self.items
-            .into_iter()
-            .map(|(s, v)| (s.name.to_string(), v))
-            .collect()
+    pub fn into_record(self) -> Vec<(&'static str, MetaValue)> {
+        self.items.into_iter().map(|(s, v)| (s.name, v)).collect()
     }
 }
 
