@@ -912,7 +912,9 @@ def write_report(
         "`classified` is the share of flows whose application is not Unknown (ndpiReader counts port/IP "
         "guesses as classified). Peak RSS is the largest process; for nfstream it is the sum of its Python "
         "process and its meter process. CPU s is user+system time, children included. "
-        "`speed ÷ netsonde 1w` is netsonde's one-worker median wall time over this variant's.",
+        "`speed ÷ netsonde 1w` is netsonde's one-worker median wall time over this variant's. "
+        "netsonde-1w-x2 (`--ceiling`) runs two one-worker processes side by side: its speeds count both "
+        "analyses (twice the capture per wall time), its RSS is one process's.",
         "",
         "## Acceptance (issue 5)",
         "",
@@ -926,6 +928,7 @@ def write_report(
             else ""
         )
         + "".join(f" --capture {shlex.quote(c)}" for c in args.capture)
+        + (" --ceiling" if args.ceiling else "")
         + "`",
     ]
     if notes:
