@@ -64,3 +64,22 @@ def test_the_pair_succeeds_only_when_both_processes_do(harness: ModuleType, tmp_
     run = harness.run_child(one_fails.command(tmp_path), None, tmp_path / "err")
     assert lock.is_dir()
     assert run.rc != 0
+
+
+def test_the_paired_ratio_compares_runs_of_the_same_round(harness: ModuleType, tmp_path: Path) -> None:
+    cap = harness.Capture(path=tmp_path / "enterprise-3.pcap", packets=1000, wire_bytes=1_000_000)
+
+    def row(tool: object, walls: list[float]) -> dict[str, object]:
+        runs = [harness.Run(["x"], 0, w, w, 1024, None, tmp_path / "e") for w in walls]
+        return harness.summarize(cap, tool, runs, harness.Check(), {})
+
+    # The second round ran while the machine was slow for both tools.
+    rows = [
+        row(harness.Netsonde(["netsonde"]), [1.0, 2.0, 1.0]),
+        row(harness.Netsonde(["netsonde"], workers=2), [0.5, 1.0, 0.625]),
+    ]
+    harness.add_ratios(rows, ())
+    two = rows[1]
+    assert two["vs_1w"] == pytest.approx(1.0 / 0.625)
+    assert two["vs_1w_paired"] == pytest.approx(2.0)
+    assert any("paired by round: 2.00" in line for line in harness.acceptance(rows))
