@@ -1138,12 +1138,8 @@ mod tests {
 
     /// Which of `n` workers owns the flows between two IPv4 hosts.
     fn owner(a: [u8; 4], b: [u8; 4], n: usize) -> usize {
-        let ip = |x: [u8; 4]| {
-            let mut v = [0u8; 16];
-            v.iter_mut().zip(x).for_each(|(d, s)| *d = s);
-            v
-        };
-        crate::parallel::worker_of(crate::parallel::pair_hash(&ip(a), &ip(b)), n)
+        use crate::decode::tests::v4;
+        crate::parallel::worker_of(crate::parallel::pair_hash(&v4(a), &v4(b)), n)
     }
 
     /// Raw IP packets, one a second, written to a temporary capture named after `tag`.

@@ -746,12 +746,8 @@ mod tests {
     /// tunnel goes by its own pair again.
     #[test]
     fn fragments_follow_the_first_fragment_into_a_tunnel() {
-        let ip4 = |a: [u8; 4]| {
-            let mut v = [0u8; 16];
-            v.iter_mut().zip(a).for_each(|(d, s)| *d = s);
-            v
-        };
-        let (outer_src, outer_dst) = (ip4([172, 16, 0, 1]), ip4([172, 16, 0, 2]));
+        use crate::decode::tests::v4;
+        let (outer_src, outer_dst) = (v4([172, 16, 0, 1]), v4([172, 16, 0, 2]));
         let (inner_src, inner_dst) = ([10, 45, 0, 7], [198, 51, 100, 7]);
         // UDP to the GTP-U port, a GTP header, then the inner IPv4 header announcing more
         // bytes than this first fragment holds.
@@ -778,7 +774,7 @@ mod tests {
         };
         let tunnelled: &'static [u8] = Vec::leak(tunnelled);
         let outer = pair_hash(&outer_src, &outer_dst);
-        let inner = pair_hash(&ip4(inner_src), &ip4(inner_dst));
+        let inner = pair_hash(&v4(inner_src), &v4(inner_dst));
         assert_ne!(inner, outer);
         let mut routes = FragmentRoutes::default();
         assert_eq!(routes.route(&fragment(0, tunnelled)), inner);

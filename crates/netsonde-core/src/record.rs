@@ -41,10 +41,10 @@ fn promoted(meta: &[(&'static str, MetaValue)], field: &str) -> Option<String> {
 }
 
 /// The promoted value and the attribute it came from.
-fn promoted_from<'m>(
-    meta: &'m [(&'static str, MetaValue)],
+fn promoted_from(
+    meta: &[(&'static str, MetaValue)],
     field: &str,
-) -> Option<(&'m str, String)> {
+) -> Option<(&'static str, String)> {
     let (_, names) = PROMOTED.iter().find(|(f, _)| *f == field)?;
     names.iter().find_map(|pattern| {
         meta.iter()
@@ -395,6 +395,14 @@ pub struct AppTotals {
     pub bytes: u64,
 }
 
+impl std::ops::AddAssign for AppTotals {
+    fn add_assign(&mut self, other: AppTotals) {
+        self.flows += other.flows;
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+    }
+}
+
 /// Records written as text, with their totals by application name: what a writer of
 /// records needs, made where the records are made (see `Analysis::run_text`).
 #[derive(Clone, Debug, Default)]
@@ -419,9 +427,11 @@ impl TextBatch {
             Some(t) => t,
             None => self.by_app.entry(r.application_name.clone()).or_default(),
         };
-        totals.flows += 1;
-        totals.packets += r.src2dst_packets + r.dst2src_packets;
-        totals.bytes += r.src2dst_bytes + r.dst2src_bytes;
+        *totals += AppTotals {
+            flows: 1,
+            packets: r.src2dst_packets + r.dst2src_packets,
+            bytes: r.src2dst_bytes + r.dst2src_bytes,
+        };
     }
 
     /// Moves another batch's text and totals to the end of this one.
@@ -433,10 +443,7 @@ impl TextBatch {
         }
         self.records += other.records;
         for (app, t) in other.by_app {
-            let mine = self.by_app.entry(app).or_default();
-            mine.flows += t.flows;
-            mine.packets += t.packets;
-            mine.bytes += t.bytes;
+            *self.by_app.entry(app).or_default() += t;
         }
     }
 }

@@ -323,4 +323,4 @@ pub fn push_decimal(out: &mut String, mut n: u64) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -62,7 +62,8 @@ fn packet(o: Outcome<'_>) -> Packet<'_> {
     }
 }
 
-fn v4(a: [u8; 4]) -> IpBytes {
+/// An IPv4 address as the decoder stores it (in the first 4 of 16 bytes).
+pub(crate) fn v4(a: [u8; 4]) -> IpBytes {
     let mut ip = [0u8; 16];
     ip[..4].copy_from_slice(&a);
     ip
