@@ -187,9 +187,8 @@ impl Analysis {
         let until = out.records.saturating_add(min_records as u64);
         let more = loop {
             let more = self.run(&mut records, STEP.min(min_records.max(1)), progress);
-            for r in records.drain(..) {
-                out.add(&r, format);
-            }
+            out.add_all(&records, format);
+            records.clear();
             if !more || out.records >= until {
                 break more;
             }

@@ -495,11 +495,7 @@ impl Pool {
                     received += r.len() as u64;
                     match &mut out {
                         Sink::Records(v) => v.append(&mut r),
-                        Sink::Text(batch, format) => {
-                            for record in &r {
-                                batch.add(record, *format);
-                            }
-                        }
+                        Sink::Text(batch, format) => batch.add_all(&r, *format),
                     }
                 }
                 Ok(Report::Text(t)) => {
@@ -612,9 +608,8 @@ impl Batch {
     /// Writes the records made since the last call, if the worker writes text.
     fn write(&mut self, out: &mut Vec<FlowRecord>) {
         if let Some(format) = self.text {
-            for r in out.drain(..) {
-                self.written.add(&r, format);
-            }
+            self.written.add_all(out, format);
+            out.clear();
         }
     }
 

@@ -434,6 +434,13 @@ impl TextBatch {
         };
     }
 
+    /// Writes records and counts them.
+    pub fn add_all(&mut self, records: &[FlowRecord], format: TextFormat) {
+        for r in records {
+            self.add(r, format);
+        }
+    }
+
     /// Moves another batch's text and totals to the end of this one.
     pub fn append(&mut self, other: TextBatch) {
         if self.text.is_empty() {
