@@ -448,3 +448,24 @@ def test_protocols_lists_the_risks_from_the_registry() -> None:
     assert "clear_text_credentials" in names and "tcp_overlap_conflict" in names
     assert len(names) == len(set(names))
     assert all(r["description"] for r in rows)
+
+
+def test_the_command_line_starts_without_the_heavy_standard_modules(tmp_path: Path, ref_pcap: Path) -> None:
+    """Start-up is part of every run (a quarter of it went to importing dataclasses, typing
+    and json): an analysis imports none of them. The interpreter runs without site (-S) so
+    that what the environment's .pth files import does not hide what netsonde imports."""
+    package_root = Path(netsonde.__file__).resolve().parent.parent
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from netsonde.cli import main; "
+        "code = main(['analyze', sys.argv[2], '-f', 'jsonl', '-o', sys.argv[3], '-q']); "
+        "print(code, *sorted(m for m in ('dataclasses', 'typing', 'json') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(package_root), str(ref_pcap), str(tmp_path / "out.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0"]
+    assert len(jsonl((tmp_path / "out.jsonl").read_text())) == 4

@@ -10,10 +10,11 @@ from itertools import islice
 from typing import Any, TypeAlias
 
 from . import _core
+from ._config import read_pack
 from .errors import TruncatedCaptureWarning
 from .events import EVENTS, Event
 from .flow import Flow
-from .options import Options, read_pack
+from .options import Options
 
 PathLike: TypeAlias = "str | os.PathLike[str]"
 #: A packet handed in from Python: (timestamp in seconds, frame bytes[, wire length]).

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import os
 import sys
 import time
-from typing import IO, NoReturn
 
-from . import __version__, _core
+from . import __version__, _config, _core
 from .errors import CaptureFormatError
-from .options import Options
+
+# Start-up is part of every run, so the command line imports neither typing nor
+# dataclasses nor json at run time (see _config).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, NoReturn
 
 PROG = "netsonde"
 FORMATS = ("jsonl", "csv", "table")
@@ -74,32 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="jsonl: one flow record per line; csv; table: a summary by application "
         "(default: table on a terminal, else from OUT's extension, else jsonl)",
     )
-    defaults = Options()
     a.add_argument(
         "--idle-timeout",
         type=_positive_float,
-        default=defaults.idle_timeout,
+        default=_config.IDLE_TIMEOUT,
         metavar="S",
-        help=f"end flows idle this many seconds (default {defaults.idle_timeout:g})",
+        help=f"end flows idle this many seconds (default {_config.IDLE_TIMEOUT:g})",
     )
     a.add_argument(
         "--active-timeout",
         type=_positive_float,
-        default=defaults.active_timeout,
+        default=_config.ACTIVE_TIMEOUT,
         metavar="S",
-        help=f"end flows lasting this many seconds (default {defaults.active_timeout:g})",
+        help=f"end flows lasting this many seconds (default {_config.ACTIVE_TIMEOUT:g})",
     )
     a.add_argument(
         "--max-flows",
         type=_positive_int,
-        default=defaults.max_flows,
+        default=_config.MAX_FLOWS,
         metavar="N",
-        help=f"flows held at once; the least recent is evicted beyond it (default {defaults.max_flows})",
+        help=f"flows held at once; the least recent is evicted beyond it (default {_config.MAX_FLOWS})",
     )
     a.add_argument(
         "--workers",
         type=_positive_int,
-        default=defaults.workers,
+        default=_config.WORKERS,
         metavar="N",
         help="analyse on N worker threads, flows sharded by address pair (default 1)",
     )
@@ -108,18 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--tcp-policy",
         choices=_core.TCP_POLICIES,
-        default=defaults.tcp_policy,
+        default=_config.TCP_POLICY,
         metavar="OS",
         help="which copy of overlapping TCP data counts, as the target host decides: "
-        f"{', '.join(_core.TCP_POLICIES)} (default {defaults.tcp_policy})",
+        f"{', '.join(_core.TCP_POLICIES)} (default {_config.TCP_POLICY})",
     )
     a.add_argument(
         "--defrag-policy",
         choices=_core.DEFRAG_POLICIES,
-        default=defaults.defrag_policy,
+        default=_config.DEFRAG_POLICY,
         metavar="OS",
         help="which copy of overlapping IP fragments counts: "
-        f"{', '.join(_core.DEFRAG_POLICIES)} (default {defaults.defrag_policy})",
+        f"{', '.join(_core.DEFRAG_POLICIES)} (default {_config.DEFRAG_POLICY})",
     )
     a.add_argument(
         "--signatures",
@@ -222,17 +224,8 @@ def _analyze(args: argparse.Namespace) -> int:
         if os.path.isdir(path):
             raise UsageError(f"{path}: is a directory, not a capture file")
     fmt = _pick_format(args)
-    opts = Options(
-        idle_timeout=args.idle_timeout,
-        active_timeout=args.active_timeout,
-        max_flows=args.max_flows,
-        defrag=not args.no_defrag,
-        decode_tunnels=not args.no_tunnels,
-        signatures=tuple(args.signatures),
-        tcp_policy=args.tcp_policy,
-        defrag_policy=args.defrag_policy,
-        workers=args.workers,
-    )
+    args.defrag, args.decode_tunnels = not args.no_defrag, not args.no_tunnels
+    _config.check(args)
     show_progress = not args.quiet and sys.stderr.isatty()
     bar = _ProgressBar(sys.stderr) if show_progress else None
     out_path: str | None
@@ -245,7 +238,7 @@ def _analyze(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     try:
         stats, summary, warnings, _ = _core.analyze_to_file(
-            args.paths, out_path, "jsonl" if fmt == "table" else fmt, opts.to_core(), progress=bar
+            args.paths, out_path, "jsonl" if fmt == "table" else fmt, _config.to_core(args), progress=bar
         )
     finally:
         if bar is not None:
@@ -280,6 +273,8 @@ def _protocols(args: argparse.Namespace) -> int:
             {"id": i, "name": n, "category": c} for i, n, c in sorted(protocols, key=lambda p: p[1].lower())
         ]
     if args.json:
+        import json
+
         for row in rows:
             print(json.dumps(row))
         return EXIT_OK
