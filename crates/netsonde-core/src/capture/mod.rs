@@ -414,6 +414,14 @@ impl CaptureReader {
             return Err(e);
         }
         while chunk.frames.len() < max_frames.max(1) && !self.finished {
+            if let Format::Pcap(r) = &mut self.format {
+                let data = self.buf.get(..self.filled).unwrap_or_default();
+                self.packets_read +=
+                    r.take_whole(data, &mut chunk.frames, max_frames.max(1)) as u64;
+                if chunk.frames.len() >= max_frames.max(1) {
+                    break;
+                }
+            }
             let missing = match self.missing_of_next_record() {
                 Ok(m) => m,
                 Err(e) => {
@@ -526,12 +534,12 @@ impl CaptureReader {
 
 /// How far ahead of the record being parsed [`CaptureReader::next_chunk`] asks for the
 /// bytes: the packets of a chunk are parsed, then dissected on other cores, in one pass.
-const PREFETCH_AHEAD: usize = 2048;
+pub(crate) const PREFETCH_AHEAD: usize = 2048;
 
 /// Asks the processor to start loading `data[at..]` (nothing if out of range).
 #[inline]
 #[allow(unsafe_code)]
-fn prefetch(data: &[u8], at: usize) {
+pub(crate) fn prefetch(data: &[u8], at: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(rest) = data.get(at..) {
         // SAFETY: a prefetch is a hint: it never faults nor changes memory, and the address

@@ -379,6 +379,46 @@ fn streamed_pcap_records_straddle_chunks() {
     same_when_streamed(&bad);
 }
 
+/// Chunks read records in a loop of their own: every pcap variant (both byte orders, micro-
+/// and nanoseconds, the 24-byte record headers of the modified format, a wire length below
+/// the captured one) gives the packets that reading them one by one gives, whole and cut.
+#[test]
+fn chunks_read_every_pcap_variant_as_packets_do() {
+    for big_endian in [false, true] {
+        for magic in [0xa1b2_c3d4u32, 0xa1b2_3c4d, 0xa1b2_cd34] {
+            let mut f = pcap_header(magic, big_endian, 1);
+            for i in 0..30u8 {
+                let wire = if i % 5 == 0 { 3 } else { 1500 };
+                pcap_record(
+                    &mut f,
+                    big_endian,
+                    7 + u32::from(i),
+                    999 * u32::from(i),
+                    &vec![i; usize::from(i) * 11],
+                    wire,
+                );
+                if magic == 0xa1b2_cd34 {
+                    // The modified format's interface index, protocol and packet type.
+                    let header_at = f.len() - usize::from(i) * 11 - 16;
+                    f.splice(header_at + 16..header_at + 16, [0, 0, 0, 2, 0, 8, 4, 0]);
+                }
+            }
+            let (packets, error) =
+                read_all(&mut CaptureReader::from_vec(f.clone()).expect("recognised"));
+            assert!(
+                error.is_none() && packets.len() == 30,
+                "{magic:x} {big_endian}"
+            );
+            assert_eq!(
+                packets[5].3, 55,
+                "wire length below the captured one is raised to it"
+            );
+            same_when_streamed(&f);
+            same_when_streamed(&f[..f.len() - 100]);
+        }
+    }
+}
+
 #[test]
 fn streamed_pcapng_blocks_straddle_chunks() {
     let mut f = shb(false);
