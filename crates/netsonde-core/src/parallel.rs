@@ -470,7 +470,8 @@ impl Pool {
 
     /// Moves what the workers hand over into `out` until `min_records` more records are
     /// there or every worker is done; returns whether more may come. `progress` gets the
-    /// bytes read so far.
+    /// bytes read so far. Text is moved, never copied: a worker's text that comes when `out`
+    /// already holds text waits for the next call, which then returns with fewer records.
     pub fn collect(
         &mut self,
         mut out: Sink<'_>,
@@ -498,13 +499,24 @@ impl Pool {
                         Sink::Text(batch, format) => batch.add_all(&r, *format),
                     }
                 }
-                Ok(Report::Text(t)) => {
-                    received += t.records;
-                    match &mut out {
-                        Sink::Text(batch, _) => batch.append(t),
-                        Sink::Records(_) => self.unclaimed.append(t),
+                Ok(Report::Text(t)) => match &mut out {
+                    Sink::Text(batch, _) if batch.text.is_empty() => {
+                        received += t.records;
+                        batch.append(t);
                     }
-                }
+                    Sink::Text(..) => {
+                        // Appending would copy the text (megabytes a second) on this
+                        // thread; the caller writes what it has first.
+                        self.unclaimed.append(t);
+                        progress(self.done_bytes.load(Ordering::Relaxed));
+                        return true;
+                    }
+                    Sink::Records(_) => {
+                        // Counted, so that the caller gets control back and can claim it.
+                        received += t.records;
+                        self.unclaimed.append(t);
+                    }
+                },
                 Ok(Report::Done(i, engine)) => {
                     if let Some(slot) = self.engines.get_mut(i) {
                         *slot = Some(*engine);
@@ -622,7 +634,13 @@ impl Batch {
     fn take(&mut self, out: &mut Vec<FlowRecord>) -> Report {
         self.write(out);
         match self.text {
-            Some(_) => Report::Text(std::mem::take(&mut self.written)),
+            Some(_) => {
+                let written = std::mem::take(&mut self.written);
+                // The next batch is about as long: one allocation rather than a chain of
+                // reallocations, each copying the text so far.
+                self.written.text.reserve(written.text.len());
+                Report::Text(written)
+            }
             None => Report::Records(std::mem::take(out)),
         }
     }
