@@ -451,7 +451,7 @@ def test_protocols_lists_the_risks_from_the_registry() -> None:
 
 
 def test_the_command_line_starts_without_the_heavy_standard_modules(tmp_path: Path, ref_pcap: Path) -> None:
-    """Start-up is part of every run (a quarter of it went to importing dataclasses, typing
+    """Start-up is part of every run (about a fifth of it went to importing dataclasses, typing
     and json): an analysis imports none of them. The interpreter runs without site (-S) so
     that what the environment's .pth files import does not hide what netsonde imports."""
     package_root = Path(netsonde.__file__).resolve().parent.parent

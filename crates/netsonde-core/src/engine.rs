@@ -1123,12 +1123,11 @@ mod tests {
     }
 
     /// A capture (raw IP) of a DNS answer naming a CDN, then 24 connections, 12 of them to
-    /// the CDN: the resolver's flow and the CDN's fall to different workers in some worker
-    /// counts (checked). Written to a temporary file named after `tag`.
+    /// the CDN: the resolver is chosen so that its flow and the CDN's fall to different
+    /// workers of two. Written to a temporary file named after `tag`.
     fn dns_then_connections_capture(tag: &str) -> std::path::PathBuf {
         let cdn = [192, 0, 2, 80];
-        // A resolver whose flow and the CDN's are owned by different workers (of two), so
-        // that the cache is shared across workers whatever the sharding hash.
+        // Whatever the sharding hash, the cache is then shared across workers.
         let me = [10, 0, 0, 2];
         let resolver = (53..=254)
             .map(|i| [10, 0, 0, i])
