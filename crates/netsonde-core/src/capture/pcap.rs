@@ -74,12 +74,37 @@ impl PcapReader {
     /// What [`Self::next`] does for these records, in one tight loop: chunks of frames are
     /// read for the workers of a sharded analysis, and the reading worker pays for every frame.
     pub fn take_whole(&mut self, data: &[u8], frames: &mut Vec<ChunkFrame>, max: usize) -> usize {
-        let (be, hdr, nanos, link_type) = (
-            self.big_endian,
-            self.record_header_len,
-            self.nanos,
-            self.link_type,
-        );
+        let before = frames.len();
+        let mut at = self.offset;
+        while frames.len() < max {
+            let Some(h) = data.get(at..).and_then(|d| d.first_chunk::<16>()) else {
+                break;
+            };
+            let (ts_ns, caplen, wire_len) = self.fields(h);
+            let len = caplen as usize;
+            let start = at + self.record_header_len;
+            if len > MAX_RECORD_LEN || start + len > data.len() {
+                break;
+            }
+            prefetch(data, at + PREFETCH_AHEAD);
+            frames.push(ChunkFrame {
+                ts_ns,
+                start: start as u64,
+                len: caplen,
+                wire_len,
+                link_type: self.link_type,
+            });
+            at = start + len;
+        }
+        self.offset = at;
+        frames.len() - before
+    }
+
+    /// A record header's timestamp (ns), captured length and wire length (never below the
+    /// captured one); the modified format's extra 8 bytes follow these 16.
+    #[inline]
+    fn fields(&self, h: &[u8; 16]) -> (i64, u32, u32) {
+        let be = self.big_endian;
         let field = |b: [u8; 4]| {
             if be {
                 u32::from_be_bytes(b)
@@ -87,37 +112,19 @@ impl PcapReader {
                 u32::from_le_bytes(b)
             }
         };
-        let before = frames.len();
-        let mut at = self.offset;
-        while frames.len() < max {
-            let Some(h) = data.get(at..).and_then(|d| d.first_chunk::<16>()) else {
-                break;
-            };
-            let [s0, s1, s2, s3, f0, f1, f2, f3, c0, c1, c2, c3, w0, w1, w2, w3] = *h;
-            let (sec, frac) = (field([s0, s1, s2, s3]), field([f0, f1, f2, f3]));
-            let (caplen, wire) = (field([c0, c1, c2, c3]), field([w0, w1, w2, w3]));
-            let len = caplen as usize;
-            let start = at + hdr;
-            if len > MAX_RECORD_LEN || start + len > data.len() {
-                break;
-            }
-            prefetch(data, at + PREFETCH_AHEAD);
-            let frac_ns = if nanos {
-                i64::from(frac)
-            } else {
-                i64::from(frac) * 1000
-            };
-            frames.push(ChunkFrame {
-                ts_ns: i64::from(sec) * 1_000_000_000 + frac_ns,
-                start: start as u64,
-                len: caplen,
-                wire_len: wire.max(caplen),
-                link_type,
-            });
-            at = start + len;
-        }
-        self.offset = at;
-        frames.len() - before
+        let [s0, s1, s2, s3, f0, f1, f2, f3, c0, c1, c2, c3, w0, w1, w2, w3] = *h;
+        let (sec, frac) = (field([s0, s1, s2, s3]), field([f0, f1, f2, f3]));
+        let (caplen, wire) = (field([c0, c1, c2, c3]), field([w0, w1, w2, w3]));
+        let frac_ns = if self.nanos {
+            i64::from(frac)
+        } else {
+            i64::from(frac) * 1000
+        };
+        (
+            i64::from(sec) * 1_000_000_000 + frac_ns,
+            caplen,
+            wire.max(caplen),
+        )
     }
 
     pub fn next<'a>(&mut self, data: &'a [u8]) -> Result<Option<RawPacket<'a>>, CaptureError> {
@@ -129,37 +136,27 @@ impl PcapReader {
         if data.len() - at < self.record_header_len {
             return Err(truncated);
         }
-        let be = self.big_endian;
-        let (Some(sec), Some(frac), Some(caplen), Some(wire)) = (
-            rd_u32(data, at, be),
-            rd_u32(data, at + 4, be),
-            rd_u32(data, at + 8, be),
-            rd_u32(data, at + 12, be),
-        ) else {
+        let Some(h) = data.get(at..).and_then(|d| d.first_chunk::<16>()) else {
             return Err(truncated);
         };
-        let caplen = caplen as usize;
-        if caplen > MAX_RECORD_LEN {
+        let (ts_ns, caplen, wire_len) = self.fields(h);
+        let len = caplen as usize;
+        if len > MAX_RECORD_LEN {
             return Err(CaptureError::Corrupt {
                 offset: at as u64,
                 reason: "record length beyond 16 MiB",
             });
         }
         let start = at + self.record_header_len;
-        let Some(bytes) = data.get(start..start + caplen) else {
+        let Some(bytes) = data.get(start..start + len) else {
             return Err(truncated);
         };
-        self.offset = start + caplen;
-        let frac_ns = if self.nanos {
-            i64::from(frac)
-        } else {
-            i64::from(frac) * 1000
-        };
+        self.offset = start + len;
         Ok(Some(RawPacket {
-            ts_ns: i64::from(sec) * 1_000_000_000 + frac_ns,
+            ts_ns,
             link_type: self.link_type,
             data: bytes,
-            wire_len: wire.max(caplen as u32),
+            wire_len,
         }))
     }
 }

@@ -677,6 +677,7 @@ pub fn category_name(class: &Classification, sigs: &SignatureSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::tests::v4;
     use crate::protocols::id;
 
     #[test]
@@ -728,12 +729,6 @@ mod tests {
         // Unknown ports: the list order, nothing first.
         assert_eq!(candidate_order(list, 6, [1, 2]), fits_tcp);
         assert!(candidate_order(list, 1, [1, 2]).is_empty());
-    }
-
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut ip = [0u8; 16];
-        ip.iter_mut().zip(a).for_each(|(d, s)| *d = s);
-        ip
     }
 
     fn name(sigs: &SignatureSet, app: Option<AppId>) -> Option<&str> {
