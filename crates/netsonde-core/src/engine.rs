@@ -356,10 +356,12 @@ impl Engine {
     /// what comes before each (lower-numbered workers first at equal stamps); with `block`,
     /// waits for them until none is left. Records of flows that ended meanwhile go to `out`.
     fn settle(&mut self, out: &mut Vec<FlowRecord>, block: bool) {
+        // Borrowed, not cloned: the count of a shared `Arc` is a cache line both workers write.
+        let Some((order, me)) = &self.order else {
+            return;
+        };
+        let me = *me;
         while let Some(d) = self.deferred.front().copied() {
-            let Some((order, me)) = self.order.clone() else {
-                break;
-            };
             if !order.passed(me, d.stamp) {
                 if !block {
                     break;
@@ -406,6 +408,22 @@ impl Engine {
         self.seq = seq;
         self.stamp = 2 * seq;
         self.advance_time(ts_ns, out);
+    }
+
+    /// Frames with timestamps up to `latest` went to other workers: when none of them can
+    /// end a flow here, time moves on to `latest` and true is returned; else nothing changes
+    /// (the caller then ticks them one by one). The same as ticking each, as long as every
+    /// frame before them has been seen.
+    #[inline]
+    pub fn passes_quietly(&mut self, latest: i64) -> bool {
+        if latest <= self.now_ns {
+            return true;
+        }
+        if latest <= self.quiet_until_ns && self.quiet_heads == self.table.head_changes() {
+            self.now_ns = latest;
+            return true;
+        }
+        false
     }
 
     /// Time is `ts_ns` (if later than any seen): flows idle for longer than their timeout end.
@@ -1218,6 +1236,60 @@ mod tests {
         );
         for workers in 2..=4 {
             assert_eq!(classes(workers), one, "{workers} workers");
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// A worker learns the time from the other workers' frames too: a flow ends idle at the
+    /// frame of another worker that shows it idle (not at its own next frame, whose time
+    /// may already have been seen), so a later packet with its addresses starts a new flow,
+    /// as with one engine.
+    #[test]
+    fn flows_time_out_on_the_other_workers_frames() {
+        use crate::capture::tests::{pcap_header, pcap_record};
+        let (quiet, busy) = (
+            ([10, 0, 0, 2], [192, 0, 2, 7]),
+            ([10, 0, 0, 3], [192, 0, 2, 8]),
+        );
+        let busy = (2..=254)
+            .map(|i| ([10, 0, 0, i], busy.1))
+            .find(|&(a, b)| owner(a, b, 2) != owner(quiet.0, quiet.1, 2))
+            .expect("some pair falls to the other worker");
+        let idle_s = EngineOptions::default().idle_timeout_ms / 1000;
+        let datagram = |(src, dst): ([u8; 4], [u8; 4])| ipv4(17, src, dst, &udp(5000, 9999, b"x"));
+        // The quiet pair at 0 s; the busy one every 50 s past the quiet flow's timeout; the
+        // quiet pair again at the busy pair's last second.
+        let last = u32::try_from(idle_s + 100).expect("small");
+        let mut frames = vec![(0, datagram(quiet))];
+        frames.extend((50..=last).step_by(50).map(|t| (t, datagram(busy))));
+        frames.push((last, datagram(quiet)));
+        let mut pcap = pcap_header(0xa1b2_c3d4, false, LinkType::RAW.0);
+        for (t, p) in &frames {
+            let len = u32::try_from(p.len()).expect("small");
+            pcap_record(&mut pcap, false, *t, 0, p, len);
+        }
+        let path = std::env::temp_dir().join(format!("netsonde-quiet-{}.pcap", std::process::id()));
+        std::fs::write(&path, &pcap).expect("temporary capture");
+        let flows = |workers: usize| {
+            sorted_lines(&path, workers, |r| {
+                format!(
+                    "{} {}s-{}s {} packets, {}",
+                    crate::decode::format_ip(r.ip_version, &r.src_ip),
+                    r.first_seen_ns / 1_000_000_000,
+                    r.last_seen_ns / 1_000_000_000,
+                    r.src2dst_packets + r.dst2src_packets,
+                    r.expiration.name()
+                )
+            })
+        };
+        let one = flows(1);
+        assert_eq!(
+            one.iter().filter(|l| l.starts_with("10.0.0.2 ")).count(),
+            2,
+            "{one:?}"
+        );
+        for workers in 2..=3 {
+            assert_eq!(flows(workers), one, "{workers} workers");
         }
         let _ = std::fs::remove_file(&path);
     }

@@ -8,8 +8,9 @@
 //! both directions of a flow, every fragment of a datagram (fragments after the first carry
 //! no ports) and the flow the reassembled datagram belongs to all meet in one worker. Each
 //! worker owns an [`Engine`] (its flow table, defragmenter and dissection state); the engines
-//! share their signature packs and their DNS and call caches. Every worker goes through
-//! every frame of every chunk: it processes its own and lets time move on with the others.
+//! share their signature packs and their DNS and call caches. The reader of a chunk lists
+//! each worker's frames; a worker processes its own and lets time move on with the others,
+//! which it reads only when their time may end one of its flows.
 //! At most a few chunks (`AHEAD_CHUNKS`) are held, so memory stays bounded when a worker falls
 //! behind. Records come back in batches to the caller's thread, already written as text
 //! when the caller asks for text (each worker writes the records it makes).
@@ -32,7 +33,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::analysis::damage_warning;
-use crate::capture::{CaptureReader, Chunk, RawPacket};
+use crate::capture::{prefetch, CaptureReader, Chunk, ChunkFrame, RawPacket};
 use crate::decode::{self, DecodeOptions, IpBytes, Outcome};
 use crate::engine::Engine;
 use crate::record::{FlowRecord, TextBatch, TextFormat};
@@ -47,6 +48,8 @@ const REPORT_RECORDS: usize = 1024;
 /// looking only once per chunk lets a backlog build up (thousands of conclusions when many
 /// flows time out together), all settled with waits at the end of input.
 const SETTLE_EVERY: u64 = 16;
+/// How many of its frames ahead a worker asks for a frame's first bytes.
+const PREFETCH_FRAMES: usize = 4;
 /// Chunks read ahead of the slowest worker at most.
 const AHEAD_CHUNKS: u64 = 8;
 /// Chunks a worker makes sure are read beyond the one it starts, when no one else is reading.
@@ -58,8 +61,21 @@ struct SharedChunk {
     chunk: Chunk,
     /// Index in the whole input of the chunk's first frame.
     first_seq: u64,
-    /// The worker that owns each frame.
-    owners: Vec<u16>,
+    /// For each worker, the frames it owns, in order: a worker reads its own list, and
+    /// touches the other workers' frames only when their time may end flows (see [`work`]).
+    owned: Vec<Vec<Owned>>,
+    /// The latest timestamp of the chunk's frames.
+    latest_ts: i64,
+}
+
+/// A frame of a chunk, in the list of the worker that owns it.
+#[derive(Clone, Copy)]
+struct Owned {
+    frame: ChunkFrame,
+    /// Its index in the chunk.
+    index: u32,
+    /// The latest timestamp of the chunk's frames before it (`i64::MIN` for the first).
+    latest_before: i64,
 }
 
 /// The inputs and the reading position; one worker reads at a time.
@@ -84,6 +100,8 @@ struct Ring {
     wanted: Vec<u64>,
     /// Every input has been read.
     ended: bool,
+    /// Workers waiting on [`Feed::changed`]: notifying costs a system call, made only for them.
+    sleepers: usize,
 }
 
 impl Ring {
@@ -136,10 +154,12 @@ impl Feed {
                         break;
                     }
                     // Too far ahead: wait for the slowest worker.
+                    ring.sleepers += 1;
                     ring = self
                         .changed
                         .wait(ring)
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    ring.sleepers -= 1;
                 }
             }
             let mut source = lock(&self.source);
@@ -160,8 +180,11 @@ impl Feed {
             None => ring.ended = true,
         }
         source.next_chunk += 1;
+        let sleepers = ring.sleepers;
         drop(ring);
-        self.changed.notify_all();
+        if sleepers > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// Worker `me`, about to work on chunk `index`, reads a chunk ahead if fewer than
@@ -206,7 +229,9 @@ impl Feed {
             }
             ring.first += 1;
         }
-        self.changed.notify_all();
+        if ring.sleepers > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// Keeps a chunk's buffers for reuse once nobody holds it any more.
@@ -232,12 +257,23 @@ impl Feed {
                         .store(before + reader.progress().0, Ordering::Relaxed);
                     c.first_seq = source.next_seq;
                     source.next_seq += c.chunk.frames.len() as u64;
-                    c.owners.clear();
+                    c.owned.resize_with(self.workers.max(1), Vec::new);
+                    c.owned.iter_mut().for_each(Vec::clear);
                     let (n, opts) = (self.workers, self.opts);
                     let routes = &mut source.fragments;
-                    c.owners.extend(c.chunk.frames.iter().map(|f| {
-                        u16::try_from(shard(&c.chunk.packet(f), opts, n, routes)).unwrap_or(0)
-                    }));
+                    let mut latest = i64::MIN;
+                    for (index, frame) in (0u32..).zip(&c.chunk.frames) {
+                        let owner = shard(&c.chunk.packet(frame), opts, n, routes);
+                        if let Some(list) = c.owned.get_mut(owner) {
+                            list.push(Owned {
+                                frame: *frame,
+                                index,
+                                latest_before: latest,
+                            });
+                        }
+                        latest = latest.max(frame.ts_ns);
+                    }
+                    c.latest_ts = latest;
                     return Some(c);
                 }
                 Ok(false) => {}
@@ -439,6 +475,7 @@ impl Pool {
                 chunks: VecDeque::new(),
                 wanted: vec![0; n],
                 ended: false,
+                sleepers: 0,
             }),
             changed: Condvar::new(),
             spare: Mutex::new(Vec::new()),
@@ -571,29 +608,50 @@ fn work(
 ) {
     order.register(index);
     let _leaving = Leaving { feed, me: index };
-    let me = u16::try_from(index).unwrap_or(u16::MAX);
     let mut out = Vec::new();
     let mut report = Batch {
         text,
         written: TextBatch::default(),
     };
     let mut next = 0u64;
+    let mut settle_at = SETTLE_EVERY;
     while let Some(c) = feed.get(index, next) {
         feed.read_ahead(next);
         next += 1;
-        let mut seq = c.first_seq;
-        for (f, &owner) in c.chunk.frames.iter().zip(&c.owners) {
-            if owner == me {
-                engine.process_at(&c.chunk.packet(f), seq, &mut out);
-            } else {
-                engine.tick(f.ts_ns, seq, &mut out);
+        let (frames, first) = (&c.chunk.frames, c.first_seq);
+        let mut seen = 0usize;
+        let owned = c.owned.get(index).map_or(&[][..], Vec::as_slice);
+        for (k, own) in owned.iter().enumerate() {
+            if let Some(ahead) = owned.get(k + PREFETCH_FRAMES) {
+                prefetch_frame(&c.chunk, &ahead.frame);
             }
-            seq += 1;
-            if seq % SETTLE_EVERY == 0 {
-                engine.reached(seq, &mut out);
+            let at = own.index as usize;
+            pass_others(
+                &mut engine,
+                frames,
+                first,
+                seen..at,
+                own.latest_before,
+                &mut out,
+            );
+            let seq = first + u64::from(own.index);
+            engine.process_at(&c.chunk.packet(&own.frame), seq, &mut out);
+            seen = at + 1;
+            if seq + 1 >= settle_at {
+                // Once every few frames of the input, its own or not.
+                engine.reached(seq + 1, &mut out);
+                settle_at = (seq + 1) / SETTLE_EVERY * SETTLE_EVERY + SETTLE_EVERY;
             }
         }
-        engine.reached(seq, &mut out);
+        pass_others(
+            &mut engine,
+            frames,
+            first,
+            seen..frames.len(),
+            c.latest_ts,
+            &mut out,
+        );
+        engine.reached(first + frames.len() as u64, &mut out);
         feed.recycle(c);
         report.write(&mut out);
         if report.len(&out) >= REPORT_RECORDS && results.send(report.take(&mut out)).is_err() {
@@ -607,6 +665,40 @@ fn work(
     }
     if results.send(report.take(&mut out)).is_ok() {
         let _ = results.send(Report::Done(index, Box::new(engine)));
+    }
+}
+
+/// Asks for the lines that hold the headers of `frame`: they were last written by the
+/// core that read the chunk, often the other one, and fetching them from there is slow.
+#[inline]
+fn prefetch_frame(chunk: &Chunk, frame: &ChunkFrame) {
+    let start = usize::try_from(frame.start).unwrap_or(usize::MAX);
+    prefetch(&chunk.data, start);
+    prefetch(&chunk.data, start.saturating_add(64));
+}
+
+/// The frames `range` of a chunk (whose first is frame `first` of the input) went to other
+/// workers; `latest` is the latest timestamp of the chunk's frames up to the range's end
+/// (those before the range have been seen here). Time moves on here too, so that flows time
+/// out at the same frame as with one engine. Mostly none of these frames can end a flow,
+/// and they are passed over at once without being read.
+fn pass_others(
+    engine: &mut Engine,
+    frames: &[ChunkFrame],
+    first: u64,
+    range: std::ops::Range<usize>,
+    latest: i64,
+    out: &mut Vec<FlowRecord>,
+) {
+    if range.is_empty() || engine.passes_quietly(latest) {
+        return;
+    }
+    let start = first + range.start as u64;
+    for (seq, f) in (start..).zip(frames.get(range).unwrap_or_default()) {
+        engine.tick(f.ts_ns, seq, out);
+        if (seq + 1) % SETTLE_EVERY == 0 {
+            engine.reached(seq + 1, out);
+        }
     }
 }
 
