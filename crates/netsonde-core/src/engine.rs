@@ -262,7 +262,7 @@ pub struct Engine {
     /// [`Self::settle`]). Their flows stop being inspected meanwhile.
     deferred: VecDeque<Deferred>,
     /// Flows that ended while their conclusion waited: their records follow it.
-    held: HashMap<u64, (Flow, Expiration)>,
+    held: HashMap<u64, (Flow, Expiration), ahash::RandomState>,
 }
 
 /// Puts off the conclusion of a flow still inspected whose conclusion uses the shared
@@ -279,6 +279,14 @@ fn put_off(flow: &mut Flow, stamp: u64, deferred: &mut VecDeque<Deferred>) -> bo
         key: flow.key,
     });
     true
+}
+
+/// What a worker of a sharded analysis leaves at the end of input: its conclusions still
+/// waiting for their turn, and the flows that ended meanwhile (see [`Engine::turns_left`]).
+pub(crate) struct TurnsLeft {
+    worker: usize,
+    deferred: VecDeque<Deferred>,
+    held: HashMap<u64, (Flow, Expiration), ahash::RandomState>,
 }
 
 /// A conclusion put off in a sharded analysis: its place in the order and its flow.
@@ -321,7 +329,7 @@ impl Engine {
             stamp: 0,
             draining: None,
             deferred: VecDeque::new(),
-            held: HashMap::new(),
+            held: HashMap::with_hasher(ahash::RandomState::new()),
             opts,
         }
     }
@@ -609,6 +617,28 @@ impl Engine {
     /// a large table need not all be in memory at once; `true` while flows remain. The
     /// flows still held are taken out of the table at the first call.
     pub fn flush_some(&mut self, out: &mut Vec<FlowRecord>, max: usize) -> bool {
+        if self.flush_steps(out, max) {
+            return true;
+        }
+        // The deferred conclusions are all that is left: in turn with the other workers.
+        self.settle(out, true);
+        false
+    }
+
+    /// [`Self::flush_some`] for a worker of a sharded analysis that leaves the conclusions
+    /// still waiting for their turn to [`Self::finish_turns`] (see [`Self::turns_left`]).
+    pub(crate) fn flush_some_leaving_turns(
+        &mut self,
+        out: &mut Vec<FlowRecord>,
+        max: usize,
+    ) -> bool {
+        self.flush_steps(out, max)
+    }
+
+    /// Ends up to `max` flows of the table (all of them taken out at the first call); once
+    /// none is left, carries out the deferred conclusions whose turn has come, and returns
+    /// false.
+    fn flush_steps(&mut self, out: &mut Vec<FlowRecord>, max: usize) -> bool {
         if self.draining.is_none() {
             self.stamp = FLUSH_STAMP;
             self.defrag.drain(&mut self.given_up);
@@ -632,8 +662,58 @@ impl Engine {
         }
         // Every flow is ended: the deferred conclusions are all that is left.
         self.stamp = u64::MAX;
-        self.settle(out, true);
+        self.settle(out, false);
         false
+    }
+
+    /// Sharded analysis, at the end of input: hands over the conclusions still waiting for
+    /// their turn, with the flows they hold. The position this worker published stays at
+    /// the oldest of them, so the other workers keep waiting for it until whoever takes
+    /// them (see [`Self::finish_turns`]) has carried them out.
+    pub(crate) fn turns_left(&mut self) -> TurnsLeft {
+        TurnsLeft {
+            worker: self.order.as_ref().map_or(0, |(_, me)| *me),
+            deferred: std::mem::take(&mut self.deferred),
+            held: std::mem::take(&mut self.held),
+        }
+    }
+
+    /// Sharded analysis, at the end of input, for the last worker to get there: carries out
+    /// the conclusions left by every other worker (see [`Self::turns_left`]) and its own, in
+    /// the order the workers would have taken turns (by stamp, lower-numbered workers first
+    /// at equal stamps), alone: no turn is handed between cores, and the records of the
+    /// flows held go to `out`.
+    pub(crate) fn finish_turns(&mut self, mut left: Vec<TurnsLeft>, out: &mut Vec<FlowRecord>) {
+        left.push(self.turns_left());
+        let mut turns: Vec<(u64, usize, usize, u64)> = left
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| {
+                l.deferred
+                    .iter()
+                    .map(move |d| (d.stamp, l.worker, i, d.flow_id))
+            })
+            .collect();
+        // Stable: each worker's conclusions stay in their order.
+        turns.sort_by_key(|&(stamp, worker, _, _)| (stamp, worker));
+        for (_, _, i, flow_id) in turns {
+            let Some(l) = left.get_mut(i) else {
+                continue;
+            };
+            if let Some((mut flow, why)) = l.held.remove(&flow_id) {
+                flow.inspecting = true;
+                conclude(&mut flow, &self.sigs, &self.caches);
+                out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+            }
+        }
+        // Every held flow waits for a conclusion of its own; none is lost if one did not.
+        for l in left {
+            for (_, (mut flow, why)) in l.held {
+                flow.inspecting = true;
+                conclude(&mut flow, &self.sigs, &self.caches);
+                out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+            }
+        }
     }
 
     fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {
@@ -1292,6 +1372,46 @@ mod tests {
             assert_eq!(flows(workers), one, "{workers} workers");
         }
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// At the end of input, the last worker carries out what the others left in the order
+    /// of their turns: here the resolver's answer, left by worker 0 before worker 1 had
+    /// published any position, comes before worker 1's connection to the answered address,
+    /// which the cache then names.
+    #[test]
+    fn the_last_worker_carries_out_the_turns_left_in_order() {
+        let (resolver, cdn) = ([10, 0, 0, 53], [192, 0, 2, 80]);
+        let order = Arc::new(Order::new(2));
+        let mut first = Engine::new(EngineOptions::default());
+        let mut second = first.sibling();
+        first.join_order(Arc::clone(&order), 0);
+        second.join_order(Arc::clone(&order), 1);
+        let raw = |data: &'static [u8], seq: u64| RawPacket {
+            ts_ns: i64::try_from(seq).expect("small") * 1_000_000,
+            link_type: LinkType::RAW,
+            data,
+            wire_len: u32::try_from(data.len()).expect("small"),
+        };
+        let (mut out0, mut out1) = (Vec::new(), Vec::new());
+        let answer: &'static [u8] = Vec::leak(netflix_answer(resolver, cdn));
+        first.process_at(&raw(answer, 0), 0, &mut out0);
+        for (seq, p) in (1..).zip(connection(cdn, 40000, &OPAQUE)) {
+            second.process_at(&raw(Vec::leak(p), seq), seq, &mut out1);
+        }
+        // Worker 0 ends first: its answer still waits for worker 1, and is left.
+        while first.flush_some_leaving_turns(&mut out0, 64) {}
+        let left = first.turns_left();
+        assert_eq!(left.deferred.len(), 1);
+        while second.flush_some_leaving_turns(&mut out1, 64) {}
+        second.finish_turns(vec![left], &mut out1);
+        let apps: Vec<_> = out0
+            .iter()
+            .chain(&out1)
+            .map(|r| (r.application_name.as_str(), r.application_confidence))
+            .collect();
+        assert_eq!(apps.len(), 2, "{apps:?}");
+        assert!(apps.contains(&("DNS.NetFlix", "DPI")), "{apps:?}");
+        assert!(apps.contains(&("NetFlix", "DPI (cache)")), "{apps:?}");
     }
 
     /// Records asked for as text (written by the workers themselves when there are several)

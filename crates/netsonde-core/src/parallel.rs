@@ -20,8 +20,10 @@
 //! caches in the order one engine would (see [`Order`]). A worker never stops for its turn:
 //! it puts the conclusion off, goes on with its frames, and carries it out a few frames
 //! later, once every other worker has passed that point (a flow that ends meanwhile has its
-//! record held until then). Time is the other thing flows share: every worker sees
-//! the timestamp of every frame, so a flow times out at the same frame as with one engine.
+//! record held until then). What is still put off at the end of input, the last worker to
+//! get there carries out alone, in the same order. Time is the other thing flows share:
+//! every worker sees the timestamp of every frame, so a flow times out at the same frame as
+//! with one engine.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -35,7 +37,7 @@ use std::time::Duration;
 use crate::analysis::damage_warning;
 use crate::capture::{prefetch, CaptureReader, Chunk, ChunkFrame, RawPacket};
 use crate::decode::{self, DecodeOptions, IpBytes, Outcome};
-use crate::engine::Engine;
+use crate::engine::{Engine, TurnsLeft};
 use crate::record::{FlowRecord, TextBatch, TextFormat};
 
 /// Frames per chunk at most (a chunk also ends with the reader's window, [`crate::capture::READ_CHUNK`]).
@@ -46,7 +48,7 @@ const REPORT_RECORDS: usize = 1024;
 /// Frames between two publications of a worker's position (and looks at the others'). A
 /// chain of conclusions that alternate between workers advances one link per look, so
 /// looking only once per chunk lets a backlog build up (thousands of conclusions when many
-/// flows time out together), all settled with waits at the end of input.
+/// flows time out together), all left to the last worker at the end of input.
 const SETTLE_EVERY: u64 = 16;
 /// How many of its frames ahead a worker asks for a frame's first bytes.
 const PREFETCH_FRAMES: usize = 4;
@@ -76,6 +78,13 @@ struct Owned {
     index: u32,
     /// The latest timestamp of the chunk's frames before it (`i64::MIN` for the first).
     latest_before: i64,
+}
+
+/// The end of a sharded analysis: the workers there, and what they left.
+#[derive(Default)]
+struct Finishing {
+    arrived: usize,
+    left: Vec<TurnsLeft>,
 }
 
 /// The inputs and the reading position; one worker reads at a time.
@@ -124,6 +133,8 @@ struct Feed {
     changed: Condvar,
     /// Chunks done with, for reuse (their buffers are already the right size).
     spare: Mutex<Vec<SharedChunk>>,
+    /// Workers at the end of input, and the conclusions they left (see [`finish`]).
+    finishing: Mutex<Finishing>,
     opts: DecodeOptions,
     workers: usize,
     done_bytes: Arc<AtomicU64>,
@@ -331,9 +342,9 @@ struct Slot {
 }
 
 /// How long a waiting worker spins before it sleeps until woken. Waits come in long
-/// alternations when both workers settle a backlog of conclusions (at the end of input):
-/// a hand-over by spinning takes well under a microsecond, one by waking a sleeping
-/// thread tens of microseconds.
+/// alternations when workers settle a backlog of conclusions (the pool's workers leave
+/// theirs to the last of them instead, see [`finish`]): a hand-over by spinning takes well
+/// under a microsecond, one by waking a sleeping thread tens of microseconds.
 const SPIN: Duration = Duration::from_micros(100);
 
 impl Order {
@@ -479,6 +490,7 @@ impl Pool {
             }),
             changed: Condvar::new(),
             spare: Mutex::new(Vec::new()),
+            finishing: Mutex::new(Finishing::default()),
             opts: DecodeOptions { decode_tunnels },
             workers: n,
             done_bytes: Arc::clone(&done_bytes),
@@ -658,11 +670,12 @@ fn work(
             return;
         }
     }
-    while engine.flush_some(&mut out, 4096) {
+    while engine.flush_some_leaving_turns(&mut out, 4096) {
         if results.send(report.take(&mut out)).is_err() {
             return;
         }
     }
+    finish(&mut engine, feed, &mut out);
     if results.send(report.take(&mut out)).is_ok() {
         let _ = results.send(Report::Done(index, Box::new(engine)));
     }
@@ -700,6 +713,24 @@ fn pass_others(
             engine.reached(seq + 1, out);
         }
     }
+}
+
+/// The conclusions still waiting for their turn at the end of input (on traffic where
+/// many flows use the caches, thousands whose turns alternate between the workers) are
+/// carried out by the last worker to get there, alone and in order: taking turns would
+/// hand each one from core to core. The others leave theirs and stop.
+fn finish(engine: &mut Engine, feed: &Feed, out: &mut Vec<FlowRecord>) {
+    let left = {
+        let mut finishing = lock(&feed.finishing);
+        finishing.arrived += 1;
+        if finishing.arrived < feed.workers {
+            let turns = engine.turns_left();
+            finishing.left.push(turns);
+            return;
+        }
+        std::mem::take(&mut finishing.left)
+    };
+    engine.finish_turns(left, out);
 }
 
 /// What a worker gathers before handing it over: records, or records written as text.
