@@ -338,13 +338,13 @@ impl Engine {
     /// use the shared caches wait for their turn in `order` (put off, see [`Self::reached`]),
     /// flow ids come from frame positions (unique across the workers), and frames must come
     /// through [`Self::process_at`] and [`Self::tick`].
-    pub fn join_order(&mut self, order: Arc<Order>, index: usize) {
+    pub(crate) fn join_order(&mut self, order: Arc<Order>, index: usize) {
         self.order = Some((order, index));
     }
 
     /// Tells the other workers where this one stands: everything before its stamp is done,
-    /// but for its oldest deferred conclusion. Done every few frames and while waiting, not
-    /// per frame: the others only look when they settle their own conclusions.
+    /// but for its oldest deferred conclusion. Done every few frames, not per frame: the
+    /// others only look when they settle their own conclusions.
     #[inline]
     fn publish(&self) {
         if let Some((order, me)) = &self.order {
@@ -357,13 +357,13 @@ impl Engine {
     /// deferred conclusions whose turn has come, without waiting for the others.
     pub fn reached(&mut self, seq: u64, out: &mut Vec<FlowRecord>) {
         self.stamp = self.stamp.max(2 * seq);
-        self.settle(out, false);
+        self.settle(out);
     }
 
     /// Carries out the deferred conclusions in order, as long as every other worker has done
-    /// what comes before each (lower-numbered workers first at equal stamps); with `block`,
-    /// waits for them until none is left. Records of flows that ended meanwhile go to `out`.
-    fn settle(&mut self, out: &mut Vec<FlowRecord>, block: bool) {
+    /// what comes before each (lower-numbered workers first at equal stamps). Records of
+    /// flows that ended meanwhile go to `out`.
+    fn settle(&mut self, out: &mut Vec<FlowRecord>) {
         // Borrowed, not cloned: the count of a shared `Arc` is a cache line both workers write.
         let Some((order, me)) = &self.order else {
             return;
@@ -371,10 +371,7 @@ impl Engine {
         let me = *me;
         while let Some(d) = self.deferred.front().copied() {
             if !order.passed(me, d.stamp) {
-                if !block {
-                    break;
-                }
-                order.wait(me, d.stamp);
+                break;
             }
             self.deferred.pop_front();
             if let Some((mut flow, why)) = self.held.remove(&d.flow_id) {
@@ -615,30 +612,10 @@ impl Engine {
 
     /// [`Self::flush`] in steps of at most `max` records (`max` ≥ 1), so that the records of
     /// a large table need not all be in memory at once; `true` while flows remain. The
-    /// flows still held are taken out of the table at the first call.
+    /// flows still held are taken out of the table at the first call. A worker of a sharded
+    /// analysis carries out the conclusions whose turn has come; the others are left for
+    /// [`Self::turns_left`].
     pub fn flush_some(&mut self, out: &mut Vec<FlowRecord>, max: usize) -> bool {
-        if self.flush_steps(out, max) {
-            return true;
-        }
-        // The deferred conclusions are all that is left: in turn with the other workers.
-        self.settle(out, true);
-        false
-    }
-
-    /// [`Self::flush_some`] for a worker of a sharded analysis that leaves the conclusions
-    /// still waiting for their turn to [`Self::finish_turns`] (see [`Self::turns_left`]).
-    pub(crate) fn flush_some_leaving_turns(
-        &mut self,
-        out: &mut Vec<FlowRecord>,
-        max: usize,
-    ) -> bool {
-        self.flush_steps(out, max)
-    }
-
-    /// Ends up to `max` flows of the table (all of them taken out at the first call); once
-    /// none is left, carries out the deferred conclusions whose turn has come, and returns
-    /// false.
-    fn flush_steps(&mut self, out: &mut Vec<FlowRecord>, max: usize) -> bool {
         if self.draining.is_none() {
             self.stamp = FLUSH_STAMP;
             self.defrag.drain(&mut self.given_up);
@@ -657,19 +634,19 @@ impl Engine {
         }
         if rest.len() > 0 {
             self.draining = Some(rest);
-            self.settle(out, false);
+            self.settle(out);
             return true;
         }
         // Every flow is ended: the deferred conclusions are all that is left.
         self.stamp = u64::MAX;
-        self.settle(out, false);
+        self.settle(out);
         false
     }
 
     /// Sharded analysis, at the end of input: hands over the conclusions still waiting for
     /// their turn, with the flows they hold. The position this worker published stays at
-    /// the oldest of them, so the other workers keep waiting for it until whoever takes
-    /// them (see [`Self::finish_turns`]) has carried them out.
+    /// the oldest of them, so the other workers keep putting off what comes after until
+    /// whoever takes them (see [`Self::finish_turns`]) has carried them out.
     pub(crate) fn turns_left(&mut self) -> TurnsLeft {
         TurnsLeft {
             worker: self.order.as_ref().map_or(0, |(_, me)| *me),
@@ -1399,10 +1376,10 @@ mod tests {
             second.process_at(&raw(Vec::leak(p), seq), seq, &mut out1);
         }
         // Worker 0 ends first: its answer still waits for worker 1, and is left.
-        while first.flush_some_leaving_turns(&mut out0, 64) {}
+        while first.flush_some(&mut out0, 64) {}
         let left = first.turns_left();
         assert_eq!(left.deferred.len(), 1);
-        while second.flush_some_leaving_turns(&mut out1, 64) {}
+        while second.flush_some(&mut out1, 64) {}
         second.finish_turns(vec![left], &mut out1);
         let apps: Vec<_> = out0
             .iter()

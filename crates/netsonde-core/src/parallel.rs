@@ -316,114 +316,42 @@ impl Drop for Leaving<'_> {
 /// flows time out, `2 * frame + 1` while the frame itself is processed, end-of-input stamps
 /// in flow creation order, and no further than its oldest conclusion still put off. A
 /// worker uses the shared caches at a stamp only once every other has passed it (see
-/// [`Order::passed`]), so they are used in the order of the input, as with one engine. The
-/// smallest stamp still waiting can always go, so there is no deadlock.
-pub struct Order {
-    workers: Vec<Slot>,
-    /// How many workers are waiting (or about to): publishers look at the slots only then.
-    /// On a cache line of its own, read on every publish and written only around waits.
-    waiters: Padded<AtomicU64>,
+/// [`Order::passed`]), so they are used in the order of the input, as with one engine. No
+/// worker ever waits for its turn: it puts the conclusion off, and what is still put off at
+/// the end of input the last worker carries out (see [`finish`]).
+pub(crate) struct Order {
+    /// Each worker's position, on a cache line of its own: written every few frames, read
+    /// by the others when they look for their turns.
+    positions: Vec<Padded<AtomicU64>>,
 }
 
 /// A value on a cache line of its own.
 #[repr(align(128))]
 struct Padded<T>(T);
 
-/// One worker's place in the order. Its position (written every few frames and while
-/// waiting, read by the others when they settle) and its wish (written around waits,
-/// read by publishers only while someone waits) sit on separate cache lines so that neither
-/// write disturbs the other's readers.
-struct Slot {
-    position: Padded<AtomicU64>,
-    /// The stamp this worker waits for the others to pass (0: not waiting).
-    waiting_for: Padded<AtomicU64>,
-    /// The worker's thread, to wake it when it waits.
-    thread: std::sync::OnceLock<std::thread::Thread>,
-}
-
-/// How long a waiting worker spins before it sleeps until woken. Waits come in long
-/// alternations when workers settle a backlog of conclusions (the pool's workers leave
-/// theirs to the last of them instead, see [`finish`]): a hand-over by spinning takes well
-/// under a microsecond, one by waking a sleeping thread tens of microseconds.
-const SPIN: Duration = Duration::from_micros(100);
-
 impl Order {
-    pub fn new(workers: usize) -> Order {
+    pub(crate) fn new(workers: usize) -> Order {
         Order {
-            workers: (0..workers)
-                .map(|_| Slot {
-                    position: Padded(AtomicU64::new(0)),
-                    waiting_for: Padded(AtomicU64::new(0)),
-                    thread: std::sync::OnceLock::new(),
-                })
-                .collect(),
-            waiters: Padded(AtomicU64::new(0)),
+            positions: (0..workers).map(|_| Padded(AtomicU64::new(0))).collect(),
         }
     }
 
-    /// Called by worker `me` on its own thread before its first frame.
-    pub fn register(&self, me: usize) {
-        if let Some(slot) = self.workers.get(me) {
-            let _ = slot.thread.set(std::thread::current());
-        }
-    }
-
-    /// Worker `me` has done everything before `stamp`; wakes a worker waiting for that.
+    /// Worker `me` has done everything before `stamp`.
     #[inline]
-    pub fn publish(&self, me: usize, stamp: u64) {
-        if let Some(slot) = self.workers.get(me) {
-            slot.position.0.store(stamp, Ordering::SeqCst);
-        }
-        // Sequentially consistent with the waiter's increment: either it sees our position
-        // when it checks, or we see it counted here and wake it.
-        if self.waiters.0.load(Ordering::SeqCst) == 0 {
-            return;
-        }
-        for (i, other) in self.workers.iter().enumerate() {
-            let wanted = other.waiting_for.0.load(Ordering::SeqCst);
-            if i != me && wanted != 0 && wanted <= stamp {
-                if let Some(t) = other.thread.get() {
-                    t.unpark();
-                }
-            }
+    pub(crate) fn publish(&self, me: usize, stamp: u64) {
+        if let Some(position) = self.positions.get(me) {
+            position.0.store(stamp, Ordering::SeqCst);
         }
     }
 
     /// Whether worker `me` may take its turn at `stamp`: every other worker has done
     /// everything before it, and those numbered below `me` what is at it too (turns at one
     /// stamp go by worker number, so that the order never depends on timing).
-    pub fn passed(&self, me: usize, stamp: u64) -> bool {
-        self.workers.iter().enumerate().all(|(i, w)| {
-            let at = w.position.0.load(Ordering::SeqCst);
+    pub(crate) fn passed(&self, me: usize, stamp: u64) -> bool {
+        self.positions.iter().enumerate().all(|(i, p)| {
+            let at = p.0.load(Ordering::SeqCst);
             i == me || at > stamp || (at == stamp && i > me)
         })
-    }
-
-    /// Waits until worker `me` may take its turn at `stamp` (see [`Self::passed`]): a short
-    /// spin, then sleeps until a worker passing the stamp wakes it (or 1 ms has passed, a
-    /// safety net: the check is repeated).
-    pub fn wait(&self, me: usize, stamp: u64) {
-        self.publish(me, stamp);
-        let started = std::time::Instant::now();
-        for i in 0u32.. {
-            if self.passed(me, stamp) {
-                return;
-            }
-            std::hint::spin_loop();
-            if i % 64 == 63 && started.elapsed() > SPIN {
-                break;
-            }
-        }
-        let Some(slot) = self.workers.get(me) else {
-            return;
-        };
-        slot.waiting_for.0.store(stamp, Ordering::SeqCst);
-        self.waiters.0.fetch_add(1, Ordering::SeqCst);
-        while !self.passed(me, stamp) {
-            std::thread::park_timeout(Duration::from_millis(1));
-        }
-        self.waiters.0.fetch_sub(1, Ordering::SeqCst);
-        slot.waiting_for.0.store(0, Ordering::SeqCst);
     }
 }
 
@@ -499,9 +427,9 @@ impl Pool {
         let mut threads = Vec::with_capacity(n);
         for (i, mut engine) in engines.into_iter().enumerate() {
             engine.join_order(Shared::clone(&order), i);
-            let (order, feed, res) = (Shared::clone(&order), Shared::clone(&feed), res_tx.clone());
+            let (feed, res) = (Shared::clone(&feed), res_tx.clone());
             threads.push(spawn(format!("netsonde-w{i}"), move || {
-                work(i, engine, &order, &feed, &res, text)
+                work(i, engine, &feed, &res, text)
             }));
         }
         // Only the workers hold result senders: when all are gone, the results end.
@@ -613,12 +541,10 @@ fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
 fn work(
     index: usize,
     mut engine: Engine,
-    order: &Order,
     feed: &Feed,
     results: &SyncSender<Report>,
     text: Option<TextFormat>,
 ) {
-    order.register(index);
     let _leaving = Leaving { feed, me: index };
     let mut out = Vec::new();
     let mut report = Batch {
@@ -670,7 +596,7 @@ fn work(
             return;
         }
     }
-    while engine.flush_some_leaving_turns(&mut out, 4096) {
+    while engine.flush_some(&mut out, 4096) {
         if results.send(report.take(&mut out)).is_err() {
             return;
         }
