@@ -89,6 +89,18 @@ def run_child(argv: list[str], stdout: Path | None, stderr: Path, env: dict[str,
     return Run(argv, proc.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, stdout, stderr)
 
 
+def cpu_jiffies() -> tuple[int, int] | None:
+    """(all CPU time, time stolen by the hypervisor) so far, in clock ticks, from the first
+    line of /proc/stat; None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is inside user already).
+    return (sum(fields[:8]), fields[7]) if len(fields) >= 8 else None
+
+
 def warm_page_cache(path: Path, block: int = 8 << 20) -> float:
     """Reads `path` through (untimed) so that the next run finds it in the page cache;
     returns the seconds it took (long when part of it came from the disk)."""
@@ -119,6 +131,8 @@ class Tool:
     family = "tool"
     #: How many analyses of the capture one timed run makes (2 for the concurrent pair).
     copies = 1
+    #: False for a run that does not analyse the capture (no speeds, no ratios).
+    analyses_capture = True
 
     def unavailable(self) -> str | None:
         """None when the tool can run here, else the reason it cannot."""
@@ -227,6 +241,73 @@ class NetsondePair(Tool):
 
     def check(self, capture: Path, workdir: Path) -> tuple[Run, Check]:
         return run_child(self.command(capture), None, workdir / f"{self.name}.check.err"), Check()
+
+
+class NetsondeStartUp(Tool):
+    """``netsonde analyze`` on the capture's first packet only: what a run costs besides
+    the packets (interpreter start-up, imports, engine set-up, exit). Timed in every round
+    next to the full runs, so that the scaling of the workers can also be read without
+    this fixed cost, which no number of workers shortens."""
+
+    name = family = "netsonde-start-up"
+    analyses_capture = False
+
+    def __init__(self, one: Netsonde) -> None:
+        self.one = one
+
+    def unavailable(self) -> str | None:
+        return self.one.unavailable()
+
+    def version(self) -> str:
+        return self.one.version()
+
+    def command(self, capture: Path) -> list[str]:
+        return self.one.command(first_packet_path(capture))
+
+    def check(self, capture: Path, workdir: Path) -> tuple[Run, Check]:
+        write_first_packet(capture, first_packet_path(capture))
+        return run_child(self.command(capture), None, workdir / f"{self.name}.check.err"), Check()
+
+
+def first_packet_path(capture: Path) -> Path:
+    return OUT / "first-packet" / capture.name
+
+
+def write_first_packet(src: Path, dst: Path) -> None:
+    """Copies a classic pcap or pcapng file up to and including its first packet."""
+    with open(src, "rb") as f:
+        head = f.read(24)
+        if head[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+            end = "<"
+        elif head[:4] in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+            end = ">"
+        elif head[:4] == b"\x0a\x0d\x0d\x0a":
+            end = ""
+        else:
+            raise ValueError(f"{src}: not a pcap or pcapng file")
+        if end:
+            record = f.read(16)
+            body = f.read(struct.unpack(end + "IIII", record)[2]) if len(record) == 16 else b""
+            data = head + record + body
+        else:
+            # pcapng: every block up to the first packet block (section header, interfaces).
+            f.seek(0)
+            data, order = b"", "<"
+            while True:
+                h = f.read(8)
+                if len(h) < 8:
+                    break
+                if h[:4] == b"\x0a\x0d\x0d\x0a":
+                    order = "<" if f.read(4) == b"\x4d\x3c\x2b\x1a" else ">"
+                    f.seek(-4, 1)
+                btype, blen = struct.unpack(order + "II", h)
+                if blen < 12:
+                    raise ValueError(f"{src}: bad pcapng block length {blen}")
+                data += h + f.read(blen - 8)
+                if btype in (2, 3, 6):
+                    break
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(data)
 
 
 class NdpiReader(Tool):
@@ -355,6 +436,7 @@ def tool_specs(args: argparse.Namespace) -> list[Tool]:
         Netsonde(ns),
         *(Netsonde(ns, workers=w) for w in args.netsonde_workers),
         *([NetsondePair(Netsonde(ns))] if args.ceiling else []),
+        *([NetsondeStartUp(Netsonde(ns))] if args.netsonde_workers else []),
         NdpiReader(),
     ]
     if args.nfstream:
@@ -540,6 +622,7 @@ def summarize(
         "tool": tool.name,
         "family": tool.family,
         "copies": tool.copies,
+        "analyses_capture": tool.analyses_capture,
         "packets": cap.packets,
         "wire_bytes": cap.wire_bytes,
         "runs": [{"wall": r.wall, "cpu": r.cpu, "maxrss_kib": r.maxrss_kib, "rc": r.rc} for r in runs],
@@ -550,6 +633,15 @@ def summarize(
     if not ok:
         return row
     wall = statistics.median(r.wall for r in ok)
+    if not tool.analyses_capture:
+        row.update(
+            wall=wall,
+            wall_min=min(r.wall for r in ok),
+            wall_max=max(r.wall for r in ok),
+            cpu=statistics.median(r.cpu for r in ok),
+            rss_mib=max(r.maxrss_kib for r in ok) / 1024,
+        )
+        return row
     flows = extra.get("flows", chk.flows)
     classified = extra.get("classified", chk.classified)
     rss_kib = extra.get("rss_kib") or max(r.maxrss_kib for r in ok)
@@ -582,6 +674,19 @@ def paired_ratio(
     return statistics.median(ratios) if ratios else None
 
 
+def net_of_fixed_cost(
+    one_runs: list[dict[str, float]], runs: list[dict[str, float]], fixed_runs: list[dict[str, float]]
+) -> float | None:
+    """The median over rounds of (one worker's wall - the round's fixed cost) ÷ (this
+    variant's wall - the same): the scaling of the work that workers share out."""
+    ratios = [
+        (o["wall"] - f["wall"]) / (r["wall"] - f["wall"])
+        for o, r, f in zip(one_runs, runs, fixed_runs, strict=True)
+        if o.get("rc") == 0 and r.get("rc") == 0 and f.get("rc") == 0 and r["wall"] > f["wall"]
+    ]
+    return statistics.median(ratios) if ratios else None
+
+
 def add_ratios(rows: list[dict[str, object]], peers: tuple[str, ...]) -> None:
     """speed ÷ peer = peer's median wall ÷ this tool's median wall, times the analyses one run
     of this tool makes (>1: faster than the peer)."""
@@ -597,6 +702,9 @@ def add_ratios(rows: list[dict[str, object]], peers: tuple[str, ...]) -> None:
     one_worker_runs = {str(r["capture"]): r["runs"] for r in rows if r["tool"] == "netsonde" and "wall" in r}
     for r in rows:
         copies = int(r.get("copies", 1))  # type: ignore[call-overload]
+        if not r.get("analyses_capture", True):
+            r.update({f"vs_{peer}": None for peer in peers}, vs_1w=None, vs_1w_paired=None)
+            continue
         for peer in peers:
             base = by_cap.get(str(r["capture"]), {}).get(peer)
             r[f"vs_{peer}"] = (copies * base / float(r["wall"])) if base and "wall" in r else None  # type: ignore[arg-type]
@@ -642,6 +750,15 @@ def acceptance(rows: list[dict[str, object]]) -> list[str]:
         check(f"{r['capture']}: netsonde 2 workers ÷ 1 worker", r.get("vs_1w"), 1.7)
         if isinstance(r.get("vs_1w_paired"), float):
             out[-1] += f"; paired by round: {r['vs_1w_paired']:.2f}"
+        same = {str(x["tool"]): x for x in rows if x["capture"] == r["capture"] and "wall" in x}
+        one, fixed = same.get("netsonde"), same.get("netsonde-start-up")
+        net = one and fixed and net_of_fixed_cost(one["runs"], r["runs"], fixed["runs"])  # type: ignore[arg-type]
+        if net and fixed:
+            out.append(
+                f"{r['capture']}: netsonde 2 workers ÷ 1 worker without the fixed cost of a run "
+                f"(start-up and exit, {fixed['wall']:.3f} s: a run on the first packet only, each round), "
+                f"paired by round: {net:.2f} (for information: the check is on whole runs)"
+            )
     if not scaled:
         check("enterprise: netsonde 2 workers ÷ 1 worker", None, 1.7)
     for r in rows:
@@ -702,8 +819,8 @@ def markdown_table(rows: list[dict[str, object]], peers: tuple[str, ...]) -> str
                 f"{r['wall']:.3f}",
                 f"{r['wall_min']:.3f}-{r['wall_max']:.3f}",
                 f"{r['cpu']:.2f}",
-                f"{r['pps'] / 1e6:.3f}",
-                f"{r['gbps']:.2f}",
+                fmt(r.get("pps") and r["pps"] / 1e6, ".3f"),  # type: ignore[operator]
+                fmt(r.get("gbps"), ".2f"),  # type: ignore[arg-type]
                 f"{flows:,}" if isinstance(flows, int) else "—",
                 fmt(r.get("fps") and r["fps"] / 1e3, ".1f"),  # type: ignore[operator]
                 pct,
@@ -822,6 +939,7 @@ def main(argv: list[str] | None = None) -> int:
     captures = [capture_stats(p) for p in paths]
 
     rows: list[dict[str, object]] = []
+    stolen: dict[str, float] = {}
     for cap in captures:
         cdir = workdir / cap.name
         log(f"\n== {cap.name}: {cap.packets:,} packets, {cap.wire_bytes / 1e6:,.1f} MB on the wire")
@@ -838,6 +956,7 @@ def main(argv: list[str] | None = None) -> int:
             checks[t.name] = chk
         runs: dict[str, list[Run]] = {t.name: [] for t in tools}
         extras: dict[str, dict[str, object]] = {t.name: {} for t in tools}
+        jiffies_before = cpu_jiffies()
         for rnd in range(args.repeat):
             k = rnd % len(tools)
             for t in tools[k:] + tools[:k]:  # rotate the order every round
@@ -852,6 +971,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"  round {rnd + 1}/{args.repeat} {t.name:<12} {run.wall:8.3f}s  cpu {run.cpu:7.2f}s  "
                     f"rss {run.maxrss_kib / 1024:7.0f} MiB  {state}"
                 )
+        jiffies_after = cpu_jiffies()
+        if jiffies_before and jiffies_after and jiffies_after[0] > jiffies_before[0]:
+            share = (jiffies_after[1] - jiffies_before[1]) / (jiffies_after[0] - jiffies_before[0])
+            stolen[cap.name] = share
+            log(f"  CPU time taken by the hypervisor (steal) during the timed rounds: {100 * share:.1f}%")
         for t in tools:
             rows.append(summarize(cap, t, runs[t.name], checks[t.name], extras[t.name]))
 
@@ -887,6 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "load": f"{load_start:.2f} before, {os.getloadavg()[0]:.2f} after (1-min load average)",
+        "steal": stolen,
         "netsonde_git": git_state(),
         "versions": versions,
         "commands": {t.name: t.display() for t in tools},
@@ -918,6 +1043,14 @@ def write_report(
         f"- date: {env['date']}",
         f"- machine: {env['cpus']} CPUs (`nproc`), {env['cpu_model']}, Linux {env['kernel']}, "
         f"Python {env['python']}; load {env['load']}",
+        *(
+            [
+                "- CPU time the hypervisor took (steal, /proc/stat) during each capture's timed rounds: "
+                + ", ".join(f"{name} {100 * share:.1f}%" for name, share in steal.items())
+            ]
+            if isinstance(steal := env.get("steal"), dict) and steal
+            else []
+        ),
         f"- netsonde git: {env['netsonde_git']}",
         *[f"- {name} {ver}: `{cmds[name]}`" for name, ver in versions.items()],
         f"- rounds: {env['repeat']} timed per capture, tools interleaved (order rotates), after one untimed "
@@ -938,7 +1071,9 @@ def write_report(
         "process and its meter process. CPU s is user+system time, children included. "
         "`speed ÷ netsonde 1w` is netsonde's one-worker median wall time over this variant's. "
         "netsonde-1w-x2 (`--ceiling`) runs two one-worker processes side by side: its speeds count both "
-        "analyses (twice the capture per wall time), its RSS is one process's.",
+        "analyses (twice the capture per wall time), its RSS is one process's. "
+        "netsonde-start-up runs netsonde on the capture's first packet only: the fixed cost of every run "
+        "(interpreter start-up, imports, exit), which no number of workers shortens.",
         "",
         "## Acceptance (issue 5)",
         "",

@@ -83,3 +83,49 @@ def test_the_paired_ratio_compares_runs_of_the_same_round(harness: ModuleType, t
     assert two["vs_1w"] == pytest.approx(1.0 / 0.625)
     assert two["vs_1w_paired"] == pytest.approx(2.0)
     assert any("paired by round: 2.00" in line for line in harness.acceptance(rows))
+
+
+def test_scaling_without_the_fixed_cost_subtracts_each_rounds_start_up(
+    harness: ModuleType, tmp_path: Path
+) -> None:
+    cap = harness.Capture(path=tmp_path / "enterprise-3.pcap", packets=1000, wire_bytes=1_000_000)
+
+    def row(tool: object, walls: list[float]) -> dict[str, object]:
+        runs = [harness.Run(["x"], 0, w, w, 1024, None, tmp_path / "e") for w in walls]
+        return harness.summarize(cap, tool, runs, harness.Check(flows=10, classified=5), {})
+
+    one = harness.Netsonde(["netsonde"])
+    rows = [
+        row(one, [1.1, 1.3]),
+        row(harness.Netsonde(["netsonde"], workers=2), [0.6, 0.8]),
+        row(harness.NetsondeStartUp(one), [0.1, 0.3]),
+    ]
+    harness.add_ratios(rows, ("ndpiReader",))
+    start_up = rows[2]
+    # A run that does not analyse the capture has no speed and is no one's peer.
+    assert start_up.get("pps") is None and start_up["vs_1w"] is None and start_up["vs_ndpiReader"] is None
+    assert rows[1]["vs_1w"] == pytest.approx(1.2 / 0.7)
+    lines = harness.acceptance(rows)
+    # (1.1 - 0.1) / (0.6 - 0.1) and (1.3 - 0.3) / (0.8 - 0.3): both 2.
+    assert any("without the fixed cost" in line and "paired by round: 2.00" in line for line in lines)
+    assert "| netsonde-start-up |" in harness.markdown_table(rows, ("ndpiReader",))
+
+
+def test_the_start_up_run_reads_only_the_first_packet(harness: ModuleType, tmp_path: Path) -> None:
+    import pcapgen as pg
+
+    frames = [pg.Frame(pg.ns(1), b"\x01" * 60), pg.Frame(pg.ns(2), b"\x02" * 70)]
+    for big_endian in (False, True):
+        src = pg.write_pcap(tmp_path / "two.pcap", frames, big_endian=big_endian)
+        dst = tmp_path / "first.pcap"
+        harness.write_first_packet(src, dst)
+        assert dst.read_bytes() == pg.pcap_bytes(frames[:1], big_endian=big_endian)
+    iface = pg.Interface()
+    sections = [pg.Section([iface], [pg.RawBlock(5, b"stats"), *(pg.EPB(0, f) for f in frames)])]
+    src = pg.write_pcapng(tmp_path / "two.pcapng", sections)
+    harness.write_first_packet(src, tmp_path / "first.pcapng")
+    one = [pg.Section([iface], [pg.RawBlock(5, b"stats"), pg.EPB(0, frames[0])])]
+    assert (tmp_path / "first.pcapng").read_bytes() == pg.pcapng_bytes(one)
+    (tmp_path / "text").write_bytes(b"not a capture at all")
+    with pytest.raises(ValueError, match="not a pcap"):
+        harness.write_first_packet(tmp_path / "text", tmp_path / "x")
