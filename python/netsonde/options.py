@@ -29,9 +29,9 @@ class Options:
         windows, solaris). Default bsd.
     workers: threads analysing capture files: with more than 1, the workers read the
         captures in turns and each processes the packets whose innermost address pair it
-        owns, with its own flow table and its share of ``max_flows`` (the records are the
-        same; their order and ids differ). Packets handed in from Python are analysed on one
-        thread.
+        owns, with its own flow table and its share of ``max_flows`` and of the memory
+        bounds for reassembly (the records are the same; their order and ids differ).
+        Packets handed in from Python are analysed on one thread.
     """
 
     idle_timeout: float = _config.IDLE_TIMEOUT

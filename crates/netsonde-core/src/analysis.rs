@@ -84,8 +84,9 @@ impl Analysis {
     /// (a symmetric hash: both directions, every fragment and every flow between two hosts
     /// meet in one worker) with a flow table of its own, and all share the DNS and call
     /// caches (see [`crate::parallel`]). Records are the same as with one worker (their order and flow ids differ),
-    /// unless the `max_flows` bound is reached: each worker holds its share of it, and
-    /// evicts within its share. Call it before
+    /// unless a bound of the options that holds over all flows is reached (`max_flows`,
+    /// the bytes held for TCP reassembly, the fragments held): each worker holds its share
+    /// of it, and evicts within its share. Call it before
     /// the first [`Self::run`]; signature packs loaded into [`Self::engine_mut`] before that
     /// apply to every worker.
     pub fn set_workers(&mut self, n: usize) {
@@ -215,12 +216,11 @@ impl Analysis {
             let engines: Vec<Engine> = (1..self.workers).map(|_| self.engine.sibling()).collect();
             let stand_in = self.engine.sibling();
             let first = std::mem::replace(&mut self.engine, stand_in);
-            // The flow bound holds for the whole analysis: each worker gets its share.
-            let share = self.engine.options().max_flows.div_ceil(self.workers);
+            // The bounds hold for the whole analysis: each worker gets its share.
             let engines = std::iter::once(first)
                 .chain(engines)
                 .map(|mut e| {
-                    e.limit_flows(share);
+                    e.take_share(self.workers);
                     e
                 })
                 .collect();

@@ -492,9 +492,21 @@ impl Engine {
         e
     }
 
-    /// Changes the bound on flows held at once (for the next flows created).
-    pub fn limit_flows(&mut self, max_flows: usize) {
-        self.opts.max_flows = max_flows.max(1);
+    /// Makes this engine one of `n` workers of an analysis: each bound of its options that
+    /// holds over all flows (flows held, TCP bytes held for reassembly, fragment bytes and
+    /// datagrams held) becomes its share of that bound, so that the bound holds for the
+    /// whole analysis.
+    pub fn take_share(&mut self, n: usize) {
+        let share = |bound: usize| bound.div_ceil(n.max(1)).max(1);
+        self.opts.max_flows = share(self.opts.max_flows);
+        self.opts.stream.max_total_bytes = share(self.opts.stream.max_total_bytes);
+        let defrag = &mut self.opts.defrag_options;
+        defrag.max_bytes = share(defrag.max_bytes);
+        defrag.max_datagrams = share(defrag.max_datagrams);
+        self.defrag.limit(defrag.max_bytes, defrag.max_datagrams);
+        if let Some(shared) = &self.streams.shared {
+            shared.set_max_total(self.opts.stream.max_total_bytes);
+        }
     }
 
     /// Subscribes to an event by name (see [`protocols::events`]).
@@ -1348,6 +1360,71 @@ mod tests {
         for workers in 2..=3 {
             assert_eq!(flows(workers), one, "{workers} workers");
         }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// The bounds that hold over all flows are split between the workers, like `max_flows`.
+    #[test]
+    fn a_worker_takes_its_share_of_each_bound() {
+        let mut opts = EngineOptions {
+            max_flows: 5,
+            ..EngineOptions::default()
+        };
+        opts.stream.max_total_bytes = 1001;
+        opts.defrag_options.max_bytes = 3001;
+        opts.defrag_options.max_datagrams = 7;
+        let mut e = Engine::new(opts);
+        e.take_share(2);
+        let o = e.options();
+        assert_eq!(
+            (
+                o.max_flows,
+                o.stream.max_total_bytes,
+                o.defrag_options.max_bytes,
+                o.defrag_options.max_datagrams
+            ),
+            (3, 501, 1501, 4)
+        );
+    }
+
+    /// Fragments held at once: two workers with a bound of two datagrams evict as many as
+    /// one engine does (each holds one), not none (each holding two).
+    #[test]
+    fn workers_share_the_bound_on_datagrams_under_reassembly() {
+        let far = [192, 0, 2, 9];
+        let mut by_worker: [Vec<[u8; 4]>; 2] = [Vec::new(), Vec::new()];
+        for i in 1..=254u8 {
+            let host = [10, 0, 0, i];
+            if let Some(list) = by_worker.get_mut(owner(host, far, 2)) {
+                if list.len() < 2 {
+                    list.push(host);
+                }
+            }
+        }
+        // The first fragment of a datagram whose rest never comes, from each of four hosts.
+        let packets: Vec<Vec<u8>> = by_worker
+            .iter()
+            .flatten()
+            .map(|&host| {
+                let mut v = ipv4(17, host, far, &udp(5000, 9999, &[0u8; 64]));
+                v.splice(6..8, 0x2000u16.to_be_bytes());
+                v
+            })
+            .collect();
+        assert_eq!(packets.len(), 4);
+        let path = write_raw_capture("defrag-share", &packets);
+        let evicted = |workers: usize| {
+            let mut opts = EngineOptions::default();
+            opts.defrag_options.max_datagrams = 2;
+            let mut a =
+                crate::Analysis::open(std::slice::from_ref(&path), opts).expect("capture opens");
+            a.set_workers(workers);
+            let mut recs = Vec::new();
+            while a.run(&mut recs, 1 << 20, &mut |_, _| {}) {}
+            a.stats().datagrams_evicted
+        };
+        assert_eq!(evicted(1), 2);
+        assert_eq!(evicted(2), 2);
         let _ = std::fs::remove_file(&path);
     }
 

@@ -181,7 +181,8 @@ impl StreamStats {
 /// What the streams of one engine share: the total bound and the counters.
 #[derive(Debug, Default)]
 pub struct StreamShared {
-    max_total: usize,
+    /// The bound, changed only when the engine becomes one worker of several.
+    max_total: AtomicUsize,
     used: AtomicUsize,
     overlaps: AtomicU64,
     overlap_conflicts: AtomicU64,
@@ -195,9 +196,14 @@ pub struct StreamShared {
 impl StreamShared {
     pub fn new(max_total_bytes: usize) -> Arc<StreamShared> {
         Arc::new(StreamShared {
-            max_total: max_total_bytes,
+            max_total: AtomicUsize::new(max_total_bytes),
             ..StreamShared::default()
         })
+    }
+
+    /// Changes the bound on bytes held over all flows (for the bytes reserved from now on).
+    pub fn set_max_total(&self, max_total_bytes: usize) {
+        self.max_total.store(max_total_bytes, Ordering::Relaxed);
     }
 
     pub fn stats(&self) -> StreamStats {
@@ -216,9 +222,10 @@ impl StreamShared {
 
     /// Reserves `n` bytes; false when the total bound would be passed.
     fn reserve(&self, n: usize) -> bool {
+        let max_total = self.max_total.load(Ordering::Relaxed);
         let mut cur = self.used.load(Ordering::Relaxed);
         loop {
-            let Some(next) = cur.checked_add(n).filter(|&v| v <= self.max_total) else {
+            let Some(next) = cur.checked_add(n).filter(|&v| v <= max_total) else {
                 return false;
             };
             match self
@@ -840,6 +847,16 @@ mod tests {
         a.consume(8);
         b.add(0, 0, b"abcd");
         assert_eq!(b.available(), b"abcd");
+        // A lower bound (a worker's share) holds for what is reserved from then on.
+        shared.set_max_total(5);
+        let mut c = StreamBuf::new(StreamConfig {
+            policy: TcpPolicy::Bsd,
+            max_bytes: 8,
+            shared: Some(shared.clone()),
+        });
+        c.add(0, 0, b"wxyz");
+        assert_eq!(c.available(), b"");
+        assert_eq!(shared.stats().total_bound_hits, 2);
         // Far beyond the window: dropped, then followed after several in a row.
         for i in 0..FAR_SEGMENTS_BEFORE_JUMP {
             a.add(1000 + u32::from(i), 0, b"x");

@@ -202,6 +202,13 @@ pub struct Defragmenter {
 }
 
 impl Defragmenter {
+    /// Changes the bounds on fragment bytes and datagrams held (enforced from the next
+    /// fragment on).
+    pub fn limit(&mut self, max_bytes: usize, max_datagrams: usize) {
+        self.opts.max_bytes = max_bytes;
+        self.opts.max_datagrams = max_datagrams.max(1);
+    }
+
     pub fn new(opts: DefragOptions) -> Defragmenter {
         Defragmenter {
             opts,
