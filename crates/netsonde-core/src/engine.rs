@@ -374,10 +374,8 @@ impl Engine {
                 break;
             }
             self.deferred.pop_front();
-            if let Some((mut flow, why)) = self.held.remove(&d.flow_id) {
-                flow.inspecting = true;
-                conclude(&mut flow, &self.sigs, &self.caches);
-                out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+            if let Some((flow, why)) = self.held.remove(&d.flow_id) {
+                self.conclude_held(flow, why, out);
             } else if let Some(slot) = self.table.lookup(&d.key) {
                 let flow = self.table.get_mut(slot);
                 if flow.id == d.flow_id {
@@ -689,20 +687,24 @@ impl Engine {
             let Some(l) = left.get_mut(i) else {
                 continue;
             };
-            if let Some((mut flow, why)) = l.held.remove(&flow_id) {
-                flow.inspecting = true;
-                conclude(&mut flow, &self.sigs, &self.caches);
-                out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+            if let Some((flow, why)) = l.held.remove(&flow_id) {
+                self.conclude_held(flow, why, out);
             }
         }
         // Every held flow waits for a conclusion of its own; none is lost if one did not.
         for l in left {
-            for (_, (mut flow, why)) in l.held {
-                flow.inspecting = true;
-                conclude(&mut flow, &self.sigs, &self.caches);
-                out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+            for (_, (flow, why)) in l.held {
+                self.conclude_held(flow, why, out);
             }
         }
+    }
+
+    /// A flow that ended while its conclusion waited for its turn: the turn has come, its
+    /// record goes to `out`.
+    fn conclude_held(&self, mut flow: Flow, why: Expiration, out: &mut Vec<FlowRecord>) {
+        flow.inspecting = true;
+        conclude(&mut flow, &self.sigs, &self.caches);
+        out.push(FlowRecord::from_flow(flow, why, &self.sigs));
     }
 
     fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {
