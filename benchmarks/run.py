@@ -34,6 +34,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,38 +275,11 @@ def first_packet_path(capture: Path) -> Path:
 
 
 def write_first_packet(src: Path, dst: Path) -> None:
-    """Copies a classic pcap or pcapng file up to and including its first packet."""
+    """Copies a classic pcap or pcapng file up to and including its first packet (the
+    whole file when it has none)."""
+    first = next(packet_ends(src), None)
     with open(src, "rb") as f:
-        head = f.read(24)
-        if head[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-            end = "<"
-        elif head[:4] in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-            end = ">"
-        elif head[:4] == b"\x0a\x0d\x0d\x0a":
-            end = ""
-        else:
-            raise ValueError(f"{src}: not a pcap or pcapng file")
-        if end:
-            record = f.read(16)
-            body = f.read(struct.unpack(end + "IIII", record)[2]) if len(record) == 16 else b""
-            data = head + record + body
-        else:
-            # pcapng: every block up to the first packet block (section header, interfaces).
-            f.seek(0)
-            data, order = b"", "<"
-            while True:
-                h = f.read(8)
-                if len(h) < 8:
-                    break
-                if h[:4] == b"\x0a\x0d\x0d\x0a":
-                    order = "<" if f.read(4) == b"\x4d\x3c\x2b\x1a" else ">"
-                    f.seek(-4, 1)
-                btype, blen = struct.unpack(order + "II", h)
-                if blen < 12:
-                    raise ValueError(f"{src}: bad pcapng block length {blen}")
-                data += h + f.read(blen - 8)
-                if btype in (2, 3, 6):
-                    break
+        data = f.read() if first is None else f.read(first[0])
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_bytes(data)
 
@@ -458,9 +432,9 @@ class Capture:
         return self.path.stem
 
 
-def count_pcap(path: Path) -> tuple[int, int]:
-    """(packets, sum of original lengths) of a classic pcap or pcapng file, headers only."""
-    packets = wire = 0
+def packet_ends(path: Path) -> Iterator[tuple[int, int]]:
+    """For each packet of a classic pcap or pcapng file, from the headers only: the file
+    offset just past its record (or block) and its original length."""
     with open(path, "rb") as f:
         head = f.read(24)
         magic = head[:4]
@@ -468,22 +442,22 @@ def count_pcap(path: Path) -> tuple[int, int]:
             end = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
             rec = struct.Struct(end + "IIII")
             read, unpack, seek = f.read, rec.unpack, f.seek
+            at = 24
             while True:
                 h = read(16)
                 if len(h) < 16:
-                    break
+                    return
                 _, _, incl, orig = unpack(h)
-                packets += 1
-                wire += orig
+                at += 16 + incl
                 seek(incl, 1)
-            return packets, wire
+                yield at, orig
         if magic == b"\x0a\x0d\x0d\x0a":
             f.seek(0)
-            end = "<"
+            end, at = "<", 0
             while True:
                 h = f.read(8)
                 if len(h) < 8:
-                    break
+                    return
                 if h[:4] == b"\x0a\x0d\x0d\x0a":  # section header: byte order may change
                     bom = f.read(4)
                     end = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
@@ -492,17 +466,23 @@ def count_pcap(path: Path) -> tuple[int, int]:
                 if blen < 12:
                     raise ValueError(f"{path}: bad pcapng block length {blen}")
                 body = f.read(blen - 8)
+                at += blen
                 if btype == 6 and len(body) >= 20:  # enhanced packet block
-                    packets += 1
-                    wire += struct.unpack_from(end + "I", body, 16)[0]
+                    yield at, struct.unpack_from(end + "I", body, 16)[0]
                 elif btype == 3 and len(body) >= 4:  # simple packet block
-                    packets += 1
-                    wire += struct.unpack_from(end + "I", body, 0)[0]
+                    yield at, struct.unpack_from(end + "I", body, 0)[0]
                 elif btype == 2 and len(body) >= 20:  # obsolete packet block
-                    packets += 1
-                    wire += struct.unpack_from(end + "I", body, 16)[0]
-            return packets, wire
+                    yield at, struct.unpack_from(end + "I", body, 16)[0]
     raise ValueError(f"{path}: not a pcap or pcapng file")
+
+
+def count_pcap(path: Path) -> tuple[int, int]:
+    """(packets, sum of original lengths) of a classic pcap or pcapng file, headers only."""
+    packets = wire = 0
+    for _, orig in packet_ends(path):
+        packets += 1
+        wire += orig
+    return packets, wire
 
 
 def capture_stats(path: Path) -> Capture:
