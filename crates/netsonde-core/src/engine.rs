@@ -668,9 +668,15 @@ impl Engine {
     /// Sharded analysis, at the end of input, for the last worker to get there: carries out
     /// the conclusions left by every other worker (see [`Self::turns_left`]) and its own, in
     /// the order the workers would have taken turns (by stamp, lower-numbered workers first
-    /// at equal stamps), alone: no turn is handed between cores, and the records of the
-    /// flows held go to `out`.
-    pub(crate) fn finish_turns(&mut self, mut left: Vec<TurnsLeft>, out: &mut Vec<FlowRecord>) {
+    /// at equal stamps), alone: no turn is handed between cores. Each flow held, once
+    /// concluded, goes to `concluded`, in that order; its record is still to be made (see
+    /// [`Self::record_of`]), by any worker: making records is most of the work left at the
+    /// end of input, and only the conclusions have an order to keep.
+    pub(crate) fn finish_turns(
+        &mut self,
+        mut left: Vec<TurnsLeft>,
+        concluded: &mut dyn FnMut(Flow, Expiration),
+    ) {
         left.push(self.turns_left());
         let mut turns: Vec<(u64, usize, usize, u64)> = left
             .iter()
@@ -687,24 +693,36 @@ impl Engine {
             let Some(l) = left.get_mut(i) else {
                 continue;
             };
-            if let Some((flow, why)) = l.held.remove(&flow_id) {
-                self.conclude_held(flow, why, out);
+            if let Some((mut flow, why)) = l.held.remove(&flow_id) {
+                self.conclude_ended(&mut flow);
+                concluded(flow, why);
             }
         }
         // Every held flow waits for a conclusion of its own; none is lost if one did not.
         for l in left {
-            for (_, (flow, why)) in l.held {
-                self.conclude_held(flow, why, out);
+            for (_, (mut flow, why)) in l.held {
+                self.conclude_ended(&mut flow);
+                concluded(flow, why);
             }
         }
+    }
+
+    /// The record of a flow that ended, once concluded (see [`Self::finish_turns`]).
+    pub(crate) fn record_of(&self, flow: Flow, why: Expiration) -> FlowRecord {
+        FlowRecord::from_flow(flow, why, &self.sigs)
+    }
+
+    /// Concludes a flow that ended while its conclusion waited for its turn: the turn has come.
+    fn conclude_ended(&self, flow: &mut Flow) {
+        flow.inspecting = true;
+        conclude(flow, &self.sigs, &self.caches);
     }
 
     /// A flow that ended while its conclusion waited for its turn: the turn has come, its
     /// record goes to `out`.
     fn conclude_held(&self, mut flow: Flow, why: Expiration, out: &mut Vec<FlowRecord>) {
-        flow.inspecting = true;
-        conclude(&mut flow, &self.sigs, &self.caches);
-        out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+        self.conclude_ended(&mut flow);
+        out.push(self.record_of(flow, why));
     }
 
     fn drain_given_up(&mut self, out: &mut Vec<FlowRecord>) {
@@ -1459,7 +1477,13 @@ mod tests {
         let left = first.turns_left();
         assert_eq!(left.deferred.len(), 1);
         while second.flush_some(&mut out1, 64) {}
-        second.finish_turns(vec![left], &mut out1);
+        let mut concluded = Vec::new();
+        second.finish_turns(vec![left], &mut |flow, why| concluded.push((flow, why)));
+        out1.extend(
+            concluded
+                .into_iter()
+                .map(|(f, why)| second.record_of(f, why)),
+        );
         let apps: Vec<_> = out0
             .iter()
             .chain(&out1)

@@ -21,9 +21,9 @@
 //! it puts the conclusion off, goes on with its frames, and carries it out a few frames
 //! later, once every other worker has passed that point (a flow that ends meanwhile has its
 //! record held until then). What is still put off at the end of input, the last worker to
-//! get there carries out alone, in the same order. Time is the other thing flows share:
-//! every worker sees the timestamp of every frame, so a flow times out at the same frame as
-//! with one engine.
+//! get there carries out alone, in the same order, while every worker makes the records of
+//! the flows it has concluded. Time is the other thing flows share: every worker sees the
+//! timestamp of every frame, so a flow times out at the same frame as with one engine.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -38,6 +38,7 @@ use crate::analysis::damage_warning;
 use crate::capture::{prefetch, CaptureReader, Chunk, ChunkFrame, RawPacket};
 use crate::decode::{self, DecodeOptions, IpBytes, Outcome};
 use crate::engine::{Engine, TurnsLeft};
+use crate::flow::{Expiration, Flow};
 use crate::record::{FlowRecord, TextBatch, TextFormat};
 
 /// Frames per chunk at most (a chunk also ends with the reader's window, [`crate::capture::READ_CHUNK`]).
@@ -80,11 +81,17 @@ struct Owned {
     latest_before: i64,
 }
 
-/// The end of a sharded analysis: the workers there, and what they left.
+/// The end of a sharded analysis: the workers there, what they left, and the flows the
+/// last one concluded, whose records are still to be made (see [`finish`]).
 #[derive(Default)]
 struct Finishing {
     arrived: usize,
     left: Vec<TurnsLeft>,
+    /// Flows concluded at the end, in batches, for any worker to make their records.
+    concluded: Vec<Vec<(Flow, Expiration)>>,
+    /// No more concluded flows will come: the last worker has concluded them all, or a
+    /// worker stopped before the end (and the last worker will never come).
+    no_more: bool,
 }
 
 /// The inputs and the reading position; one worker reads at a time.
@@ -135,6 +142,8 @@ struct Feed {
     spare: Mutex<Vec<SharedChunk>>,
     /// Workers at the end of input, and the conclusions they left (see [`finish`]).
     finishing: Mutex<Finishing>,
+    /// Signalled when concluded flows are shared at the end, or no more will come.
+    concluded: Condvar,
     opts: DecodeOptions,
     workers: usize,
     done_bytes: Arc<AtomicU64>,
@@ -146,6 +155,39 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Feed {
+    fn new(
+        inputs: Vec<(PathBuf, CaptureReader)>,
+        workers: usize,
+        opts: DecodeOptions,
+        done_bytes: Arc<AtomicU64>,
+        warnings: Arc<Mutex<Vec<String>>>,
+    ) -> Feed {
+        Feed {
+            source: Mutex::new(Source {
+                inputs: inputs.into(),
+                next_chunk: 0,
+                next_seq: 0,
+                before: 0,
+                fragments: FragmentRoutes::default(),
+            }),
+            ring: Mutex::new(Ring {
+                first: 0,
+                chunks: VecDeque::new(),
+                wanted: vec![0; workers],
+                ended: false,
+                sleepers: 0,
+            }),
+            changed: Condvar::new(),
+            spare: Mutex::new(Vec::new()),
+            finishing: Mutex::new(Finishing::default()),
+            concluded: Condvar::new(),
+            opts,
+            workers,
+            done_bytes,
+            warnings,
+        }
+    }
+
     /// Chunk `index` for worker `me`, which is done with every chunk before it; `None` once
     /// the input is exhausted. Reads the chunk when no worker has yet.
     fn get(&self, me: usize, index: u64) -> Option<Shared<SharedChunk>> {
@@ -308,6 +350,15 @@ impl Drop for Leaving<'_> {
     fn drop(&mut self) {
         let mut ring = lock(&self.feed.ring);
         self.feed.move_on(&mut ring, self.me, u64::MAX);
+        drop(ring);
+        // A worker stops normally only once every flow is concluded; one that stops before
+        // (its caller went away, or it failed) means the rest never will be.
+        let mut finishing = lock(&self.feed.finishing);
+        if !finishing.no_more {
+            finishing.no_more = true;
+            drop(finishing);
+            self.feed.concluded.notify_all();
+        }
     }
 }
 
@@ -401,29 +452,13 @@ impl Pool {
         let (res_tx, results) = sync_channel::<Report>(4 * n + 4);
         let done_bytes = Arc::new(AtomicU64::new(0));
         let warnings = Arc::new(Mutex::new(Vec::new()));
-        let feed = Shared::new(Feed {
-            source: Mutex::new(Source {
-                inputs: inputs.into(),
-                next_chunk: 0,
-                next_seq: 0,
-                before: 0,
-                fragments: FragmentRoutes::default(),
-            }),
-            ring: Mutex::new(Ring {
-                first: 0,
-                chunks: VecDeque::new(),
-                wanted: vec![0; n],
-                ended: false,
-                sleepers: 0,
-            }),
-            changed: Condvar::new(),
-            spare: Mutex::new(Vec::new()),
-            finishing: Mutex::new(Finishing::default()),
-            opts: DecodeOptions { decode_tunnels },
-            workers: n,
-            done_bytes: Arc::clone(&done_bytes),
-            warnings: Arc::clone(&warnings),
-        });
+        let feed = Shared::new(Feed::new(
+            inputs,
+            n,
+            DecodeOptions { decode_tunnels },
+            Arc::clone(&done_bytes),
+            Arc::clone(&warnings),
+        ));
         let mut threads = Vec::with_capacity(n);
         for (i, mut engine) in engines.into_iter().enumerate() {
             engine.join_order(Shared::clone(&order), i);
@@ -601,7 +636,7 @@ fn work(
             return;
         }
     }
-    finish(&mut engine, feed, &mut out);
+    finish(&mut engine, feed, &mut out, &mut report);
     if results.send(report.take(&mut out)).is_ok() {
         let _ = results.send(Report::Done(index, Box::new(engine)));
     }
@@ -644,19 +679,68 @@ fn pass_others(
 /// The conclusions still waiting for their turn at the end of input (on traffic where
 /// many flows use the caches, thousands whose turns alternate between the workers) are
 /// carried out by the last worker to get there, alone and in order: taking turns would
-/// hand each one from core to core. The others leave theirs and stop.
-fn finish(engine: &mut Engine, feed: &Feed, out: &mut Vec<FlowRecord>) {
+/// hand each one from core to core. The others leave theirs, then make the records of the
+/// flows it concludes (most of the work left: building and writing a record costs several
+/// times its conclusion) as it shares them, in batches; and so does it once done.
+fn finish(engine: &mut Engine, feed: &Feed, out: &mut Vec<FlowRecord>, report: &mut Batch) {
     let left = {
         let mut finishing = lock(&feed.finishing);
         finishing.arrived += 1;
         if finishing.arrived < feed.workers {
             let turns = engine.turns_left();
             finishing.left.push(turns);
-            return;
+            None
+        } else {
+            Some(std::mem::take(&mut finishing.left))
         }
-        std::mem::take(&mut finishing.left)
     };
-    engine.finish_turns(left, out);
+    if let Some(left) = left {
+        let mut batch = Vec::with_capacity(CONCLUDED_BATCH);
+        engine.finish_turns(left, &mut |flow, why| {
+            batch.push((flow, why));
+            if batch.len() >= CONCLUDED_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(CONCLUDED_BATCH));
+                lock(&feed.finishing).concluded.push(full);
+                feed.concluded.notify_one();
+            }
+        });
+        let mut finishing = lock(&feed.finishing);
+        if !batch.is_empty() {
+            finishing.concluded.push(batch);
+        }
+        finishing.no_more = true;
+        drop(finishing);
+        feed.concluded.notify_all();
+    }
+    while let Some(batch) = next_concluded(feed) {
+        out.extend(
+            batch
+                .into_iter()
+                .map(|(flow, why)| engine.record_of(flow, why)),
+        );
+        report.write(out);
+    }
+}
+
+/// Flows concluded at the end of input whose records are made together (a batch is handed
+/// from core to core at once).
+const CONCLUDED_BATCH: usize = 256;
+
+/// The next batch of flows concluded at the end of input, waiting for it if more may come.
+fn next_concluded(feed: &Feed) -> Option<Vec<(Flow, Expiration)>> {
+    let mut finishing = lock(&feed.finishing);
+    loop {
+        if let Some(batch) = finishing.concluded.pop() {
+            return Some(batch);
+        }
+        if finishing.no_more {
+            return None;
+        }
+        finishing = feed
+            .concluded
+            .wait(finishing)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
 }
 
 /// What a worker gathers before handing it over: records, or records written as text.
@@ -802,6 +886,48 @@ pub fn pair_hash(a: &IpBytes, b: &IpBytes) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::EngineOptions;
+
+    /// A worker at the end of input waits for the flows the last worker concludes; when
+    /// another worker stops before getting there (its caller went away), none will come,
+    /// and the waiting worker stops too rather than wait for ever.
+    #[test]
+    fn a_worker_waiting_at_the_end_stops_when_another_stops_before_it() {
+        let feed = Shared::new(Feed::new(
+            Vec::new(),
+            2,
+            DecodeOptions::default(),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(Mutex::new(Vec::new())),
+        ));
+        let mut engine = Engine::new(EngineOptions::default());
+        engine.join_order(Shared::new(Order::new(2)), 0);
+        let (done_tx, done) = sync_channel(1);
+        let waiting = {
+            let feed = Shared::clone(&feed);
+            spawn("test-w0".into(), move || {
+                let mut report = Batch {
+                    text: None,
+                    written: TextBatch::default(),
+                };
+                finish(&mut engine, &feed, &mut Vec::new(), &mut report);
+                let _ = done_tx.send(());
+            })
+        };
+        while lock(&feed.finishing).arrived == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(
+            done.recv_timeout(Duration::from_millis(50)).is_err(),
+            "worker 0 waits for the last worker"
+        );
+        drop(Leaving { feed: &feed, me: 1 });
+        assert!(
+            done.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "worker 0 stops once worker 1 has stopped"
+        );
+        waiting.join().expect("worker 0 ends");
+    }
 
     /// A first fragment opening a GTP tunnel sends the datagram's later fragments to the
     /// inner pair's worker; a later datagram that reuses the identification without a
