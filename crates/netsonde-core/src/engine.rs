@@ -825,7 +825,7 @@ impl Engine {
             self.held.insert(flow.id, (flow, why));
         } else {
             conclude(&mut flow, &self.sigs, &self.caches);
-            out.push(FlowRecord::from_flow(flow, why, &self.sigs));
+            out.push(self.record_of(flow, why));
         }
     }
 

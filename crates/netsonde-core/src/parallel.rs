@@ -699,17 +699,11 @@ fn finish(engine: &mut Engine, feed: &Feed, out: &mut Vec<FlowRecord>, report: &
         engine.finish_turns(left, &mut |flow, why| {
             batch.push((flow, why));
             if batch.len() >= CONCLUDED_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(CONCLUDED_BATCH));
-                lock(&feed.finishing).concluded.push(full);
-                feed.concluded.notify_one();
+                share_concluded(feed, std::mem::take(&mut batch));
             }
         });
-        let mut finishing = lock(&feed.finishing);
-        if !batch.is_empty() {
-            finishing.concluded.push(batch);
-        }
-        finishing.no_more = true;
-        drop(finishing);
+        share_concluded(feed, batch);
+        lock(&feed.finishing).no_more = true;
         feed.concluded.notify_all();
     }
     while let Some(batch) = next_concluded(feed) {
@@ -725,6 +719,16 @@ fn finish(engine: &mut Engine, feed: &Feed, out: &mut Vec<FlowRecord>, report: &
 /// Flows concluded at the end of input whose records are made together (a batch is handed
 /// from core to core at once).
 const CONCLUDED_BATCH: usize = 256;
+
+/// Hands a batch of flows concluded at the end of input to whichever worker makes their
+/// records.
+fn share_concluded(feed: &Feed, batch: Vec<(Flow, Expiration)>) {
+    if batch.is_empty() {
+        return;
+    }
+    lock(&feed.finishing).concluded.push(batch);
+    feed.concluded.notify_one();
+}
 
 /// The next batch of flows concluded at the end of input, waiting for it if more may come.
 fn next_concluded(feed: &Feed) -> Option<Vec<(Flow, Expiration)>> {
