@@ -457,7 +457,12 @@ impl Engine {
             .into_iter()
             .filter_map(|(lane, timeout_ns, _)| {
                 let slot = self.table.oldest(lane)?;
-                Some(self.table.get(slot).last_seen_ns.saturating_add(timeout_ns))
+                Some(
+                    self.table
+                        .get(slot)
+                        .idle_since_ns
+                        .saturating_add(timeout_ns),
+                )
             })
             .min()
             .unwrap_or(i64::MAX)
@@ -778,14 +783,17 @@ impl Engine {
             return;
         };
         let flow = self.table.get_mut(slot);
-        let list = match (flow.dpi.as_mut(), flow.findings.as_mut()) {
-            (Some(dpi), _) => &mut dpi.risks,
-            (None, Some(f)) => &mut f.risks,
-            (None, None) => &mut flow.findings.get_or_insert_with(Default::default).risks,
-        };
-        for r in risks {
-            if !list.contains(&r) {
-                list.push(r);
+        match flow.dpi.as_mut() {
+            Some(dpi) => {
+                for r in risks {
+                    if !dpi.risks.contains(&r) {
+                        dpi.risks.push(r);
+                    }
+                }
+            }
+            None => {
+                let findings = flow.findings.get_or_insert_with(Default::default);
+                risks.for_each(|r| findings.add_risk(r));
             }
         }
     }
@@ -793,7 +801,13 @@ impl Engine {
     fn expire_idle(&mut self, out: &mut Vec<FlowRecord>) {
         for (lane, timeout_ns, why) in self.timeouts() {
             while let Some(slot) = self.table.oldest(lane) {
-                if self.table.get(slot).last_seen_ns.saturating_add(timeout_ns) >= self.now_ns {
+                if self
+                    .table
+                    .get(slot)
+                    .idle_since_ns
+                    .saturating_add(timeout_ns)
+                    >= self.now_ns
+                {
                     break;
                 }
                 self.end_flow(slot, why, out);
@@ -930,7 +944,9 @@ impl Engine {
                 self.conclude_or_defer(slot);
             }
         }
+        let now_ns = self.now_ns.max(last_ns);
         let flow = self.table.get_mut(slot);
+        flow.idle_since_ns = now_ns;
         if flow.lane == Lane::Open && is_tcp && flow.tcp_closed() {
             self.table.set_lane(slot, Lane::Closed);
         }
@@ -1005,11 +1021,7 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>) {
         let Caches { dns, calls } = &mut *c;
         dpi.conclude(&ends, sigs, dns, calls);
         drop(c);
-        let (class, mut findings) = dpi.into_findings();
-        // What is kept now lives until the flow ends: no spare capacity.
-        if let Some(f) = findings.as_mut() {
-            f.risks.shrink_to_fit();
-        }
+        let (class, findings) = dpi.into_findings();
         flow.class = class;
         flow.findings = findings;
     }
@@ -1261,11 +1273,18 @@ mod tests {
 
     /// Raw IP packets, one a second, written to a temporary capture named after `tag`.
     fn write_raw_capture(tag: &str, packets: &[Vec<u8>]) -> std::path::PathBuf {
+        let frames: Vec<(u32, Vec<u8>)> = (0..).zip(packets.iter().cloned()).collect();
+        write_timed_capture(tag, &frames)
+    }
+
+    /// Raw IP packets stamped with the given seconds, in this order, written to a temporary
+    /// capture named after `tag`.
+    fn write_timed_capture(tag: &str, frames: &[(u32, Vec<u8>)]) -> std::path::PathBuf {
         use crate::capture::tests::{pcap_header, pcap_record};
         let mut pcap = pcap_header(0xa1b2_c3d4, false, LinkType::RAW.0);
-        for (i, p) in packets.iter().enumerate() {
+        for (t, p) in frames {
             let len = u32::try_from(p.len()).expect("small");
-            pcap_record(&mut pcap, false, u32::try_from(i).expect("few"), 0, p, len);
+            pcap_record(&mut pcap, false, *t, 0, p, len);
         }
         let path = std::env::temp_dir().join(format!("netsonde-{tag}-{}.pcap", std::process::id()));
         std::fs::write(&path, &pcap).expect("temporary capture");
@@ -1335,7 +1354,6 @@ mod tests {
     /// as with one engine.
     #[test]
     fn flows_time_out_on_the_other_workers_frames() {
-        use crate::capture::tests::{pcap_header, pcap_record};
         let (quiet, busy) = (
             ([10, 0, 0, 2], [192, 0, 2, 7]),
             ([10, 0, 0, 3], [192, 0, 2, 8]),
@@ -1352,13 +1370,7 @@ mod tests {
         let mut frames = vec![(0, datagram(quiet))];
         frames.extend((50..=last).step_by(50).map(|t| (t, datagram(busy))));
         frames.push((last, datagram(quiet)));
-        let mut pcap = pcap_header(0xa1b2_c3d4, false, LinkType::RAW.0);
-        for (t, p) in &frames {
-            let len = u32::try_from(p.len()).expect("small");
-            pcap_record(&mut pcap, false, *t, 0, p, len);
-        }
-        let path = std::env::temp_dir().join(format!("netsonde-quiet-{}.pcap", std::process::id()));
-        std::fs::write(&path, &pcap).expect("temporary capture");
+        let path = write_timed_capture("quiet", &frames);
         let flows = |workers: usize| {
             sorted_lines(&path, workers, |r| {
                 format!(
@@ -1375,6 +1387,53 @@ mod tests {
         assert_eq!(
             one.iter().filter(|l| l.starts_with("10.0.0.2 ")).count(),
             2,
+            "{one:?}"
+        );
+        for workers in 2..=3 {
+            assert_eq!(flows(workers), one, "{workers} workers");
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Timestamps that go backwards (captures merged from two interfaces): a flow whose
+    /// packets are stamped before the time already seen counts its idle time from the
+    /// engine's clock at its packets, so whether it times out never depends on the flows
+    /// that share its table. One engine and any number of workers give the same records.
+    #[test]
+    fn flows_stamped_in_the_past_time_out_by_the_clock_in_every_worker() {
+        let first = ([10, 0, 0, 2], [192, 0, 2, 7]);
+        let late = (2..=254)
+            .map(|i| ([10, 0, 0, i], [192, 0, 2, 8]))
+            .find(|&(a, b)| owner(a, b, 2) != owner(first.0, first.1, 2))
+            .expect("some pair falls to the other worker");
+        let idle_s = u32::try_from(EngineOptions::default().idle_timeout_ms / 1000).expect("small");
+        let datagram = |(src, dst): ([u8; 4], [u8; 4])| ipv4(17, src, dst, &udp(5000, 9999, b"x"));
+        // The first pair at 0 s and 30 s; then the late pair, stamped 0 s (the clock is at
+        // 30 s) and again 10 s past its timeout counted from its stamp, but not from the clock.
+        let frames = [
+            (0, datagram(first)),
+            (30, datagram(first)),
+            (0, datagram(late)),
+            (idle_s + 10, datagram(late)),
+        ];
+        let path = write_timed_capture("past", &frames);
+        let flows = |workers: usize| {
+            sorted_lines(&path, workers, |r| {
+                format!(
+                    "{} {} packets, {}",
+                    crate::decode::format_ip(r.ip_version, &r.src_ip),
+                    r.src2dst_packets + r.dst2src_packets,
+                    r.expiration.name()
+                )
+            })
+        };
+        let one = flows(1);
+        let late_src = crate::decode::format_ip(4, &crate::decode::tests::v4(late.0));
+        assert_eq!(
+            one.iter()
+                .filter(|l| l.starts_with(&format!("{late_src} ")))
+                .collect::<Vec<_>>(),
+            [&format!("{late_src} 2 packets, end_of_input")],
             "{one:?}"
         );
         for workers in 2..=3 {

@@ -235,7 +235,7 @@ impl FlowRecord {
             None => match flow.findings.take() {
                 Some(f) => {
                     let f = *f;
-                    (flow.class, f.meta.unpack(), f.risks)
+                    (flow.class, f.meta.unpack(), f.risks.into_vec())
                 }
                 None => (flow.class, Metadata::default(), Vec::new()),
             },

@@ -142,7 +142,20 @@ pub struct Dpi {
 #[derive(Debug, Default)]
 pub struct Findings {
     pub meta: crate::metadata::PackedMetadata,
-    pub risks: Vec<&'static str>,
+    /// Boxed, not a `Vec`: risks are rarely added once inspection is over, and the eight
+    /// bytes of a capacity would count in every flow that keeps its findings.
+    pub risks: Box<[&'static str]>,
+}
+
+impl Findings {
+    /// Adds `risk` unless it is there already.
+    pub fn add_risk(&mut self, risk: &'static str) {
+        if !self.risks.contains(&risk) {
+            let mut list = std::mem::take(&mut self.risks).into_vec();
+            list.push(risk);
+            self.risks = list.into_boxed_slice();
+        }
+    }
 }
 
 /// The flow facts a dissector may need besides the payload.
@@ -299,7 +312,7 @@ impl Dpi {
         let findings = (!self.meta.is_empty() || !self.risks.is_empty()).then(|| {
             Box::new(Findings {
                 meta: self.meta.pack(),
-                risks: self.risks,
+                risks: self.risks.into_boxed_slice(),
             })
         });
         (self.class, findings)

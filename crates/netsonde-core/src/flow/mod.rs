@@ -88,6 +88,11 @@ pub struct Flow {
     pub client_is_lo: bool,
     pub first_seen_ns: i64,
     pub last_seen_ns: i64,
+    /// The engine's clock (the latest timestamp of the input so far) at the flow's last
+    /// packet: its idle timeout counts from here. It is `last_seen_ns` unless timestamps
+    /// went backwards. It grows along each lane of the table, so a flow times out by its
+    /// own packets and the clock alone, whatever other flows share its table (or worker).
+    pub idle_since_ns: i64,
     pub packets: [u64; 2],
     pub bytes: [u64; 2],
     pub tcp_flags: [u8; 2],
@@ -154,6 +159,7 @@ impl Flow {
             client_is_lo: self.client_is_lo,
             first_seen_ns: self.first_seen_ns,
             last_seen_ns: self.last_seen_ns,
+            idle_since_ns: self.idle_since_ns,
             packets: self.packets,
             bytes: self.bytes,
             tcp_flags: self.tcp_flags,
@@ -188,9 +194,7 @@ impl Flow {
         // A hashbrown entry is the (key, slot) pair and one control byte.
         let inline = size_of::<Flow>() + size_of::<(FlowKey, u32)>() + 1;
         let findings = self.findings.as_ref().map_or(0, |f| {
-            size_of::<Findings>()
-                + f.meta.heap_bytes()
-                + f.risks.capacity() * size_of::<&'static str>()
+            size_of::<Findings>() + f.meta.heap_bytes() + f.risks.len() * size_of::<&'static str>()
         });
         let dpi = self.dpi.as_ref().map_or(0, |_| size_of::<Dpi>());
         inline + findings + dpi

@@ -116,6 +116,7 @@ impl FlowTable {
             client_is_lo,
             first_seen_ns: ts_ns,
             last_seen_ns: ts_ns,
+            idle_since_ns: ts_ns,
             packets: [0; 2],
             bytes: [0; 2],
             tcp_flags: [0; 2],
