@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(capture_reader decode defrag stream engine tls_parser x509 quic protocol_parsers dissectors dissector_alone parser_entry_points misc_parsers)
+[ ${#targets[@]} -gt 0 ] || targets=(capture_reader decode defrag stream engine tls_parser x509 quic protocol_parsers dissectors dissector_alone parser_entry_points misc_parsers workers)
 for t in "${targets[@]}"; do
   echo "== $t ($secs s)"
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | tail -n 3
