@@ -1,7 +1,8 @@
 //! Sharded analysis against one engine over a fuzzed capture: with 2 and 3 workers the
 //! records are the same as with one (whatever their order and ids), and so are the warnings
-//! about damage. The bounds that hold over all flows are left at their defaults, far above
-//! what a fuzzed input can reach, since each worker holds only its share of them.
+//! about damage. Idle and active timeouts are short, so that fuzzed timestamps end flows;
+//! the bounds that hold over all flows are left at their defaults, far above what a fuzzed
+//! input can reach, since each worker holds only its share of them.
 #![no_main]
 use std::path::PathBuf;
 
@@ -12,7 +13,7 @@ use netsonde_core::{Analysis, CaptureReader, EngineOptions};
 /// The records of an analysis of `path` with `workers` workers, as sorted JSON lines
 /// without their ids, and its warnings.
 fn records(path: &PathBuf, workers: usize) -> (Vec<String>, Vec<String>) {
-    let opts = EngineOptions { idle_timeout_ms: 1_000, ..EngineOptions::default() };
+    let opts = EngineOptions { idle_timeout_ms: 1_000, active_timeout_ms: 3_000, ..EngineOptions::default() };
     let mut analysis = Analysis::open(std::slice::from_ref(path), opts).expect("opened once already");
     analysis.set_workers(workers);
     let mut batch = TextBatch::default();
