@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::capture::RawPacket;
 use crate::classify::signatures::PackError;
 use crate::classify::{
-    candidate_order, CallCache, Classification, Confidence, Dir, DnsCache, Dpi, Endpoints,
-    FlowFacts, SignatureSet, StreamConfig, StreamOptions, StreamShared, CALL_CACHE_ENTRIES,
-    DNS_CACHE_ENTRIES,
+    add_risk, candidate_order, CallCache, Classification, Confidence, Dir, DnsCache, Dpi,
+    Endpoints, FlowFacts, SignatureSet, StreamConfig, StreamOptions, StreamShared,
+    CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES,
 };
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
@@ -784,13 +784,7 @@ impl Engine {
         };
         let flow = self.table.get_mut(slot);
         match flow.dpi.as_mut() {
-            Some(dpi) => {
-                for r in risks {
-                    if !dpi.risks.contains(&r) {
-                        dpi.risks.push(r);
-                    }
-                }
-            }
+            Some(dpi) => risks.for_each(|r| add_risk(&mut dpi.risks, r)),
             None => {
                 let findings = flow.findings.get_or_insert_with(Default::default);
                 risks.for_each(|r| findings.add_risk(r));

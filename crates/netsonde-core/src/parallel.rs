@@ -188,6 +188,12 @@ impl Feed {
         }
     }
 
+    /// No more flows concluded at the end of input will come: workers waiting for them stop.
+    fn no_more_concluded(&self) {
+        lock(&self.finishing).no_more = true;
+        self.concluded.notify_all();
+    }
+
     /// Chunk `index` for worker `me`, which is done with every chunk before it; `None` once
     /// the input is exhausted. Reads the chunk when no worker has yet.
     fn get(&self, me: usize, index: u64) -> Option<Shared<SharedChunk>> {
@@ -353,12 +359,7 @@ impl Drop for Leaving<'_> {
         drop(ring);
         // A worker stops normally only once every flow is concluded; one that stops before
         // (its caller went away, or it failed) means the rest never will be.
-        let mut finishing = lock(&self.feed.finishing);
-        if !finishing.no_more {
-            finishing.no_more = true;
-            drop(finishing);
-            self.feed.concluded.notify_all();
-        }
+        self.feed.no_more_concluded();
     }
 }
 
@@ -703,8 +704,7 @@ fn finish(engine: &mut Engine, feed: &Feed, out: &mut Vec<FlowRecord>, report: &
             }
         });
         share_concluded(feed, batch);
-        lock(&feed.finishing).no_more = true;
-        feed.concluded.notify_all();
+        feed.no_more_concluded();
     }
     while let Some(batch) = next_concluded(feed) {
         out.extend(

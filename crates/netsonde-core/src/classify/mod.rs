@@ -280,9 +280,14 @@ impl DissectorState<'_> {
     }
 
     pub fn risk(&mut self, name: &'static str) {
-        if !self.risks.contains(&name) {
-            self.risks.push(name);
-        }
+        add_risk(self.risks, name);
+    }
+}
+
+/// Adds `risk` to a flow's list unless it is there already.
+pub fn add_risk(risks: &mut Vec<&'static str>, risk: &'static str) {
+    if !risks.contains(&risk) {
+        risks.push(risk);
     }
 }
 

@@ -21,6 +21,7 @@ use super::tls::parser::{parse_client_hello, ClientHello};
 use super::tls::{self, fingerprint};
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use crate::attrs;
+use crate::classify::add_risk;
 use crate::record::MetaValue;
 use crypto::InitialKeys;
 use frames::CryptoStream;
@@ -479,12 +480,6 @@ fn handshake_data(
     }
     state.hello_done = true;
     true
-}
-
-fn add_risk(risks: &mut Vec<&'static str>, risk: &'static str) {
-    if !risks.contains(&risk) {
-        risks.push(risk);
-    }
 }
 
 /// The ClientHello's ALPN (DNS over QUIC when it offers `doq`) and JA4 fingerprint.
