@@ -3,6 +3,7 @@ from signature packs (built-in and loaded while the engine runs), events per tra
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import netsonde
@@ -100,8 +101,10 @@ def test_protocols_listing_comes_from_the_registry(capsys: pytest.CaptureFixture
     from netsonde import cli
 
     assert cli.main(["protocols", "--json"]) == 0
-    names = {line.split('"name": "')[1].split('"')[0] for line in capsys.readouterr().out.splitlines()}
-    assert {"HTTP", "TLS", "DNS", "QUIC", "SSH"} <= names
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {"HTTP", "TLS", "DNS", "QUIC", "SSH"} <= {r["name"] for r in rows}
+    ports = {r["name"]: r["ports"] for r in rows}
+    assert ports["DNS"] == "tcp/53 udp/53" and ports["QUIC"] == "udp/443" and ports["STUN"]
     assert cli.main(["protocols", "--attributes"]) == 0
     listing = capsys.readouterr().out
     for attr in ("http.host", "tls.sni", "tls.ja4", "dns.query", "ssh.hassh", "dhcp.fingerprint"):

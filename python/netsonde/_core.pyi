@@ -77,7 +77,7 @@ def analyze_to_file(
 ) -> tuple[dict[str, int], list[tuple[str, int, int, int]], list[str], int]: ...
 def is_capture(path: _Path) -> bool: ...
 def registry() -> tuple[
-    list[tuple[int, str, str]],
+    list[tuple[int, str, str, str]],
     list[tuple[int, str, str]],
     list[tuple[str, str, str, str]],
     list[tuple[str, str, list[str]]],

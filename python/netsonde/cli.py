@@ -270,7 +270,8 @@ def _protocols(args: argparse.Namespace) -> int:
         rows = [{"id": i, "name": n, "category": c} for i, n, c in sorted(apps, key=lambda a: a[1].lower())]
     else:
         rows = [
-            {"id": i, "name": n, "category": c} for i, n, c in sorted(protocols, key=lambda p: p[1].lower())
+            {"id": i, "name": n, "category": c, "ports": p}
+            for i, n, c, p in sorted(protocols, key=lambda p: p[1].lower())
         ]
     if args.json:
         import json

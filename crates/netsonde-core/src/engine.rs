@@ -1004,6 +1004,7 @@ fn conclude(flow: &mut Flow, sigs: &SignatureSet, caches: &Mutex<Caches>) {
     flow.inspecting = false;
     let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();
     let ends = Endpoints {
+        l4: flow.key.protocol,
         ip_version: flow.key.ip_version,
         client_ip,
         server_ip,
@@ -1104,6 +1105,43 @@ mod tests {
             ipv4(6, dst, me, &tcp(443, sport, 500, TCP_SYN | TCP_ACK, &[])),
             ipv4(6, me, dst, &tcp(sport, 443, 101, TCP_ACK | 0x08, payload)),
         ]
+    }
+
+    #[test]
+    fn a_flow_no_payload_named_is_guessed_by_its_well_known_port_unless_its_payload_says_no() {
+        let (me, web) = ([10, 0, 0, 2], [192, 0, 2, 80]);
+        let packets = [
+            // A connection attempt to port 80 that nobody answers.
+            ipv4(6, me, web, &tcp(40001, 80, 1, TCP_SYN, &[])),
+            // Port 443, carrying bytes that are not TLS.
+            ipv4(6, me, web, &tcp(40002, 443, 1, TCP_SYN, &[])),
+            ipv4(6, web, me, &tcp(443, 40002, 9, TCP_SYN | TCP_ACK, &[])),
+            ipv4(6, me, web, &tcp(40002, 443, 2, TCP_ACK | 0x08, &[0x99; 40])),
+            // An active FTP data connection: from the server's port 20.
+            ipv4(6, web, me, &tcp(20, 40003, 1, TCP_SYN, &[])),
+            // UDP to 443 carrying zeros: QUIC reads the datagram and rules itself out.
+            ipv4(17, me, web, &udp(40004, 443, &[0x00; 24])),
+            // No well-known port at all.
+            ipv4(6, me, web, &tcp(40005, 40006, 1, TCP_SYN, &[])),
+            // An empty datagram to port 53.
+            ipv4(17, me, web, &udp(40007, 53, &[])),
+        ];
+        let mut got: Vec<(u16, String, &str)> = run(EngineOptions::default(), &packets)
+            .into_iter()
+            .map(|r| (r.src_port, r.application_name, r.application_confidence))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (20, "FTP_DATA".to_string(), "Match by port"),
+                (40001, "HTTP".to_string(), "Match by port"),
+                (40002, "Unknown".to_string(), "Unknown"),
+                (40004, "Unknown".to_string(), "Unknown"),
+                (40005, "Unknown".to_string(), "Unknown"),
+                (40007, "DNS".to_string(), "Match by port"),
+            ]
+        );
     }
 
     /// Runs raw IPv4 packets through an engine and returns the records.

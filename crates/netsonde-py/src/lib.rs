@@ -468,21 +468,27 @@ fn analyze_to_file<'py>(
 }
 
 type Registry = (
-    Vec<(u16, &'static str, &'static str)>,
+    Vec<(u16, &'static str, &'static str, String)>,
     Vec<(u16, String, String)>,
     Vec<(&'static str, &'static str, &'static str, &'static str)>,
     Vec<(&'static str, &'static str, Vec<&'static str>)>,
     Vec<(&'static str, &'static str)>,
 );
 
-/// The registry: protocols as (id, name, category), applications of the built-in signature
+/// The registry: protocols as (id, name, category, well-known ports such as "tcp/53 udp/53"),
+/// applications of the built-in signature
 /// packs as (id, name, category), attributes as (name, type, category, description), events
 /// as (name, description, attribute names), risks as (name, description).
 #[pyfunction]
 fn registry() -> Registry {
     let protocols = netsonde_core::protocols::PROTOCOLS
         .iter()
-        .map(|p| (p.id.0, p.name, p.category))
+        .map(|p| {
+            let tcp = p.tcp_ports.iter().map(|n| format!("tcp/{n}"));
+            let udp = p.udp_ports.iter().map(|n| format!("udp/{n}"));
+            let ports = tcp.chain(udp).collect::<Vec<_>>().join(" ");
+            (p.id.0, p.name, p.category, ports)
+        })
         .collect();
     let sigs = netsonde_core::classify::SignatureSet::builtin();
     let apps = sigs

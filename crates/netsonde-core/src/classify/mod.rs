@@ -545,9 +545,15 @@ impl Dpi {
     ///   to that address, confidence "DPI (cache)". A recognised protocol keeps its plain
     ///   name (NTP to an address resolved from time.apple.com stays "NTP", as nDPI has it:
     ///   there the cache only guesses a flow's first packet);
-    /// - in the signature packs' IP ranges, only when no protocol was recognised either:
-    ///   the application alone, confidence "Match by IP". A recognised protocol keeps its
-    ///   plain name, as nDPI does (a TLS flow without SNI to a Google address stays "TLS").
+    /// - in the well-known ports of the registry, when no protocol was recognised either:
+    ///   the protocol of the server's (then the client's) port, confidence "Match by port",
+    ///   unless its dissector read the flow's payload and ruled it out (a flow on port 80
+    ///   that carries something else is not called HTTP);
+    /// - in the signature packs' IP ranges, when no port names a protocol: the application
+    ///   alone, confidence "Match by IP". A recognised protocol keeps its plain name, as
+    ///   nDPI does (a TLS flow without SNI to a Google address stays "TLS"), and a port
+    ///   guess goes first, as in nDPI (the port names the protocol; an address owned by a
+    ///   cloud says little about what runs on it).
     pub fn conclude(
         &mut self,
         ends: &Endpoints,
@@ -588,7 +594,15 @@ impl Dpi {
                 return;
             }
         }
-        if self.class.master == ProtoId::UNKNOWN {
+        if self.class.master != ProtoId::UNKNOWN {
+            return;
+        }
+        let by_port = protocols::guess_by_port(ends.l4, ends.server_port, ends.client_port)
+            .filter(|&proto| !self.payload_ruled_out(proto));
+        if let Some(proto) = by_port {
+            self.class.master = proto;
+            self.class.confidence = Confidence::MatchByPort;
+        } else {
             let by_ip = sigs
                 .match_ip(ends.ip_version, &ends.server_ip)
                 .or_else(|| sigs.match_ip(ends.ip_version, &ends.client_ip));
@@ -601,6 +615,14 @@ impl Dpi {
 }
 
 impl Dpi {
+    /// Whether a dissector of `proto` read this flow's payload and excluded it.
+    fn payload_ruled_out(&self, proto: ProtoId) -> bool {
+        protocols::DISSECTORS
+            .iter()
+            .enumerate()
+            .any(|(i, d)| d.proto == proto && bit_is_set(&self.excluded, i))
+    }
+
     /// Whether [`Dpi::conclude`] would read or write `cache` or `calls` for this flow (keep
     /// the two in step): sharded analyses make workers take turns only for those flows.
     pub fn needs_caches(&self) -> bool {
@@ -632,6 +654,8 @@ impl Dpi {
 /// A flow's addresses, for the look-ups made when its inspection ends.
 #[derive(Clone, Copy, Debug)]
 pub struct Endpoints {
+    /// The transport: 6 (TCP) or 17 (UDP).
+    pub l4: u8,
     pub ip_version: u8,
     pub client_ip: [u8; 16],
     pub server_ip: [u8; 16],
@@ -799,11 +823,12 @@ mod tests {
         let netflix = sigs.app_by_name("NetFlix").expect("in the pack");
         let telegram_ip = v4([149, 154, 167, 91]);
         let ends = Endpoints {
+            l4: 6,
             ip_version: 4,
             client_ip: v4([10, 0, 0, 2]),
             server_ip: telegram_ip,
             client_port: 50000,
-            server_port: 443,
+            server_port: 8443,
         };
 
         // A DNS answer for a NetFlix name teaches the cache the answered address.
@@ -866,6 +891,22 @@ mod tests {
         };
         http.conclude(&ends, &sigs, &mut empty, &mut CallCache::new(16));
         assert_eq!(http.class.app, None);
+
+        // On a well-known port, the port's protocol goes before the range, as a guess.
+        let on_443 = Endpoints {
+            server_port: 443,
+            ..ends
+        };
+        let mut bare = Dpi::default();
+        bare.conclude(&on_443, &sigs, &mut empty, &mut CallCache::new(16));
+        assert_eq!(bare.class.master, protocols::id::TLS);
+        assert_eq!(bare.class.app, None);
+        assert_eq!(bare.class.confidence, Confidence::MatchByPort);
+        // The cache still goes first: it learned from a DNS answer, not from a port.
+        let mut bare = Dpi::default();
+        bare.conclude(&on_443, &sigs, &mut cache, &mut CallCache::new(16));
+        assert_eq!(bare.class.app, Some(netflix));
+        assert_eq!(bare.class.confidence, Confidence::DpiCache);
     }
 
     #[test]
@@ -875,6 +916,7 @@ mod tests {
         let mut calls = CallCache::new(16);
         let mut dns = DnsCache::new(16);
         let ends = |server: [u8; 4], port: u16| Endpoints {
+            l4: 17,
             ip_version: 4,
             client_ip: v4([192, 168, 1, 2]),
             server_ip: v4(server),

@@ -183,6 +183,8 @@ pub mod zabbix;
 pub mod zoom;
 pub mod zug;
 
+use std::sync::OnceLock;
+
 use crate::classify::ProtoId;
 use crate::metadata::AttrSpec;
 
@@ -226,10 +228,16 @@ pub struct ProtocolInfo {
     pub category: &'static str,
     /// IP protocol number, for protocols recognised by it alone (ICMP, IGMP, ESP, …).
     pub ip_proto: Option<u8>,
+    /// The protocol's well-known ports: IANA's assignment to its service, else the default
+    /// its implementations document. They name a flow that no payload could name, as a
+    /// guess ("Match by port", see [`guess_by_port`]); a port names one protocol at most.
+    pub tcp_ports: &'static [u16],
+    pub udp_ports: &'static [u16],
 }
 
 macro_rules! protocols {
-    ($( $id:ident = $num:literal, $name:literal, $cat:literal $(, ip = $ipp:literal)?; )*) => {
+    ($( $id:ident = $num:literal, $name:literal, $cat:literal $(, ip = $ipp:literal)?
+        $(, tcp = [$($tcp:literal),*])? $(, udp = [$($udp:literal),*])?; )*) => {
         /// Protocol ids, stable across versions.
         pub mod id {
             use crate::classify::ProtoId;
@@ -237,7 +245,14 @@ macro_rules! protocols {
         }
         /// Every protocol netsonde knows.
         pub static PROTOCOLS: &[ProtocolInfo] = &[
-            $( ProtocolInfo { id: id::$id, name: $name, category: $cat, ip_proto: protocols!(@ip $($ipp)?) }, )*
+            $( ProtocolInfo {
+                id: id::$id,
+                name: $name,
+                category: $cat,
+                ip_proto: protocols!(@ip $($ipp)?),
+                tcp_ports: &[$($($tcp),*)?],
+                udp_ports: &[$($($udp),*)?],
+            }, )*
         ];
     };
     (@ip) => { None };
@@ -245,19 +260,19 @@ macro_rules! protocols {
 }
 
 protocols! {
-    HTTP = 7, "HTTP", "Web";
-    TLS = 91, "TLS", "Web";
-    SMTPS = 29, "SMTPS", "Email";
-    IMAPS = 51, "IMAPS", "Email";
-    POPS = 23, "POPS", "Email";
-    DNS = 5, "DNS", "Network";
-    MDNS = 8, "MDNS", "Network";
-    LLMNR = 154, "LLMNR", "Network";
-    QUIC = 188, "QUIC", "Web";
+    HTTP = 7, "HTTP", "Web", tcp = [80];
+    TLS = 91, "TLS", "Web", tcp = [443];
+    SMTPS = 29, "SMTPS", "Email", tcp = [465];
+    IMAPS = 51, "IMAPS", "Email", tcp = [993];
+    POPS = 23, "POPS", "Email", tcp = [995];
+    DNS = 5, "DNS", "Network", tcp = [53], udp = [53];
+    MDNS = 8, "MDNS", "Network", udp = [5353];
+    LLMNR = 154, "LLMNR", "Network", tcp = [5355], udp = [5355];
+    QUIC = 188, "QUIC", "Web", udp = [443];
     ICMP = 81, "ICMP", "Network", ip = 1;
     IGMP = 82, "IGMP", "Network", ip = 2;
     GRE = 80, "GRE", "Network", ip = 47;
-    ESP = 79, "IPSec", "VPN", ip = 50;
+    ESP = 79, "IPSec", "VPN", ip = 50, udp = [500, 4500];
     AH = 78, "AH", "VPN", ip = 51;
     ICMPV6 = 102, "ICMPV6", "Network", ip = 58;
     OSPF = 85, "OSPF", "Network", ip = 89;
@@ -267,67 +282,67 @@ protocols! {
     IP_IN_IP = 84, "IP_in_IP", "Network", ip = 4;
     EGP = 83, "EGP", "Network", ip = 8;
     PGM = 296, "PGM", "Network", ip = 113;
-    SLP = 347, "Service_Location_Protocol", "RPC";
+    SLP = 347, "Service_Location_Protocol", "RPC", tcp = [427], udp = [427];
     OCSP = 63, "OCSP", "Network";
     WEBDAV = 376, "WebDAV", "Collaborative";
     MPEGDASH = 291, "MpegDash", "Media";
-    IPP = 6, "IPP", "System";
+    IPP = 6, "IPP", "System", tcp = [631];
     SPOTIFY = 156, "Spotify", "Music";
-    GNUTELLA = 35, "Gnutella", "Download";
-    STUN = 478, "STUN", "Network";
-    SSDP = 12, "SSDP", "System";
-    NETBIOS = 10, "NetBIOS", "System";
+    GNUTELLA = 35, "Gnutella", "Download", tcp = [6346];
+    STUN = 478, "STUN", "Network", tcp = [3478], udp = [3478];
+    SSDP = 12, "SSDP", "System", udp = [1900];
+    NETBIOS = 10, "NetBIOS", "System", tcp = [139], udp = [137, 138];
     SMBV1 = 16, "SMBv1", "System";
-    SMBV23 = 41, "SMBv23", "System";
-    DHCP = 18, "DHCP", "Network";
-    DHCPV6 = 103, "DHCPV6", "Network";
-    SIP = 100, "SIP", "VoIP";
+    SMBV23 = 41, "SMBv23", "System", tcp = [445];
+    DHCP = 18, "DHCP", "Network", udp = [67, 68];
+    DHCPV6 = 103, "DHCPV6", "Network", udp = [546, 547];
+    SIP = 100, "SIP", "VoIP", tcp = [5060], udp = [5060];
     RTP = 487, "RTP", "Media";
     RTCP = 165, "RTCP", "VoIP";
-    SNMP = 14, "SNMP", "Network";
-    RADIUS = 146, "Radius", "Network";
-    SYSLOG = 17, "Syslog", "System";
-    NTP = 9, "NTP", "System";
-    SSH = 92, "SSH", "RemoteAccess";
-    NFS = 11, "NFS", "DataTransfer";
-    SMTP = 3, "SMTP", "Email";
-    POP3 = 2, "POP3", "Email";
-    IMAP = 4, "IMAP", "Email";
-    FTP_CONTROL = 1, "FTP_CONTROL", "Download";
-    FTP_DATA = 175, "FTP_DATA", "Download";
+    SNMP = 14, "SNMP", "Network", udp = [161, 162];
+    RADIUS = 146, "Radius", "Network", udp = [1812, 1813, 1645, 1646];
+    SYSLOG = 17, "Syslog", "System", tcp = [601, 6514], udp = [514];
+    NTP = 9, "NTP", "System", udp = [123];
+    SSH = 92, "SSH", "RemoteAccess", tcp = [22];
+    NFS = 11, "NFS", "DataTransfer", tcp = [2049], udp = [2049];
+    SMTP = 3, "SMTP", "Email", tcp = [25, 587];
+    POP3 = 2, "POP3", "Email", tcp = [110];
+    IMAP = 4, "IMAP", "Email", tcp = [143];
+    FTP_CONTROL = 1, "FTP_CONTROL", "Download", tcp = [21];
+    FTP_DATA = 175, "FTP_DATA", "Download", tcp = [20];
     FTPS = 311, "FTPS", "Download";
-    ETHEREUM = 354, "ETHEREUM", "Crypto_Currency";
-    ZABBIX = 248, "Zabbix", "Network";
+    ETHEREUM = 354, "ETHEREUM", "Crypto_Currency", tcp = [30303], udp = [30303];
+    ZABBIX = 248, "Zabbix", "Network", tcp = [10050, 10051];
     FIX = 230, "FIX", "RPC";
-    MQTT = 222, "MQTT", "RPC";
-    BITCOIN = 343, "BITCOIN", "Crypto_Currency";
-    WIREGUARD = 206, "WireGuard", "VPN";
-    KERBEROS = 111, "Kerberos", "Network";
-    RTSP = 50, "RTSP", "Media";
-    JABBER = 67, "Jabber", "Web";
+    MQTT = 222, "MQTT", "RPC", tcp = [1883];
+    BITCOIN = 343, "BITCOIN", "Crypto_Currency", tcp = [8333];
+    WIREGUARD = 206, "WireGuard", "VPN", udp = [51820];
+    KERBEROS = 111, "Kerberos", "Network", tcp = [88], udp = [88];
+    RTSP = 50, "RTSP", "Media", tcp = [554];
+    JABBER = 67, "Jabber", "Web", tcp = [5222, 5269];
     TRUPHONE = 101, "TruPhone", "VoIP";
-    IRC = 65, "IRC", "Chat";
-    TELNET = 77, "Telnet", "RemoteAccess";
-    BITTORRENT = 37, "BitTorrent", "Download";
-    OPENVPN = 159, "OpenVPN", "VPN";
-    RDP = 88, "RDP", "RemoteAccess";
-    LDAP = 112, "LDAP", "System";
-    MSSQL = 114, "MsSQL-TDS", "Database";
-    SOCKS = 172, "SOCKS", "Web";
-    ELASTICSEARCH = 330, "Elasticsearch", "System";
-    MONGODB = 60, "MongoDB", "Database";
+    IRC = 65, "IRC", "Chat", tcp = [194, 6667];
+    TELNET = 77, "Telnet", "RemoteAccess", tcp = [23];
+    BITTORRENT = 37, "BitTorrent", "Download", tcp = [6881], udp = [6881];
+    OPENVPN = 159, "OpenVPN", "VPN", tcp = [1194], udp = [1194];
+    RDP = 88, "RDP", "RemoteAccess", tcp = [3389];
+    LDAP = 112, "LDAP", "System", tcp = [389], udp = [389];
+    MSSQL = 114, "MsSQL-TDS", "Database", tcp = [1433];
+    SOCKS = 172, "SOCKS", "Web", tcp = [1080];
+    ELASTICSEARCH = 330, "Elasticsearch", "System", tcp = [9300];
+    MONGODB = 60, "MongoDB", "Database", tcp = [27017];
     WHATSAPP = 142, "WhatsApp", "Chat";
     DTLS = 30, "DTLS", "Web";
     DISCORD = 58, "Discord", "Collaborative";
     VIBER = 144, "Viber", "VoIP";
-    H323 = 158, "H323", "VoIP";
-    CISCO_SKINNY = 164, "CiscoSkinny", "VoIP";
-    TEAMSPEAK = 162, "TeamSpeak", "VoIP";
-    MUMBLE = 387, "Mumble", "VoIP";
+    H323 = 158, "H323", "VoIP", tcp = [1720], udp = [1719];
+    CISCO_SKINNY = 164, "CiscoSkinny", "VoIP", tcp = [2000];
+    TEAMSPEAK = 162, "TeamSpeak", "VoIP", udp = [9987];
+    MUMBLE = 387, "Mumble", "VoIP", tcp = [64738], udp = [64738];
     ZOOM = 189, "Zoom", "Video";
     OICQ = 335, "OICQ", "Chat";
     SD_RTN = 171, "SD-RTN", "Media";
-    DROPBOX = 121, "Dropbox", "Cloud";
+    DROPBOX = 121, "Dropbox", "Cloud", tcp = [17500], udp = [17500];
     AVAST_SECURE_DNS = 263, "AVASTSecureDNS", "Network";
     ALICLOUD = 306, "AliCloud", "Cloud";
     AVAST = 307, "AVAST", "Network";
@@ -335,75 +350,75 @@ protocols! {
     CRYNETWORK = 314, "CryNetwork", "Game";
     XIAOMI = 287, "Xiaomi", "Web";
     RIPE_ATLAS = 417, "RipeAtlas", "Network";
-    SYNCTHING = 313, "Syncthing", "Download";
-    ROUGHTIME = 383, "Roughtime", "System";
-    COLLECTD = 298, "collectd", "System";
-    NAT_PMP = 312, "NAT-PMP", "Network";
-    MUNIN = 329, "Munin", "System";
-    MONERO = 369, "Monero", "Crypto_Currency";
+    SYNCTHING = 313, "Syncthing", "Download", tcp = [22000], udp = [21027];
+    ROUGHTIME = 383, "Roughtime", "System", udp = [2002];
+    COLLECTD = 298, "collectd", "System", udp = [25826];
+    NAT_PMP = 312, "NAT-PMP", "Network", udp = [5351];
+    MUNIN = 329, "Munin", "System", tcp = [4949];
+    MONERO = 369, "Monero", "Crypto_Currency", tcp = [18080];
     MINING = 42, "Mining", "Mining";
-    HISLIP = 372, "HiSLIP", "IoT-Scada";
+    HISLIP = 372, "HiSLIP", "IoT-Scada", tcp = [4880];
     UFTP = 373, "UFTP", "Download";
-    AMQP = 192, "AMQP", "RPC";
-    TEAMVIEWER = 148, "TeamViewer", "RemoteAccess";
+    AMQP = 192, "AMQP", "RPC", tcp = [5672];
+    TEAMVIEWER = 148, "TeamViewer", "RemoteAccess", tcp = [5938], udp = [5938];
     SOFTETHER = 290, "Softether", "VPN";
-    USENET = 93, "Usenet", "Web";
-    VNC = 89, "VNC", "RemoteAccess";
-    NATS = 68, "Nats", "RPC";
-    POSTGRESQL = 19, "PostgreSQL", "Database";
-    NETFLOW = 128, "NetFlow", "Network";
+    USENET = 93, "Usenet", "Web", tcp = [119];
+    VNC = 89, "VNC", "RemoteAccess", tcp = [5900];
+    NATS = 68, "Nats", "RPC", tcp = [4222];
+    POSTGRESQL = 19, "PostgreSQL", "Database", tcp = [5432];
+    NETFLOW = 128, "NetFlow", "Network", udp = [2055];
     THRIFT = 345, "Thrift", "RPC";
     LUSTRE = 425, "Lustre", "DataTransfer";
-    RSH = 294, "RSH", "RemoteAccess";
-    RADMIN = 391, "Radmin", "RemoteAccess";
+    RSH = 294, "RSH", "RemoteAccess", tcp = [514];
+    RADMIN = 391, "Radmin", "RemoteAccess", tcp = [4899];
     NOMACHINE = 378, "NoMachine", "RemoteAccess";
     RAFT = 392, "Raft", "Network";
-    SOURCE_ENGINE = 333, "Source_Engine", "Game";
+    SOURCE_ENGINE = 333, "Source_Engine", "Game", udp = [27015];
     RAKNET = 286, "RakNet", "Game";
     TUYA_LP = 331, "TuyaLP", "IoT-Scada";
-    BJNP = 204, "BJNP", "System";
-    BACNET = 334, "BACnet", "IoT-Scada";
+    BJNP = 204, "BJNP", "System", udp = [8611, 8612];
+    BACNET = 334, "BACnet", "IoT-Scada", udp = [47808];
     NEST_LOG_SINK = 43, "NestLogSink", "Cloud";
-    UBNTAC2 = 31, "UBNTAC2", "Network";
+    UBNTAC2 = 31, "UBNTAC2", "Network", udp = [10001];
     TPLINK_SHP = 332, "TPLINK_SHP", "IoT-Scada";
-    HSRP = 282, "HSRP", "Network";
+    HSRP = 282, "HSRP", "Network", udp = [1985];
     GENSHIN_IMPACT = 257, "GenshinImpact", "Game";
     KCP = 385, "KCP", "Network";
-    RMCP = 351, "RMCP", "System";
-    SOMEIP = 229, "SOMEIP", "RPC";
-    ETHERNET_IP = 278, "EthernetIP", "Network";
-    HART_IP = 72, "HART-IP", "IoT-Scada";
-    FINS = 362, "FINS", "IoT-Scada";
-    TRDP = 424, "TRDP", "IoT-Scada";
-    BGP = 13, "BGP", "Network";
-    BFD = 401, "BFD", "Network";
-    LDP = 409, "LDP", "Network";
-    KNXNET_IP = 410, "KNXnet_IP", "IoT-Scada";
-    IEC60870 = 245, "IEC60870", "IoT-Scada";
-    DLEP = 400, "DLEP", "Network";
-    PTPV2 = 358, "PTPv2", "System";
-    LISP = 236, "LISP", "Cloud";
-    IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada";
-    WSD = 153, "WSD", "Network";
-    MODBUS = 44, "Modbus", "IoT-Scada";
+    RMCP = 351, "RMCP", "System", udp = [623];
+    SOMEIP = 229, "SOMEIP", "RPC", tcp = [30490], udp = [30490];
+    ETHERNET_IP = 278, "EthernetIP", "Network", tcp = [44818], udp = [2222];
+    HART_IP = 72, "HART-IP", "IoT-Scada", tcp = [5094], udp = [5094];
+    FINS = 362, "FINS", "IoT-Scada", tcp = [9600], udp = [9600];
+    TRDP = 424, "TRDP", "IoT-Scada", tcp = [17225], udp = [17224];
+    BGP = 13, "BGP", "Network", tcp = [179];
+    BFD = 401, "BFD", "Network", udp = [3784, 3785];
+    LDP = 409, "LDP", "Network", tcp = [646], udp = [646];
+    KNXNET_IP = 410, "KNXnet_IP", "IoT-Scada", tcp = [3671], udp = [3671];
+    IEC60870 = 245, "IEC60870", "IoT-Scada", tcp = [2404];
+    DLEP = 400, "DLEP", "Network", tcp = [854], udp = [854];
+    PTPV2 = 358, "PTPv2", "System", udp = [319, 320];
+    LISP = 236, "LISP", "Cloud", udp = [4341, 4342];
+    IEEE_C37118 = 367, "IEEE-C37118", "IoT-Scada", tcp = [4712], udp = [4713];
+    WSD = 153, "WSD", "Network", udp = [3702];
+    MODBUS = 44, "Modbus", "IoT-Scada", tcp = [502];
     UMAS = 364, "UMAS", "IoT-Scada";
-    S7COMM = 249, "S7Comm", "IoT-Scada";
+    S7COMM = 249, "S7Comm", "IoT-Scada", tcp = [102];
     S7COMM_PLUS = 361, "S7CommPlus", "IoT-Scada";
-    OPC_UA = 360, "OPC-UA", "IoT-Scada";
-    BECKHOFF_ADS = 365, "BeckhoffADS", "IoT-Scada";
-    ANSI_C1222 = 397, "ANSI_C1222", "IoT-Scada";
-    DCERPC = 370, "DCERPC", "RPC";
-    PROFINET_IO = 371, "PROFINET_IO", "IoT-Scada";
+    OPC_UA = 360, "OPC-UA", "IoT-Scada", tcp = [4840];
+    BECKHOFF_ADS = 365, "BeckhoffADS", "IoT-Scada", tcp = [48898];
+    ANSI_C1222 = 397, "ANSI_C1222", "IoT-Scada", tcp = [1153], udp = [1153];
+    DCERPC = 370, "DCERPC", "RPC", tcp = [135];
+    PROFINET_IO = 371, "PROFINET_IO", "IoT-Scada", udp = [34964];
     CNP_IP = 422, "CNP-IP", "IoT-Scada";
     ETHERSIO = 363, "EtherSIO", "IoT-Scada";
-    ETHER_S_BUS = 368, "Ether-S-Bus", "IoT-Scada";
-    EGD = 149, "EthernetGlobalData", "IoT-Scada";
+    ETHER_S_BUS = 368, "Ether-S-Bus", "IoT-Scada", udp = [5050];
+    EGD = 149, "EthernetGlobalData", "IoT-Scada", udp = [18246];
     CPHA = 53, "CPHA", "Network";
-    PFCP = 405, "PFCP", "Network";
-    GTP = 152, "GTP", "Network";
-    GTP_C = 272, "GTP_C", "Network";
-    DIAMETER = 237, "Diameter", "Network";
-    SFLOW = 129, "sFlow", "Network";
+    PFCP = 405, "PFCP", "Network", udp = [8805];
+    GTP = 152, "GTP", "Network", udp = [2152];
+    GTP_C = 272, "GTP_C", "Network", udp = [2123];
+    DIAMETER = 237, "Diameter", "Network", tcp = [3868];
+    SFLOW = 129, "sFlow", "Network", udp = [6343];
     FLUTE = 406, "FLUTE", "Download";
     MPEG_TS = 198, "MPEG_TS", "Media";
     YOJIMBO = 388, "Yojimbo", "Game";
@@ -422,34 +437,34 @@ protocols! {
     STEAM = 74, "Steam", "Game";
     STEAM_DATAGRAM_RELAY = 235, "SteamDatagramRelay", "Game";
     HTTP_CONNECT = 130, "HTTP_Connect", "Web";
-    HTTP_PROXY = 131, "HTTP_Proxy", "Web";
+    HTTP_PROXY = 131, "HTTP_Proxy", "Web", tcp = [8080, 3128];
     HTTP2 = 349, "HTTP2", "Web";
     HAPROXY = 350, "HAProxy", "Web";
     WEBSOCKET = 251, "WebSocket", "Web";
-    AJP = 139, "AJP", "Web";
+    AJP = 139, "AJP", "Web", tcp = [8009];
     BFCP = 32, "BFCP", "Video";
-    CEPH = 381, "Ceph", "DataTransfer";
-    CHECKMK = 138, "CHECKMK", "DataTransfer";
-    CITRIX = 132, "Citrix", "Network";
-    CORBA = 168, "Corba", "RPC";
-    DRDA = 227, "DRDA", "Database";
-    EDONKEY = 36, "eDonkey", "Download";
-    GIT = 226, "Git", "Collaborative";
-    KISMET = 309, "Kismet", "Network";
-    MEMCACHED = 40, "Memcached", "Network";
-    OPENWIRE = 421, "OpenWire", "RPC";
-    ORACLE = 167, "Oracle", "Database";
-    PPTP = 115, "PPTP", "VPN";
-    RSYNC = 166, "RSYNC", "DataTransfer";
-    SMPP = 207, "SMPP", "Download";
-    STOMP = 390, "STOMP", "RPC";
-    XDMCP = 15, "XDMCP", "RemoteAccess";
-    WHOIS_DAS = 170, "Whois-DAS", "Network";
+    CEPH = 381, "Ceph", "DataTransfer", tcp = [3300, 6789];
+    CHECKMK = 138, "CHECKMK", "DataTransfer", tcp = [6556];
+    CITRIX = 132, "Citrix", "Network", tcp = [1494, 2598];
+    CORBA = 168, "Corba", "RPC", tcp = [683];
+    DRDA = 227, "DRDA", "Database", tcp = [446];
+    EDONKEY = 36, "eDonkey", "Download", tcp = [4662];
+    GIT = 226, "Git", "Collaborative", tcp = [9418];
+    KISMET = 309, "Kismet", "Network", tcp = [2501];
+    MEMCACHED = 40, "Memcached", "Network", tcp = [11211], udp = [11211];
+    OPENWIRE = 421, "OpenWire", "RPC", tcp = [61616];
+    ORACLE = 167, "Oracle", "Database", tcp = [1521];
+    PPTP = 115, "PPTP", "VPN", tcp = [1723];
+    RSYNC = 166, "RSYNC", "DataTransfer", tcp = [873];
+    SMPP = 207, "SMPP", "Download", tcp = [2775];
+    STOMP = 390, "STOMP", "RPC", tcp = [61613];
+    XDMCP = 15, "XDMCP", "RemoteAccess", udp = [177];
+    WHOIS_DAS = 170, "Whois-DAS", "Network", tcp = [43];
     // nDPI numbers MapleStory 113, taken here by PGM.
     MAPLESTORY = 113, "MapleStory", "Game";
-    STARCRAFT = 213, "Starcraft", "Game";
+    STARCRAFT = 213, "Starcraft", "Game", tcp = [1119], udp = [1119];
     HALFLIFE2 = 75, "HalfLife2", "Game";
-    TAILSCALE = 24, "Tailscale", "VPN";
+    TAILSCALE = 24, "Tailscale", "VPN", udp = [41641];
     ATG = 423, "ATG", "IoT-Scada";
     MERAKI_CLOUD = 66, "MerakiCloud", "Network";
 }
@@ -835,10 +850,67 @@ pub fn by_ip_proto(ip_proto: u8) -> Option<ProtoId> {
         .map(|p| p.id)
 }
 
+/// The protocol whose well-known port (see [`ProtocolInfo::tcp_ports`]) `port` is on
+/// transport `l4` (6 or 17), if any.
+pub fn by_well_known_port(l4: u8, port: u16) -> Option<ProtoId> {
+    static BY_PORT: OnceLock<Vec<(u8, u16, ProtoId)>> = OnceLock::new();
+    let table = BY_PORT.get_or_init(|| {
+        let mut table: Vec<(u8, u16, ProtoId)> = PROTOCOLS
+            .iter()
+            .flat_map(|p| {
+                let tcp = p.tcp_ports.iter().map(move |&port| (6, port, p.id));
+                tcp.chain(p.udp_ports.iter().map(move |&port| (17, port, p.id)))
+            })
+            .collect();
+        table.sort_unstable();
+        table
+    });
+    let at = table.partition_point(|&(t, p, _)| (t, p) < (l4, port));
+    table
+        .get(at)
+        .filter(|&&(t, p, _)| (t, p) == (l4, port))
+        .map(|&(_, _, id)| id)
+}
+
+/// A guess for a flow no payload could name: the protocol of its server's well-known port,
+/// else of its client's (an active FTP data connection comes from port 20).
+pub fn guess_by_port(l4: u8, server_port: u16, client_port: u16) -> Option<ProtoId> {
+    by_well_known_port(l4, server_port).or_else(|| by_well_known_port(l4, client_port))
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)] // test fixtures are built by index
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_well_known_port_names_one_protocol_at_most() {
+        let mut seen = std::collections::HashMap::new();
+        for p in PROTOCOLS {
+            let ports = p.tcp_ports.iter().map(|&n| (6, n));
+            for key in ports.chain(p.udp_ports.iter().map(|&n| (17, n))) {
+                if let Some(other) = seen.insert(key, p.name) {
+                    panic!("{key:?} is the port of both {other} and {}", p.name);
+                }
+            }
+        }
+        assert!(seen.len() > 150, "the registry names well-known ports");
+    }
+
+    #[test]
+    fn guesses_go_by_the_server_port_then_the_client_port() {
+        assert_eq!(guess_by_port(6, 80, 51000), Some(id::HTTP));
+        assert_eq!(guess_by_port(17, 443, 51000), Some(id::QUIC));
+        assert_eq!(guess_by_port(6, 443, 51000), Some(id::TLS));
+        // Active FTP: the server connects from port 20 to the client's port.
+        assert_eq!(guess_by_port(6, 51000, 20), Some(id::FTP_DATA));
+        assert_eq!(guess_by_port(6, 445, 137), Some(id::SMBV23));
+        // 514 is rsh over TCP and syslog over UDP.
+        assert_eq!(guess_by_port(6, 514, 40000), Some(id::RSH));
+        assert_eq!(guess_by_port(17, 514, 40000), Some(id::SYSLOG));
+        assert_eq!(guess_by_port(6, 40000, 51000), None);
+        assert_eq!(guess_by_port(1, 80, 80), None);
+    }
 
     #[test]
     fn ids_and_names_are_unique_and_attributes_well_named() {
