@@ -100,6 +100,7 @@ pub mod mqtt;
 pub mod mssql;
 pub mod mumble;
 pub mod munin;
+pub mod mysql;
 pub mod nat_pmp;
 pub mod nats;
 pub mod nest_log_sink;
@@ -366,6 +367,7 @@ protocols! {
     VNC = 89, "VNC", "RemoteAccess", tcp = [5900];
     NATS = 68, "Nats", "RPC", tcp = [4222];
     POSTGRESQL = 19, "PostgreSQL", "Database", tcp = [5432];
+    MYSQL = 20, "MySQL", "Database", tcp = [3306];
     NETFLOW = 128, "NetFlow", "Network", udp = [2055];
     THRIFT = 345, "Thrift", "RPC";
     LUSTRE = 425, "Lustre", "DataTransfer";
@@ -558,6 +560,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &vnc::DISSECTOR,
     &nats::DISSECTOR,
     &postgres::DISSECTOR,
+    &mysql::DISSECTOR,
     &netflow::DISSECTOR,
     &thrift::DISSECTOR,
     &lustre::DISSECTOR,
@@ -735,6 +738,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         vnc::ATTRS,
         nats::ATTRS,
         postgres::ATTRS,
+        mysql::ATTRS,
         netflow::ATTRS,
         thrift::ATTRS,
         lustre::ATTRS,
@@ -787,6 +791,7 @@ pub fn events() -> Vec<&'static crate::metadata::EventSpec> {
         vec![&crate::classify::FLOW_CLASSIFIED, &FLOW_END];
     all.extend_from_slice(http::EVENTS);
     all.extend_from_slice(dns::EVENTS);
+    all.extend_from_slice(mysql::EVENTS);
     all
 }
 
@@ -819,6 +824,7 @@ pub enum ProtoState {
     Telnet(telnet::State),
     Rdp(rdp::State),
     Smb(smb::State),
+    Mysql(Box<mysql::State>),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {

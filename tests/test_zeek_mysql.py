@@ -1,0 +1,91 @@
+"""MySQL against Zeek's logs of the same traces (the shared corpus): every connection Zeek
+logs MySQL for is MySQL here, and each command with its answer (the `mysql.command` events)
+agrees with Zeek's mysql.log records. Skipped cleanly when the corpus is not present."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import netsonde
+import pytest
+
+ZEEK = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "zeek"
+TRACES = sorted((ZEEK / "pcap").glob("mysql__*")) if ZEEK.is_dir() else []
+
+pytestmark = pytest.mark.skipif(not TRACES, reason=f"no Zeek MySQL traces under {ZEEK}")
+
+# Inspection of a flow ends after 32 payload packets (the packet budget), so a long session's
+# later commands are not seen: there, netsonde's commands must be the first of Zeek's.
+PACKET_BUDGET = 32
+
+Endpoints = tuple[str, int, str, int]
+
+
+def _zeek_logs(trace: Path) -> dict[str, list[dict[str, Any]]]:
+    expected = json.loads((ZEEK / "expected" / f"{trace.name}.json").read_text())
+    logs: dict[str, list[dict[str, Any]]] = {}
+    for test in expected["tests"]:
+        for name, log in test["logs"].items():
+            logs.setdefault(name, log["records"])
+    return logs
+
+
+def _endpoints(record: dict[str, Any]) -> Endpoints:
+    return (record["id.orig_h"], record["id.orig_p"], record["id.resp_h"], record["id.resp_p"])
+
+
+@pytest.mark.parametrize("trace", TRACES, ids=lambda p: p.name)
+def test_commands_and_answers_agree_with_zeeks_mysql_log(trace: Path) -> None:
+    logs = _zeek_logs(trace)
+    engine = netsonde.Engine()
+    events: list[netsonde.Event] = []
+    engine.on("mysql.command", events.append)
+    flows = engine.process(str(trace)) + engine.flush()
+    by_endpoints = {(f.src_ip, f.src_port, f.dst_ip, f.dst_port): f for f in flows}
+    by_id = {f.id: f for f in flows}
+
+    mysql_conns = {_endpoints(r) for r in logs.get("mysql", [])}
+    mysql_conns |= {_endpoints(r) for r in logs.get("conn", []) if "mysql" in (r.get("service") or "")}
+    assert mysql_conns, "Zeek logs MySQL in every trace of this set"
+    for conn in mysql_conns:
+        assert by_endpoints[conn].application_name == "MySQL", conn
+
+    ours: dict[Endpoints, list[tuple[str, str, bool | None]]] = defaultdict(list)
+    for e in events:
+        f = by_id[e.flow_id]
+        success = e.attributes.get("mysql.success")
+        command = (str(e.attributes["mysql.command"]), str(e.attributes["mysql.argument"]))
+        ours[(f.src_ip, f.src_port, f.dst_ip, f.dst_port)].append(
+            (*command, None if success is None else bool(success))
+        )
+    theirs: dict[Endpoints, list[tuple[str, str, bool | None]]] = defaultdict(list)
+    for r in logs.get("mysql", []):
+        theirs[_endpoints(r)].append((r["cmd"], r["arg"] or "", r["success"]))
+
+    for conn, zeek in theirs.items():
+        mine = ours.get(conn, [])
+        flow = by_endpoints[conn]
+        if len(mine) < len(zeek):
+            assert flow.src2dst_packets + flow.dst2src_packets > PACKET_BUDGET, (conn, mine, zeek)
+        assert mine, conn
+        for (command, argument, success), (z_command, z_argument, z_success) in zip(mine, zeek, strict=False):
+            assert (command, argument) == (z_command, z_argument), conn
+            # Zeek leaves the outcome empty where no OK or error answers (quit, statistics).
+            if z_success is not None:
+                assert success == z_success, (conn, command, argument)
+
+
+def test_tls_requested_by_the_client_goes_on_as_tls() -> None:
+    trace = ZEEK / "pcap" / "mysql__encrypted.pcap"
+    if not trace.is_file():
+        pytest.skip(f"no {trace}")
+    (zeek_ssl,) = _zeek_logs(trace)["ssl"]
+    (flow,) = netsonde.analyze(trace)
+    assert flow.application_name == "MySQL"
+    assert flow.metadata["mysql.tls"] == 1
+    assert flow.metadata["mysql.server_version"].startswith("5.5.5-10.0.36-MariaDB")
+    # Zeek writes TLSv11 for TLS 1.1.
+    assert flow.metadata["tls.version"].replace(".", "") == zeek_ssl["version"]
