@@ -97,6 +97,44 @@ def test_transaction_events_are_delivered() -> None:
         engine.on("http.nonsense", print)
 
 
+def keep_alive_packets(transactions: int) -> list[tuple[float, bytes]]:
+    """One TCP connection carrying ``transactions`` requests, each answered, one after another."""
+    client, server, cport, sport = "10.1.0.5", "192.0.2.80", 40004, 80
+    c_seq, s_seq = 1001, 5001
+    segments = [
+        (True, pg.tcp(cport, sport, flags="S", seq=c_seq - 1)),
+        (False, pg.tcp(sport, cport, flags="SA", seq=s_seq - 1, ack=c_seq)),
+    ]
+    for i in range(transactions):
+        request = f"GET /item/{i} HTTP/1.1\r\nHost: shop.example\r\n\r\n".encode()
+        response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        segments.append((True, pg.tcp(cport, sport, flags="PA", seq=c_seq, ack=s_seq, payload=request)))
+        c_seq += len(request)
+        segments.append((False, pg.tcp(sport, cport, flags="PA", seq=s_seq, ack=c_seq, payload=response)))
+        s_seq += len(response)
+    return [
+        (
+            1.0 + i / 1000,
+            pg.ether_for(pg.ip_packet(*((client, server) if up else (server, client)), pg.PROTO_TCP, seg)),
+        )
+        for i, (up, seg) in enumerate(segments)
+    ]
+
+
+def test_every_transaction_of_a_long_connection_is_an_event() -> None:
+    """Inspection normally ends once the metadata is known (here after the first exchange, and
+    at the latest after 32 payload packets); a subscriber to the transactions gets them all."""
+    engine = netsonde.Engine()
+    requests: list[netsonde.Event] = []
+    responses: list[netsonde.Event] = []
+    engine.on("http.request", requests.append)
+    engine.on("http.response", responses.append)
+    flows = engine.process(keep_alive_packets(40)) + engine.flush()
+    assert [f.application_name for f in flows] == ["HTTP"]
+    assert [e.attributes["http.uri"] for e in requests] == [f"/item/{i}" for i in range(40)]
+    assert len(responses) == 40
+
+
 def test_protocols_listing_comes_from_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
     from netsonde import cli
 

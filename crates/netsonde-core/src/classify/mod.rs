@@ -109,6 +109,9 @@ pub const PACKET_BUDGET: u16 = 32;
 const SMALL_SEGMENT: usize = 512;
 /// Dissector rounds per flow, whatever the segment sizes (bounds the work of tiny segments).
 const MAX_ROUNDS: u16 = 1024;
+/// Dissector rounds per flow whose dissector emits events somebody subscribed to: those
+/// want every transaction, past the packet budget.
+const MAX_TRANSACTIONAL_ROUNDS: u16 = u16::MAX;
 /// Bytes of the first payload of each direction kept for dissectors that need both sides.
 const FIRST_PAYLOAD_KEEP: usize = 512;
 
@@ -136,6 +139,10 @@ pub struct Dpi {
     order: Vec<u16>,
     /// The flow was handed over (see [`Inspect::handover`]): the master protocol is fixed.
     handed_over: bool,
+    /// The confirmed dissector emitted an event somebody subscribed to (`http.request`,
+    /// `mysql.command`, …): inspection goes on past the packet budget, so that every
+    /// transaction is an event.
+    transactional: bool,
 }
 
 /// The metadata and risks of a flow whose inspection is over.
@@ -439,6 +446,7 @@ impl Dpi {
                 continue;
             };
             let mut out = Outcome::default();
+            let events_before = events.out.len();
             let verdict = {
                 let mut ins = Inspect {
                     data: data_ref,
@@ -465,6 +473,9 @@ impl Dpi {
                 };
                 (dissector.inspect)(&mut ins, &mut st)
             };
+            if events.out.len() > events_before && (confirmed.is_some() || out.detected.is_some()) {
+                self.transactional = true;
+            }
             if let Some(app) = out.app {
                 self.class.app = Some(app);
             }
@@ -525,7 +536,12 @@ impl Dpi {
                 stream.consume(consumed);
             }
         }
-        if all_excluded || self.budget_used >= PACKET_BUDGET || self.rounds >= MAX_ROUNDS {
+        let (budget_spent, max_rounds) = if self.transactional {
+            (false, MAX_TRANSACTIONAL_ROUNDS)
+        } else {
+            (self.budget_used >= PACKET_BUDGET, MAX_ROUNDS)
+        };
+        if all_excluded || budget_spent || self.rounds >= max_rounds {
             keep_going = false;
         }
         keep_going

@@ -224,12 +224,14 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         }
     }
     ins.consume(consumed);
-    if state.requests >= MAX_TRANSACTIONS
+    // A subscriber to the transactions gets every one of them.
+    let transactional = st.events.wants(&REQUEST) || st.events.wants(&RESPONSE);
+    let learned = state.requests >= MAX_TRANSACTIONS
         || (state.requests > 0
             && state.responses >= state.requests
             && state.responses > 0
-            && all_metadata_seen(st.meta))
-    {
+            && all_metadata_seen(st.meta));
+    if learned && !transactional {
         return Verdict::Done;
     }
     Verdict::Continue
@@ -282,7 +284,7 @@ fn parse_request(
         }
         _ => return None,
     };
-    state.requests += 1;
+    state.requests = state.requests.saturating_add(1);
     if let Some(m) = req.method {
         note(&METHOD, m);
         meta.set_str(&METHOD, m);
@@ -630,7 +632,7 @@ fn parse_response(
         Ok(httparse::Status::Complete(n)) => n,
         _ => return None,
     };
-    state.responses += 1;
+    state.responses = state.responses.saturating_add(1);
     if let Some(code) = resp.code {
         meta.set(&STATUS_CODE, MetaValue::Int(i64::from(code)));
         event.push((STATUS_CODE.name, MetaValue::Int(i64::from(code))));
