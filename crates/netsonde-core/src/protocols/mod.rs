@@ -39,6 +39,7 @@ pub mod dhcpv6;
 pub mod diameter;
 pub mod discord;
 pub mod dlep;
+pub mod dnp3;
 pub mod dns;
 pub mod dnscrypt;
 pub mod drda;
@@ -397,6 +398,7 @@ protocols! {
     LDP = 409, "LDP", "Network", tcp = [646], udp = [646];
     KNXNET_IP = 410, "KNXnet_IP", "IoT-Scada", tcp = [3671], udp = [3671];
     IEC60870 = 245, "IEC60870", "IoT-Scada", tcp = [2404];
+    DNP3 = 244, "DNP3", "IoT-Scada", tcp = [20000], udp = [20000];
     DLEP = 400, "DLEP", "Network", tcp = [854], udp = [854];
     PTPV2 = 358, "PTPv2", "System", udp = [319, 320];
     LISP = 236, "LISP", "Cloud", udp = [4341, 4342];
@@ -591,6 +593,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &ldp::DISSECTOR,
     &knxnet_ip::DISSECTOR,
     &iec60870::DISSECTOR,
+    &dnp3::DISSECTOR,
     &dlep::DISSECTOR,
     &ptpv2::DISSECTOR,
     &lisp::DISSECTOR,
@@ -781,6 +784,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         maplestory::ATTRS,
         starcraft::ATTRS,
         halflife2::ATTRS,
+        dnp3::ATTRS,
     ]
     .concat()
 }
@@ -792,6 +796,7 @@ pub fn events() -> Vec<&'static crate::metadata::EventSpec> {
     all.extend_from_slice(http::EVENTS);
     all.extend_from_slice(dns::EVENTS);
     all.extend_from_slice(mysql::EVENTS);
+    all.extend_from_slice(dnp3::EVENTS);
     all
 }
 
@@ -825,6 +830,7 @@ pub enum ProtoState {
     Rdp(rdp::State),
     Smb(smb::State),
     Mysql(Box<mysql::State>),
+    Dnp3(dnp3::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
