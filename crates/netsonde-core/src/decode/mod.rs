@@ -166,7 +166,7 @@ pub fn decode(
 
 /// The addresses of a frame's flow, read straight from fixed offsets, for frames whose
 /// full decode could not give other ones: Ethernet with at most two VLAN tags, then IPv4 or
-/// IPv6 (without extension headers) carrying TCP, ICMP or UDP on no tunnel's port. `None`
+/// IPv6 (without extension headers) carrying TCP, ICMP or UDP that no tunnel may use. `None`
 /// when only [`decode`] can tell (tunnels, fragments, other links, MPLS, PPPoE, extension
 /// headers…). Frames [`decode`] finds malformed may get addresses here: callers use
 /// this to route frames, never to account them.
@@ -218,7 +218,8 @@ pub fn plain_flow_addresses(
         ip::PROTO_TCP | ip::PROTO_ICMP | ip::PROTO_ICMPV6 => Some((src, dst)),
         ip::PROTO_UDP => match (be16(l4, 0), be16(l4, 2)) {
             (Some(sport), Some(dport))
-                if opts.decode_tunnels && tunnel::udp_tunnel_port(sport, dport) =>
+                if opts.decode_tunnels
+                    && tunnel::udp_may_tunnel(sport, dport, l4.get(8..).unwrap_or_default()) =>
             {
                 None
             }

@@ -461,3 +461,52 @@ fn plain_flow_addresses_agree_with_the_full_decode() {
         }
     }
 }
+
+#[test]
+fn teredo_between_a_client_and_its_relay_is_known_by_its_teredo_address_on_any_port() {
+    let teredo_client = {
+        let mut a = [0u8; 16];
+        a[..4].copy_from_slice(&[0x20, 0x01, 0x00, 0x00]);
+        a[15] = 7;
+        a
+    };
+    let web = {
+        let mut a = [0u8; 16];
+        a[..4].copy_from_slice(&[0x20, 0x01, 0x48, 0x60]);
+        a[15] = 0x68;
+        a
+    };
+    let inner = ipv6(6, teredo_client, web, &tcp(1286, 80, 0x02, b""));
+    let f = ipv4(
+        17,
+        [192, 168, 2, 16],
+        [83, 170, 1, 38],
+        &udp(3797, 32900, &inner),
+    );
+    let p = packet(decode(LinkType::RAW, &f, f.len() as u32, OPTS));
+    assert_eq!(
+        (p.src_port, p.dst_port, p.tunnel),
+        (1286, 80, Tunnel::TEREDO)
+    );
+    // The sharding shortcut must not take the outer addresses for it.
+    let framed = eth(0x0800, &f);
+    assert_eq!(
+        plain_flow_addresses(LinkType::ETHERNET, &framed, OPTS),
+        None
+    );
+
+    // The same IPv6 packet without a Teredo address, or not filling the datagram, stays UDP.
+    let native = ipv6(6, web, web, &tcp(1286, 80, 0x02, b""));
+    let mut longer = inner.clone();
+    longer.push(0);
+    for payload in [native, longer] {
+        let f = ipv4(
+            17,
+            [192, 168, 2, 16],
+            [83, 170, 1, 38],
+            &udp(3797, 32900, &payload),
+        );
+        let p = packet(decode(LinkType::RAW, &f, f.len() as u32, OPTS));
+        assert_eq!((p.src_port, p.tunnel), (3797, Tunnel::NONE));
+    }
+}

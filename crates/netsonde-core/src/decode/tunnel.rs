@@ -119,9 +119,14 @@ fn erspan(proto: u16, has_seq: bool, d: &[u8], ctx: Context) -> Outcome<'_> {
     }
 }
 
-/// A UDP payload on a tunnel port, or `None` when it is not (a valid) tunnel.
+/// A UDP payload on a tunnel port, or Teredo on any port, or `None` when it is not (a
+/// valid) tunnel.
 pub fn udp_tunnel(sport: u16, dport: u16, d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
-    let tunnel = udp_tunnel_on(sport, dport)?;
+    let Some(tunnel) = udp_tunnel_on(sport, dport) else {
+        return is_teredo_off_its_port(d)
+            .then(|| teredo(d, enter(ctx, Tunnel::TEREDO)))
+            .flatten();
+    };
     let inner = enter(ctx, tunnel);
     match tunnel {
         Tunnel::GTP => gtp_u(d, inner),
@@ -135,10 +140,11 @@ pub fn udp_tunnel(sport: u16, dport: u16, d: &[u8], ctx: Context) -> Option<Outc
     }
 }
 
-/// Whether a UDP datagram between these ports may carry a tunnel [`udp_tunnel`] opens:
-/// every other datagram is known not to without looking at it.
-pub fn udp_tunnel_port(sport: u16, dport: u16) -> bool {
-    udp_tunnel_on(sport, dport).is_some()
+/// Whether a UDP datagram may carry a tunnel [`udp_tunnel`] opens: one between these ports,
+/// or one that may be Teredo off its port (`payload` not yet cut to the UDP length). Every
+/// other datagram is known not to.
+pub fn udp_may_tunnel(sport: u16, dport: u16, payload: &[u8]) -> bool {
+    udp_tunnel_on(sport, dport).is_some() || may_be_teredo_off_its_port(payload)
 }
 
 /// The tunnel a UDP datagram between these ports may carry (the one place that maps
@@ -207,19 +213,48 @@ fn geneve(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
     validated(gre_payload(proto, rest, ctx))
 }
 
-fn teredo(mut d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
-    // Optional authentication (type 1) and origin indication (type 0) headers precede IPv6.
+/// Where the IPv6 packet of a Teredo datagram starts: after the optional authentication
+/// (type 1) and origin indication (type 0) headers, at a byte of IP version 6.
+fn teredo_start(mut d: &[u8]) -> Option<&[u8]> {
     if let [0x00, 0x01, id_len, au_len, ..] = d {
         d = d.get(4 + usize::from(*id_len) + usize::from(*au_len) + 9..)?;
     }
     if let [0x00, 0x00, ..] = d {
         d = d.get(8..)?;
     }
-    // Only a complete, self-consistent IPv6 header is taken as Teredo.
-    if d.first()? >> 4 != 6 || usize::from(be16(d, 4)?) + 40 != d.len() {
-        return None;
-    }
-    validated(decode_ip_any(d, ctx))
+    (d.first()? >> 4 == 6).then_some(d)
+}
+
+/// The IPv6 packet a Teredo datagram carries: only a complete, self-consistent IPv6 header
+/// is taken as Teredo.
+fn teredo_ipv6(d: &[u8]) -> Option<&[u8]> {
+    teredo_start(d).filter(|ip| be16(ip, 4).is_some_and(|n| usize::from(n) + 40 == ip.len()))
+}
+
+fn teredo(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
+    validated(decode_ip_any(teredo_ipv6(d)?, ctx))
+}
+
+/// Whether an IPv6 packet is from or to a Teredo address (2001:0::/32, RFC 4380 §2.14).
+fn has_teredo_address(ip: &[u8]) -> bool {
+    const PREFIX: [u8; 4] = [0x20, 0x01, 0x00, 0x00];
+    ip.get(8..12) == Some(&PREFIX[..]) || ip.get(24..28) == Some(&PREFIX[..])
+}
+
+/// Teredo off UDP port 3544: a client and its relay talk between any ports (RFC 4380 §5.2),
+/// so the datagram itself must say it: an IPv6 packet exactly filling it, from or to a
+/// Teredo address.
+fn is_teredo_off_its_port(d: &[u8]) -> bool {
+    // Most datagrams fail on their first byte.
+    matches!(d.first(), Some(&b) if b >> 4 == 6 || b == 0)
+        && teredo_ipv6(d).is_some_and(has_teredo_address)
+}
+
+/// What [`is_teredo_off_its_port`] says of any cut of `d` to a shorter length (the decoder
+/// cuts a datagram to its UDP and IP lengths; this is asked before it does).
+fn may_be_teredo_off_its_port(d: &[u8]) -> bool {
+    matches!(d.first(), Some(&b) if b >> 4 == 6 || b == 0)
+        && teredo_start(d).is_some_and(has_teredo_address)
 }
 
 fn capwap_data(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
