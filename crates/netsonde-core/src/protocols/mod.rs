@@ -124,6 +124,7 @@ pub mod radmin;
 pub mod raft;
 pub mod raknet;
 pub mod rdp;
+pub mod redis;
 pub mod ripe_atlas;
 pub mod rmcp;
 pub mod roughtime;
@@ -452,6 +453,7 @@ protocols! {
     GIT = 226, "Git", "Collaborative", tcp = [9418];
     KISMET = 309, "Kismet", "Network", tcp = [2501];
     MEMCACHED = 40, "Memcached", "Network", tcp = [11211], udp = [11211];
+    REDIS = 182, "Redis", "Database", tcp = [6379];
     OPENWIRE = 421, "OpenWire", "RPC", tcp = [61616];
     ORACLE = 167, "Oracle", "Database", tcp = [1521];
     PPTP = 115, "PPTP", "VPN", tcp = [1723];
@@ -638,6 +640,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &git::DISSECTOR,
     &kismet::DISSECTOR,
     &memcached::DISSECTOR,
+    &redis::DISSECTOR,
     &openwire::DISSECTOR,
     &oracle::DISSECTOR,
     &pptp::DISSECTOR,
@@ -766,6 +769,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         git::ATTRS,
         kismet::ATTRS,
         memcached::ATTRS,
+        redis::ATTRS,
         openwire::ATTRS,
         oracle::ATTRS,
         pptp::ATTRS,
@@ -787,6 +791,7 @@ pub fn events() -> Vec<&'static crate::metadata::EventSpec> {
         vec![&crate::classify::FLOW_CLASSIFIED, &FLOW_END];
     all.extend_from_slice(http::EVENTS);
     all.extend_from_slice(dns::EVENTS);
+    all.extend_from_slice(redis::EVENTS);
     all
 }
 
@@ -819,6 +824,7 @@ pub enum ProtoState {
     Telnet(telnet::State),
     Rdp(rdp::State),
     Smb(smb::State),
+    Redis(Box<redis::State>),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
