@@ -403,18 +403,21 @@ fn array_command(d: &[u8]) -> Step<Command> {
 
 /// An inline command: a line of printable text whose first word is a command name.
 fn inline_command(d: &[u8]) -> Step<Command> {
+    // The first word first, so that binary data and long text are turned down at once.
+    let word_len = d
+        .iter()
+        .take(MAX_NAME + 1)
+        .take_while(|b| !b.is_ascii_whitespace())
+        .count();
+    let word = d.get(..word_len).unwrap_or_default();
+    if word.is_empty() || !is_name(word) {
+        return Step::Bad;
+    }
     let (l, len) = match line_lf(d) {
         Step::Ok(x) => x,
-        Step::Need => {
-            // While it arrives, what there is must look like the start of a command.
-            let word: &[u8] = d.split(|&b| b == b' ').next().unwrap_or_default();
-            return if is_name(word) && printable(d) {
-                Step::Need
-            } else {
-                Step::Bad
-            };
-        }
-        Step::Bad => return Step::Bad,
+        // While it arrives, what there is must be text.
+        Step::Need if printable(d.strip_suffix(b"\r").unwrap_or(d)) => return Step::Need,
+        _ => return Step::Bad,
     };
     let mut words = l
         .split(|b| b.is_ascii_whitespace())
@@ -511,12 +514,20 @@ struct Side {
     broken: bool,
 }
 
+/// A command awaiting its reply.
+#[derive(Debug)]
+struct Pending {
+    name: String,
+    /// It authenticates (AUTH, HELLO ... AUTH): its reply is the login's outcome.
+    auth: bool,
+}
+
 /// Per-flow state once the flow is Redis.
 #[derive(Default, Debug)]
 pub struct State {
     sides: [Side; 2],
     /// Names of the commands awaiting a reply, oldest first.
-    pending: VecDeque<String>,
+    pending: VecDeque<Pending>,
     /// Commands awaiting a reply beyond [`MAX_PENDING`] (after those in `pending`).
     untracked: u64,
     /// `CLIENT REPLY OFF` is in force; `skip_next`: `CLIENT REPLY SKIP` was sent.
@@ -750,7 +761,10 @@ fn command(st: &mut DissectorState<'_>, state: &mut State, args: &[String]) {
     };
     if answered {
         if state.untracked == 0 && state.pending.len() < MAX_PENDING {
-            state.pending.push_back(name);
+            state.pending.push_back(Pending {
+                name,
+                auth: authenticates,
+            });
         } else {
             state.untracked += 1;
         }
@@ -823,7 +837,7 @@ fn server_message(st: &mut DissectorState<'_>, state: &mut State, d: &[u8]) -> S
         return Step::Need;
     }
     let answered = match state.pending.pop_front() {
-        Some(name) => Some(name),
+        Some(p) => Some(p),
         None => {
             state.untracked = state.untracked.saturating_sub(1);
             None
@@ -845,17 +859,18 @@ fn server_message(st: &mut DissectorState<'_>, state: &mut State, d: &[u8]) -> S
     if let Some(code) = &error {
         st.set_str(&ERROR, code.clone());
     }
-    match answered.as_deref() {
-        Some("AUTH" | "HELLO") if !st.meta.has(&AUTH) => {
+    if let Some(p) = &answered {
+        if p.auth {
             st.set_str(&AUTH, if is_error { "error" } else { "ok" });
         }
-        Some("RESET") if !is_error => state.subscribed = false,
-        _ => {}
+        if p.name == "RESET" && !is_error {
+            state.subscribed = false;
+        }
     }
     if st.events.wants(&REPLY_EVENT) {
         let mut attrs = Vec::with_capacity(3);
-        if let Some(name) = answered {
-            attrs.push((COMMAND.name, MetaValue::Str(name)));
+        if let Some(p) = answered {
+            attrs.push((COMMAND.name, MetaValue::Str(p.name)));
         }
         attrs.push((REPLY_TYPE.name, MetaValue::Str(kind_name(&h).to_string())));
         if let Some(code) = error {
@@ -938,6 +953,12 @@ mod tests {
         assert_eq!(cmd.args, ["CLIENT", "REPLY", "OFF"]);
         assert_eq!(cmd.len, 18);
         assert_eq!(inline_command(b"PIN"), Step::Need);
+        assert_eq!(inline_command(b"GET k\r"), Step::Need);
+        assert_eq!(inline_command(b" PING\r\n"), Step::Bad);
+        assert_eq!(
+            inline_command(b"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJ x\r\n"),
+            Step::Bad
+        );
         assert_eq!(inline_command(b"\x16\x03\x01"), Step::Bad);
         assert_eq!(whole_reply(b"+PONG\r\n"), Step::Ok(()));
         assert_eq!(whole_reply(b"+OK\r\n+OK\r\nnotRESP\r\n"), Step::Ok(()));
@@ -1181,6 +1202,20 @@ mod tests {
         assert_eq!(c.meta(&AUTH_USER).as_deref(), Some("alice"));
         assert_eq!(c.meta(&AUTH).as_deref(), Some("error"));
         assert_eq!(c.meta(&ERROR).as_deref(), Some("WRONGPASS"));
+    }
+
+    #[test]
+    fn hello_authenticates_only_with_auth() {
+        let mut c = Conv::tcp(&DISSECTOR, 50000, 6379);
+        c.client(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n");
+        c.server(b"%1\r\n+proto\r\n:3\r\n");
+        assert_eq!(c.meta(&AUTH), None);
+        assert!(!c.has_risk(CLEAR_TEXT_CREDENTIALS));
+        c.client(b"*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$3\r\nbob\r\n$2\r\npw\r\n");
+        c.server(b"-WRONGPASS invalid\r\n");
+        assert_eq!(c.meta(&AUTH_USER).as_deref(), Some("bob"));
+        assert_eq!(c.meta(&AUTH).as_deref(), Some("error"));
+        assert!(c.has_risk(CLEAR_TEXT_CREDENTIALS));
     }
 
     #[test]
