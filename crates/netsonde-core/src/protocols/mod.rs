@@ -126,6 +126,7 @@ pub mod radmin;
 pub mod raft;
 pub mod raknet;
 pub mod rdp;
+pub mod redis;
 pub mod ripe_atlas;
 pub mod rmcp;
 pub mod roughtime;
@@ -456,6 +457,7 @@ protocols! {
     GIT = 226, "Git", "Collaborative", tcp = [9418];
     KISMET = 309, "Kismet", "Network", tcp = [2501];
     MEMCACHED = 40, "Memcached", "Network", tcp = [11211], udp = [11211];
+    REDIS = 182, "Redis", "Database", tcp = [6379];
     OPENWIRE = 421, "OpenWire", "RPC", tcp = [61616];
     ORACLE = 167, "Oracle", "Database", tcp = [1521];
     PPTP = 115, "PPTP", "VPN", tcp = [1723];
@@ -644,6 +646,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &git::DISSECTOR,
     &kismet::DISSECTOR,
     &memcached::DISSECTOR,
+    &redis::DISSECTOR,
     &openwire::DISSECTOR,
     &oracle::DISSECTOR,
     &pptp::DISSECTOR,
@@ -773,6 +776,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         git::ATTRS,
         kismet::ATTRS,
         memcached::ATTRS,
+        redis::ATTRS,
         openwire::ATTRS,
         oracle::ATTRS,
         pptp::ATTRS,
@@ -797,6 +801,7 @@ pub fn events() -> Vec<&'static crate::metadata::EventSpec> {
     all.extend_from_slice(dns::EVENTS);
     all.extend_from_slice(mysql::EVENTS);
     all.extend_from_slice(dnp3::EVENTS);
+    all.extend_from_slice(redis::EVENTS);
     all
 }
 
@@ -831,6 +836,7 @@ pub enum ProtoState {
     Smb(smb::State),
     Mysql(Box<mysql::State>),
     Dnp3(dnp3::State),
+    Redis(Box<redis::State>),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
