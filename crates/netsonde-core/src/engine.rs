@@ -8,8 +8,8 @@ use crate::capture::RawPacket;
 use crate::classify::signatures::PackError;
 use crate::classify::{
     add_risk, candidate_order, CallCache, Classification, Confidence, Dir, DnsCache, Dpi,
-    Endpoints, FlowFacts, SignatureSet, StreamConfig, StreamOptions, StreamShared,
-    CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES,
+    Endpoints, ExpectKey, Expectations, FlowFacts, SignatureSet, StreamConfig, StreamOptions,
+    StreamShared, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES,
 };
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
@@ -247,6 +247,9 @@ pub struct Engine {
     caches: Arc<Mutex<Caches>>,
     /// Event names subscribed to; events of other names are never built.
     subscribed: Vec<&'static str>,
+    /// Data connections FTP control connections announced (kept per engine: see
+    /// [`Expectations`]).
+    announced: Expectations,
     events: Vec<Event>,
     /// For the workers of a sharded analysis: the order shared with the other workers and
     /// this worker's place in it (see [`Order`]).
@@ -324,6 +327,7 @@ impl Engine {
             })),
             subscribed: Vec::new(),
             events: Vec::new(),
+            announced: Expectations::default(),
             order: None,
             seq: 0,
             stamp: 0,
@@ -934,6 +938,10 @@ impl Engine {
                     &mut sink,
                 )
             });
+            if let Some(port) = flow.dpi.as_ref().and_then(|d| d.announced_data_port()) {
+                let key = ExpectKey::new(client_ip, server_ip, port);
+                self.announced.announce(key, protocols::id::FTP_DATA);
+            }
             if !more {
                 self.conclude_or_defer(slot);
             }
@@ -979,7 +987,16 @@ impl Engine {
                 key.protocol,
                 [key.lo_port, key.hi_port],
             );
-            flow.dpi = Some(Dpi::with_streams(order, &self.streams));
+            let mut dpi = Dpi::with_streams(order, &self.streams);
+            if !self.announced.is_empty() && key.protocol == 6 {
+                let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();
+                let to = |port| ExpectKey::new(client_ip, server_ip, port);
+                dpi.announced = self
+                    .announced
+                    .get(&to(server_port))
+                    .or_else(|| self.announced.get(&to(client_port)));
+            }
+            flow.dpi = Some(dpi);
             flow.inspecting = true;
         } else if let Some(proto) = protocols::by_ip_proto(key.protocol) {
             flow.class = Classification {
@@ -1140,6 +1157,79 @@ mod tests {
                 (40004, "Unknown".to_string(), "Unknown"),
                 (40005, "Unknown".to_string(), "Unknown"),
                 (40007, "DNS".to_string(), "Match by port"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_data_connection_the_ftp_control_connection_announced_is_ftp_data() {
+        let (client, server, other) = ([10, 0, 0, 2], [192, 0, 2, 21], [192, 0, 2, 99]);
+        let s2c = |seq, payload: &[u8]| {
+            ipv4(
+                6,
+                server,
+                client,
+                &tcp(21, 40000, seq, TCP_ACK | 0x08, payload),
+            )
+        };
+        let c2s = |seq, payload: &[u8]| {
+            ipv4(
+                6,
+                client,
+                server,
+                &tcp(40000, 21, seq, TCP_ACK | 0x08, payload),
+            )
+        };
+        let syn = |src, dst, sport, dport| ipv4(6, src, dst, &tcp(sport, dport, 1, TCP_SYN, &[]));
+        let data = |src, dst, sport, dport| {
+            ipv4(
+                6,
+                src,
+                dst,
+                &tcp(
+                    sport,
+                    dport,
+                    2,
+                    TCP_ACK | 0x08,
+                    &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a],
+                ),
+            )
+        };
+        let pasv = b"227 Entering Passive Mode (192,168,1,1,195,80).\r\n";
+        let packets = [
+            ipv4(6, client, server, &tcp(40000, 21, 0, TCP_SYN, &[])),
+            ipv4(
+                6,
+                server,
+                client,
+                &tcp(21, 40000, 0, TCP_SYN | TCP_ACK, &[]),
+            ),
+            s2c(1, b"220 FTP server ready\r\n"),
+            c2s(1, b"USER anonymous\r\n"),
+            s2c(23, b"331 Password required\r\n"),
+            c2s(17, b"PASV\r\n"),
+            s2c(46, pasv),
+            // To the announced port (50000; the announced address is a private one, NAT).
+            syn(client, server, 40001, 50000),
+            data(server, client, 50000, 40001),
+            // Another port, and the announced port on another host: not announced.
+            syn(client, server, 40002, 50001),
+            data(server, client, 50001, 40002),
+            syn(client, other, 40003, 50000),
+            data(other, client, 50000, 40003),
+        ];
+        let mut got: Vec<(u16, String, &str)> = run(EngineOptions::default(), &packets)
+            .into_iter()
+            .map(|r| (r.src_port, r.application_name, r.application_confidence))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (40000, "FTP_CONTROL".to_string(), "DPI"),
+                (40001, "FTP_DATA".to_string(), "DPI (cache)"),
+                (40002, "Unknown".to_string(), "Unknown"),
+                (40003, "Unknown".to_string(), "Unknown"),
             ]
         );
     }

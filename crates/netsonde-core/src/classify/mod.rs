@@ -8,6 +8,7 @@
 //! dropped and the flow is plain accounting.
 
 pub mod dns_cache;
+pub mod expect;
 pub mod signatures;
 pub mod stream;
 
@@ -15,6 +16,7 @@ use crate::metadata::{AttrSpec, EventSink, Metadata};
 use crate::protocols::{self, Dissector, ProtoState};
 use crate::record::{MetaValue, SERVER_NAME_ATTRS};
 pub use dns_cache::{CallCache, DnsCache, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES};
+pub use expect::{ExpectKey, Expectations};
 pub use signatures::{AppId, SignatureSet};
 use stream::StreamBuf;
 pub use stream::{
@@ -139,6 +141,9 @@ pub struct Dpi {
     order: Vec<u16>,
     /// The flow was handed over (see [`Inspect::handover`]): the master protocol is fixed.
     handed_over: bool,
+    /// A control connection announced this flow (FTP data): it is named so when its payload
+    /// names nothing else.
+    pub announced: Option<ProtoId>,
     /// The confirmed dissector emitted an event somebody subscribed to (`http.request`,
     /// `mysql.command`, …): inspection goes on past the packet budget, so that every
     /// transaction is an event.
@@ -556,6 +561,9 @@ impl Dpi {
     /// budget is spent, every dissector excluded itself, or the flow ended first). A DNS
     /// answer teaches `cache` the answered addresses; a flow that found no application
     /// looks its server's (then its client's) address up:
+    /// - in what a control connection announced (an FTP data connection, see
+    ///   [`Expectations`]), when no protocol was recognised: that protocol, confidence
+    ///   "DPI (cache)";
     /// - in `cache`, when no protocol was recognised and the flow carries no server name of
     ///   its own (SNI, Host, query...): the application is the one of the name last resolved
     ///   to that address, confidence "DPI (cache)". A recognised protocol keeps its plain
@@ -600,6 +608,11 @@ impl Dpi {
         if self.class.app.is_some() {
             return;
         }
+        if let (ProtoId::UNKNOWN, Some(proto)) = (self.class.master, self.announced) {
+            self.class.master = proto;
+            self.class.confidence = Confidence::DpiCache;
+            return;
+        }
         if self.asks_dns_cache() {
             let cached = cache
                 .get(ends.ip_version, &ends.server_ip)
@@ -631,6 +644,18 @@ impl Dpi {
 }
 
 impl Dpi {
+    /// The port of the data connection the flow's FTP control connection announced last.
+    pub fn announced_data_port(&self) -> Option<u16> {
+        if !matches!(
+            self.class.master,
+            protocols::id::FTP_CONTROL | protocols::id::FTPS
+        ) {
+            return None;
+        }
+        let endpoint = self.meta.get_str(&protocols::ftp::DATA_ENDPOINT)?;
+        endpoint.rsplit_once(':')?.1.parse().ok()
+    }
+
     /// Whether a dissector of `proto` read this flow's payload and excluded it.
     fn payload_ruled_out(&self, proto: ProtoId) -> bool {
         protocols::DISSECTORS
