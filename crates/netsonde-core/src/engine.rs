@@ -1143,13 +1143,8 @@ mod tests {
             // An empty datagram to port 53.
             ipv4(17, me, web, &udp(40007, 53, &[])),
         ];
-        let mut got: Vec<(u16, String, &str)> = run(EngineOptions::default(), &packets)
-            .into_iter()
-            .map(|r| (r.src_port, r.application_name, r.application_confidence))
-            .collect();
-        got.sort();
         assert_eq!(
-            got,
+            names_by_client_port(&packets),
             [
                 (20, "FTP_DATA".to_string(), "Match by port"),
                 (40001, "HTTP".to_string(), "Match by port"),
@@ -1218,13 +1213,8 @@ mod tests {
             syn(client, other, 40003, 50000),
             data(other, client, 50000, 40003),
         ];
-        let mut got: Vec<(u16, String, &str)> = run(EngineOptions::default(), &packets)
-            .into_iter()
-            .map(|r| (r.src_port, r.application_name, r.application_confidence))
-            .collect();
-        got.sort();
         assert_eq!(
-            got,
+            names_by_client_port(&packets),
             [
                 (40000, "FTP_CONTROL".to_string(), "DPI"),
                 (40001, "FTP_DATA".to_string(), "DPI (cache)"),
@@ -1232,6 +1222,16 @@ mod tests {
                 (40003, "Unknown".to_string(), "Unknown"),
             ]
         );
+    }
+
+    /// Each record's client port, application name and confidence, by client port.
+    fn names_by_client_port(packets: &[Vec<u8>]) -> Vec<(u16, String, &'static str)> {
+        let mut got: Vec<_> = run(EngineOptions::default(), packets)
+            .into_iter()
+            .map(|r| (r.src_port, r.application_name, r.application_confidence))
+            .collect();
+        got.sort();
+        got
     }
 
     /// Runs raw IPv4 packets through an engine and returns the records.
