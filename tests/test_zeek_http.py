@@ -26,6 +26,9 @@ SEVERAL_REQUESTS = [
     # HTTP over IPv6 through Teredo, between the client and a relay off port 3544.
     "tunnels__Teredo.pcap",
     "tunnels__teredo_bubble_with_payload.pcap",
+    # IPv6 through AYIYA, and IPv4 through GRE over UDP (RFC 8086).
+    "tunnels__ayiya3.pcap",
+    "tunnels__gre-over-udp-4754.pcap",
 ]
 
 pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {ZEEK}")

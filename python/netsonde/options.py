@@ -21,8 +21,8 @@ class Options:
         (``expiration="eviction"``).
     defrag: reassemble IPv4/IPv6 fragments (bounded memory); when off, first fragments
         count for their flow and later ones are counted as unassembled.
-    decode_tunnels: decapsulate GRE, GTP-U, VXLAN, Geneve, Teredo, IP-in-IP, CAPWAP, TZSP,
-        L2TP; when off the outer flow is the flow.
+    decode_tunnels: decapsulate GRE (also over UDP), GTP-U, VXLAN, Geneve, Teredo, AYIYA,
+        IP-in-IP, CAPWAP, TZSP, L2TP; when off the outer flow is the flow.
     signatures: paths of signature packs (TOML) added to the built-in one.
     tcp_policy: which copy of overlapping TCP bytes counts, as the receiving host's stack
         decides (Suricata's names: first, last, bsd, linux, old-linux, windows, solaris,

@@ -30,8 +30,9 @@ impl Tunnel {
     pub const TEREDO: Tunnel = Tunnel(8);
     pub const IP_IN_IP: Tunnel = Tunnel(9);
     pub const ERSPAN: Tunnel = Tunnel(10);
+    pub const AYIYA: Tunnel = Tunnel(11);
 
-    pub const ALL: [Tunnel; 11] = [
+    pub const ALL: [Tunnel; 12] = [
         Self::NONE,
         Self::GTP,
         Self::CAPWAP,
@@ -43,6 +44,7 @@ impl Tunnel {
         Self::TEREDO,
         Self::IP_IN_IP,
         Self::ERSPAN,
+        Self::AYIYA,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Tunnel {
             Self::TEREDO => "Teredo",
             Self::IP_IN_IP => "IP-in-IP",
             Self::ERSPAN => "ERSPAN",
+            Self::AYIYA => "AYIYA",
             _ => "unknown",
         }
     }

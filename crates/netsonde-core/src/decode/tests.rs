@@ -510,3 +510,48 @@ fn teredo_between_a_client_and_its_relay_is_known_by_its_teredo_address_on_any_p
         assert_eq!((p.src_port, p.tunnel), (3797, Tunnel::NONE));
     }
 }
+
+#[test]
+fn gre_over_udp_and_ayiya_carry_their_inner_packets() {
+    let inner4 = ipv4(
+        6,
+        [172, 17, 0, 2],
+        [192, 0, 78, 150],
+        &tcp(36518, 80, 0x02, b""),
+    );
+    // GRE in UDP (RFC 8086): a plain GRE header for IPv4, to port 4754.
+    let mut gre = vec![0, 0, 0x08, 0x00];
+    gre.extend(&inner4);
+    let f = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], &udp(50343, 4754, &gre));
+    let p = packet(decode(LinkType::RAW, &f, f.len() as u32, OPTS));
+    assert_eq!((p.src_port, p.dst_port, p.tunnel), (36518, 80, Tunnel::GRE));
+
+    // AYIYA forward: 4-byte identity (2^2), 20-byte signature (5 words), next header IPv6.
+    let inner6 = ipv6(6, [0x20; 16], [0x30; 16], &tcp(53382, 80, 0x02, b""));
+    let ayiya = |op: u8| {
+        let mut v = vec![0x21, 0x52, 0x10 | op, 41, 0, 0, 0, 0];
+        v.extend([7; 4 + 20]);
+        v.extend(&inner6);
+        v
+    };
+    let f = ipv4(
+        17,
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+        &udp(53859, 5072, &ayiya(1)),
+    );
+    let p = packet(decode(LinkType::RAW, &f, f.len() as u32, OPTS));
+    assert_eq!(
+        (p.src_port, p.dst_port, p.tunnel),
+        (53382, 80, Tunnel::AYIYA)
+    );
+    // A heartbeat (operation 0) carries no packet: the outer flow stays.
+    let f = ipv4(
+        17,
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+        &udp(53859, 5072, &ayiya(0)),
+    );
+    let p = packet(decode(LinkType::RAW, &f, f.len() as u32, OPTS));
+    assert_eq!((p.src_port, p.tunnel), (53859, Tunnel::NONE));
+}

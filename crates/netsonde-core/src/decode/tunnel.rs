@@ -1,5 +1,6 @@
 //! Tunnels: GRE (RFC 2784/2890, enhanced GRE of PPTP, ERSPAN II/III, transparent Ethernet
-//! bridging), GTP-U, VXLAN, Geneve, Teredo, CAPWAP data, TZSP and L2TPv2.
+//! bridging; also over UDP, RFC 8086), GTP-U, VXLAN, Geneve, Teredo, AYIYA, CAPWAP data, TZSP
+//! and L2TPv2.
 //!
 //! A tunnel header that does not validate is not a tunnel: the caller keeps the outer packet
 //! as the flow, so traffic that merely uses a tunnel's port is never lost.
@@ -16,6 +17,8 @@ const PORT_TEREDO: u16 = 3544;
 const PORT_CAPWAP_DATA: u16 = 5247;
 const PORT_TZSP: u16 = 37008;
 const PORT_L2TP: u16 = 1701;
+const PORT_GRE_IN_UDP: u16 = 4754;
+const PORT_AYIYA: u16 = 5072;
 
 const GRE_PPP: u16 = 0x880B;
 const GRE_ERSPAN_2: u16 = 0x88BE;
@@ -136,6 +139,9 @@ pub fn udp_tunnel(sport: u16, dport: u16, d: &[u8], ctx: Context) -> Option<Outc
         Tunnel::CAPWAP => capwap_data(d, inner),
         Tunnel::TZSP => tzsp(d, inner),
         Tunnel::L2TP => l2tp_v2(d, inner),
+        // GRE enters its own tunnel (GRE or ERSPAN).
+        Tunnel::GRE => gre(d, ctx),
+        Tunnel::AYIYA => ayiya(d, inner),
         _ => None,
     }
 }
@@ -165,6 +171,10 @@ fn udp_tunnel_on(sport: u16, dport: u16) -> Option<Tunnel> {
         Tunnel::TZSP
     } else if on(PORT_L2TP) {
         Tunnel::L2TP
+    } else if dport == PORT_GRE_IN_UDP {
+        Tunnel::GRE
+    } else if on(PORT_AYIYA) {
+        Tunnel::AYIYA
     } else {
         return None;
     })
@@ -255,6 +265,28 @@ fn is_teredo_off_its_port(d: &[u8]) -> bool {
 fn may_be_teredo_off_its_port(d: &[u8]) -> bool {
     matches!(d.first(), Some(&b) if b >> 4 == 6 || b == 0)
         && teredo_start(d).is_some_and(has_teredo_address)
+}
+
+/// AYIYA ("Anything In Anything", the tunnel of SixXS's IPv6 tunnel brokers): a header of
+/// 8 bytes (identity length as a power of two, signature length in words, method and
+/// operation, the next header, a time), the identity and the signature, then the packet.
+/// Only a forward (operation 1) carries one.
+fn ayiya(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
+    const FORWARD: u8 = 1;
+    let (&ids, &sig, &op, &next) = (d.first()?, d.get(1)?, d.get(2)?, d.get(3)?);
+    if op & 0x0f != FORWARD {
+        return None;
+    }
+    let id_len = 1usize << (ids >> 4);
+    let sig_len = usize::from(sig >> 4) * 4;
+    let packet = d.get(8 + id_len + sig_len..)?;
+    let version = packet.first()? >> 4;
+    match (next, version) {
+        (super::ip::PROTO_IPV6, 6) | (super::ip::PROTO_IPIP, 4) => {
+            validated(decode_ip_any(packet, ctx))
+        }
+        _ => None,
+    }
 }
 
 fn capwap_data(d: &[u8], ctx: Context) -> Option<Outcome<'_>> {
