@@ -559,16 +559,16 @@ impl Dpi {
 
     /// Called once, when inspection of the flow ends (its dissector is done, the packet
     /// budget is spent, every dissector excluded itself, or the flow ended first). A DNS
-    /// answer teaches `cache` the answered addresses; a flow that found no application
-    /// looks its server's (then its client's) address up:
+    /// answer teaches `cache` the answered addresses; a flow that found no application is
+    /// named, in this order, by what it finds first:
     /// - in what a control connection announced (an FTP data connection, see
     ///   [`Expectations`]), when no protocol was recognised: that protocol, confidence
     ///   "DPI (cache)";
     /// - in `cache`, when no protocol was recognised and the flow carries no server name of
-    ///   its own (SNI, Host, query...): the application is the one of the name last resolved
-    ///   to that address, confidence "DPI (cache)". A recognised protocol keeps its plain
-    ///   name (NTP to an address resolved from time.apple.com stays "NTP", as nDPI has it:
-    ///   there the cache only guesses a flow's first packet);
+    ///   its own (SNI, Host, query...): the application of the name last resolved to its
+    ///   server's (then its client's) address, confidence "DPI (cache)". A recognised
+    ///   protocol keeps its plain name (NTP to an address resolved from time.apple.com
+    ///   stays "NTP", as nDPI has it: there the cache only guesses a flow's first packet);
     /// - in the well-known ports of the registry, when no protocol was recognised either:
     ///   the protocol of the server's (then the client's) port, confidence "Match by port",
     ///   unless its dissector read the flow's payload and ruled it out (a flow on port 80
