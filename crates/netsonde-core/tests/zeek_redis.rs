@@ -16,25 +16,16 @@
 //!
 //! Skipped when the shared corpus is absent (`NETSONDE_ZEEK_CORPUS` may point to it).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-use netsonde_core::analysis::process_file;
-use netsonde_core::engine::{Engine, EngineOptions};
+use std::collections::HashMap;
+
+use common::{expected, run, traces, zeek_corpus};
 use netsonde_core::metadata::Event;
 use netsonde_core::record::{FlowRecord, MetaValue};
 use serde_json::Value;
 
-/// The corpus beside the repository (`../shared/corpus/zeek`), or where
-/// `NETSONDE_ZEEK_CORPUS` says (a worktree elsewhere).
-fn corpus() -> Option<PathBuf> {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::env::var_os("NETSONDE_ZEEK_CORPUS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([here.join("../../../shared/corpus/zeek")])
-        .find(|p| p.join("index.jsonl").is_file())
-}
+const EVENTS: &[&str] = &["redis.command", "redis.reply"];
 
 /// A connection's ports, client first (the traces are on the loopback: addresses alike).
 type Conn = (u16, u16);
@@ -48,18 +39,6 @@ struct ZeekCmd {
     success: Option<bool>,
     /// The baseline cuts values (see the module comment).
     cut: bool,
-}
-
-/// The engine's records and its Redis events over one trace.
-fn run(pcap: &Path) -> (Vec<FlowRecord>, Vec<Event>) {
-    let mut engine = Engine::new(EngineOptions::default());
-    engine.subscribe("redis.command").expect("declared event");
-    engine.subscribe("redis.reply").expect("declared event");
-    let mut out = Vec::new();
-    let warning = process_file(&mut engine, pcap, &mut out).expect("readable capture");
-    assert!(warning.is_none(), "{warning:?}");
-    engine.flush(&mut out);
-    (out, engine.take_events())
 }
 
 fn text(e: &Event, attr: &str) -> Option<String> {
@@ -99,28 +78,18 @@ fn zeek_commands(expected: &Value) -> HashMap<Conn, Vec<ZeekCmd>> {
 
 #[test]
 fn redis_commands_agree_with_zeek() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = zeek_corpus() else {
         eprintln!("shared corpus absent: skipped");
         return;
     };
-    let mut names: Vec<String> = std::fs::read_dir(dir.join("pcap"))
-        .expect("pcap dir")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("redis__"))
-        .collect();
-    names.sort();
+    let names = traces(&dir, "redis__");
     assert!(names.len() >= 9, "the Redis traces: {names:?}");
     let (mut conns, mut classified, mut commands, mut matched) = (0, 0, 0, 0);
     let (mut replies, mut replies_matched) = (0, 0);
     let mut problems = Vec::new();
     for name in &names {
-        let expected: Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("expected").join(format!("{name}.json")))
-                .expect("expected log"),
-        )
-        .expect("json");
-        let zeek = zeek_commands(&expected);
-        let (records, events) = run(&dir.join("pcap").join(name));
+        let zeek = zeek_commands(&expected(&dir, name).expect("expected log"));
+        let (records, events) = run(&dir.join("pcap").join(name), EVENTS);
         let mut zeek: Vec<_> = zeek.into_iter().collect();
         zeek.sort_by_key(|(conn, _)| *conn);
         for (conn, want) in &zeek {
@@ -213,11 +182,11 @@ fn redis_commands_agree_with_zeek() {
 /// up on the flow); netsonde names it Redis and pairs every reply with its command.
 #[test]
 fn fifty_pings_are_redis_not_pop3() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = zeek_corpus() else {
         eprintln!("shared corpus absent: skipped");
         return;
     };
-    let (records, events) = run(&dir.join("pcap").join("pop3__redis-50-pings.pcap"));
+    let (records, events) = run(&dir.join("pcap").join("pop3__redis-50-pings.pcap"), EVENTS);
     let tcp: Vec<&FlowRecord> = records.iter().filter(|r| r.protocol == 6).collect();
     let [rec] = tcp.as_slice() else {
         panic!("one TCP connection: {}", tcp.len());
