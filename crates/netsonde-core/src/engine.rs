@@ -938,9 +938,9 @@ impl Engine {
                     &mut sink,
                 )
             });
-            if let Some(port) = flow.dpi.as_ref().and_then(|d| d.announced_data_port()) {
-                let key = ExpectKey::new(client_ip, server_ip, port);
-                self.announced.announce(key, protocols::id::FTP_DATA);
+            if let Some((port, proto)) = flow.dpi.as_mut().and_then(|d| d.take_announcement()) {
+                self.announced
+                    .announce(ExpectKey::new(client_ip, server_ip, port), proto);
             }
             if !more {
                 self.conclude_or_defer(slot);

@@ -144,6 +144,8 @@ pub struct Dpi {
     /// A control connection announced this flow (FTP data): it is named so when its payload
     /// names nothing else.
     pub announced: Option<ProtoId>,
+    /// A connection this flow announced (see [`Inspect::announce`]), for the engine to take.
+    announcement: Option<(u16, ProtoId)>,
     /// The confirmed dissector emitted an event somebody subscribed to (`http.request`,
     /// `mysql.command`, …): inspection goes on past the packet budget, so that every
     /// transaction is an event.
@@ -209,6 +211,7 @@ struct Outcome {
     confidence: Option<Confidence>,
     consumed: usize,
     handover: Option<ProtoId>,
+    announced: Option<(u16, ProtoId)>,
 }
 
 impl<'a> Inspect<'a> {
@@ -261,6 +264,12 @@ impl<'a> Inspect<'a> {
 
     pub fn set_confidence(&mut self, c: Confidence) {
         self.out.confidence = Some(c);
+    }
+
+    /// Announces a connection to come between the flow's two hosts, to `port`, carrying
+    /// `proto` (FTP's data connections): the engine names it so (see [`Expectations`]).
+    pub fn announce(&mut self, port: u16, proto: ProtoId) {
+        self.out.announced = Some((port, proto));
     }
 
     /// Marks `n` bytes of `data` as parsed (TCP): they will not be shown again.
@@ -481,6 +490,9 @@ impl Dpi {
             if events.out.len() > events_before && (confirmed.is_some() || out.detected.is_some()) {
                 self.transactional = true;
             }
+            if out.announced.is_some() {
+                self.announcement = out.announced;
+            }
             if let Some(app) = out.app {
                 self.class.app = Some(app);
             }
@@ -644,16 +656,9 @@ impl Dpi {
 }
 
 impl Dpi {
-    /// The port of the data connection the flow's FTP control connection announced last.
-    pub fn announced_data_port(&self) -> Option<u16> {
-        if !matches!(
-            self.class.master,
-            protocols::id::FTP_CONTROL | protocols::id::FTPS
-        ) {
-            return None;
-        }
-        let endpoint = self.meta.get_str(&protocols::ftp::DATA_ENDPOINT)?;
-        endpoint.rsplit_once(':')?.1.parse().ok()
+    /// The connection this flow announced since the last call (see [`Inspect::announce`]).
+    pub fn take_announcement(&mut self) -> Option<(u16, ProtoId)> {
+        self.announcement.take()
     }
 
     /// Whether a dissector of `proto` read this flow's payload and excluded it.

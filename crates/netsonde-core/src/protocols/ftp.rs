@@ -117,11 +117,12 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
 
 fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) -> Verdict {
     let mut consumed = 0;
-    for (line, end) in lines(ins.data) {
+    let data = ins.data;
+    for (line, end) in lines(data) {
         consumed = end;
         state.lines = state.lines.saturating_add(1);
         if ins.to_server() {
-            client_line(line, st, state);
+            client_line(line, ins, st, state);
         } else if let Some(code) = reply_code(line) {
             if line.get(3) == Some(&b'-') || !std::mem::replace(&mut state.greeted, true) {
                 continue;
@@ -129,13 +130,13 @@ fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) 
             match code {
                 227 => {
                     if let Some(ep) = pasv_endpoint(line) {
-                        st.meta.replace(&DATA_ENDPOINT, MetaValue::Str(ep));
+                        data_endpoint(ins, st, ep);
                     }
                 }
                 229 => {
                     if let Some(port) = epsv_port(line) {
                         let ep = endpoint(ins.flow.ip_version, &ins.flow.server_ip, port);
-                        st.meta.replace(&DATA_ENDPOINT, MetaValue::Str(ep));
+                        data_endpoint(ins, st, ep);
                     }
                 }
                 230 if state.pass_sent || !st.meta.has(&LOGIN) => {
@@ -165,7 +166,16 @@ fn parse(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) 
     Verdict::Continue
 }
 
-fn client_line(line: &[u8], st: &mut DissectorState<'_>, state: &mut State) {
+/// Records the endpoint of the next data connection, and announces its port so that the
+/// connection is named FTP_DATA whatever it carries (see [`crate::classify::Expectations`]).
+fn data_endpoint(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, ep: String) {
+    if let Some(port) = ep.rsplit_once(':').and_then(|(_, p)| p.parse().ok()) {
+        ins.announce(port, id::FTP_DATA);
+    }
+    st.meta.replace(&DATA_ENDPOINT, MetaValue::Str(ep));
+}
+
+fn client_line(line: &[u8], ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, state: &mut State) {
     let (word, arg) = split_word(line);
     if word.is_empty() || word.len() > 8 || !word.iter().all(u8::is_ascii_alphabetic) {
         return;
@@ -182,12 +192,12 @@ fn client_line(line: &[u8], st: &mut DissectorState<'_>, state: &mut State) {
         }
         "PORT" => {
             if let Some(ep) = port_endpoint(arg) {
-                st.meta.replace(&DATA_ENDPOINT, MetaValue::Str(ep));
+                data_endpoint(ins, st, ep);
             }
         }
         "EPRT" => {
             if let Some(ep) = eprt_endpoint(arg) {
-                st.meta.replace(&DATA_ENDPOINT, MetaValue::Str(ep));
+                data_endpoint(ins, st, ep);
             }
         }
         _ => {}
