@@ -5,17 +5,13 @@ corpus is not present."""
 
 from __future__ import annotations
 
-import ipaddress
-import json
 from collections import defaultdict
-from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 import netsonde
 import pytest
+from zeekcorpus import ZEEK, Conn, flow_conn, zeek_conn, zeek_logs
 
-ZEEK = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "zeek"
 # Traces whose connections carry more than one request, then tunnelled ones.
 SEVERAL_REQUESTS = [
     "http__pipelined-requests.pcap",
@@ -34,24 +30,13 @@ SEVERAL_REQUESTS = [
 pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {ZEEK}")
 
 Request = tuple[str, str, str]
-Conn = tuple[str, int, str, int]
-
-
-def _conn(src: str, sport: int, dst: str, dport: int) -> Conn:
-    """Addresses in one spelling (Zeek writes IPv6 as RFC 5952 does, netsonde as nDPI does)."""
-    return (str(ipaddress.ip_address(src)), sport, str(ipaddress.ip_address(dst)), dport)
 
 
 def _zeek_requests(trace: str) -> dict[Conn, list[Request]]:
-    expected = json.loads((ZEEK / "expected" / f"{trace}.json").read_text())
-    records: list[dict[str, Any]] = next(
-        t["logs"]["http"]["records"] for t in expected["tests"] if "http" in t["logs"]
-    )
     requests: dict[Conn, list[Request]] = defaultdict(list)
-    for r in records:
+    for r in zeek_logs(trace)["http"]:
         if r.get("method"):
-            conn = _conn(r["id.orig_h"], r["id.orig_p"], r["id.resp_h"], r["id.resp_p"])
-            requests[conn].append((r["method"], r["uri"], r.get("host") or ""))
+            requests[zeek_conn(r)].append((r["method"], r["uri"], r.get("host") or ""))
     return requests
 
 
@@ -71,7 +56,7 @@ def test_each_request_of_a_connection_is_an_event_as_zeek_logs_it(trace: str) ->
         a = e.attributes
         # netsonde keeps the URI as sent; Zeek logs it with %XX escapes decoded.
         request = (str(a["http.method"]), unquote(str(a["http.uri"])), str(a.get("http.host", "")))
-        ours[_conn(f.src_ip, f.src_port, f.dst_ip, f.dst_port)].append(request)
+        ours[flow_conn(f)].append(request)
     # Each connection Zeek logs requests for, as Zeek logs them. (netsonde may see more: in
     # wikipedia.pcap Zeek leaves out a connection caught after its handshake.)
     for conn, requests in zeek.items():

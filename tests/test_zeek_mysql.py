@@ -1,65 +1,47 @@
 """MySQL against Zeek's logs of the same traces (the shared corpus): every connection Zeek
 logs MySQL for is MySQL here, and each command with its answer (the `mysql.command` events)
-agrees with Zeek's mysql.log records, every one of them. Skipped cleanly when the corpus is not present."""
+agrees with Zeek's mysql.log records, every one of them. Skipped cleanly when the corpus is
+not present."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import netsonde
 import pytest
+from zeekcorpus import ZEEK, Conn, flow_conn, zeek_conn, zeek_logs
 
-ZEEK = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "zeek"
 TRACES = sorted((ZEEK / "pcap").glob("mysql__*")) if ZEEK.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not TRACES, reason=f"no Zeek MySQL traces under {ZEEK}")
 
-Endpoints = tuple[str, int, str, int]
-
-
-def _zeek_logs(trace: Path) -> dict[str, list[dict[str, Any]]]:
-    expected = json.loads((ZEEK / "expected" / f"{trace.name}.json").read_text())
-    logs: dict[str, list[dict[str, Any]]] = {}
-    for test in expected["tests"]:
-        for name, log in test["logs"].items():
-            logs.setdefault(name, log["records"])
-    return logs
-
-
-def _endpoints(record: dict[str, Any]) -> Endpoints:
-    return (record["id.orig_h"], record["id.orig_p"], record["id.resp_h"], record["id.resp_p"])
-
 
 @pytest.mark.parametrize("trace", TRACES, ids=lambda p: p.name)
 def test_commands_and_answers_agree_with_zeeks_mysql_log(trace: Path) -> None:
-    logs = _zeek_logs(trace)
+    logs = zeek_logs(trace.name)
     engine = netsonde.Engine()
     events: list[netsonde.Event] = []
     engine.on("mysql.command", events.append)
     flows = engine.process(str(trace)) + engine.flush()
-    by_endpoints = {(f.src_ip, f.src_port, f.dst_ip, f.dst_port): f for f in flows}
+    by_conn = {flow_conn(f): f for f in flows}
     by_id = {f.id: f for f in flows}
 
-    mysql_conns = {_endpoints(r) for r in logs.get("mysql", [])}
-    mysql_conns |= {_endpoints(r) for r in logs.get("conn", []) if "mysql" in (r.get("service") or "")}
+    mysql_conns = {zeek_conn(r) for r in logs.get("mysql", [])}
+    mysql_conns |= {zeek_conn(r) for r in logs.get("conn", []) if "mysql" in (r.get("service") or "")}
     assert mysql_conns, "Zeek logs MySQL in every trace of this set"
     for conn in mysql_conns:
-        assert by_endpoints[conn].application_name == "MySQL", conn
+        assert by_conn[conn].application_name == "MySQL", conn
 
-    ours: dict[Endpoints, list[tuple[str, str, bool | None]]] = defaultdict(list)
+    ours: dict[Conn, list[tuple[str, str, bool | None]]] = defaultdict(list)
     for e in events:
         f = by_id[e.flow_id]
         success = e.attributes.get("mysql.success")
         command = (str(e.attributes["mysql.command"]), str(e.attributes["mysql.argument"]))
-        ours[(f.src_ip, f.src_port, f.dst_ip, f.dst_port)].append(
-            (*command, None if success is None else bool(success))
-        )
-    theirs: dict[Endpoints, list[tuple[str, str, bool | None]]] = defaultdict(list)
+        ours[flow_conn(f)].append((*command, None if success is None else bool(success)))
+    theirs: dict[Conn, list[tuple[str, str, bool | None]]] = defaultdict(list)
     for r in logs.get("mysql", []):
-        theirs[_endpoints(r)].append((r["cmd"], r["arg"] or "", r["success"]))
+        theirs[zeek_conn(r)].append((r["cmd"], r["arg"] or "", r["success"]))
 
     for conn, zeek in theirs.items():
         mine = ours.get(conn, [])
@@ -76,7 +58,7 @@ def test_tls_requested_by_the_client_goes_on_as_tls() -> None:
     trace = ZEEK / "pcap" / "mysql__encrypted.pcap"
     if not trace.is_file():
         pytest.skip(f"no {trace}")
-    (zeek_ssl,) = _zeek_logs(trace)["ssl"]
+    (zeek_ssl,) = zeek_logs(trace.name)["ssl"]
     (flow,) = netsonde.analyze(trace)
     assert flow.application_name == "MySQL"
     assert flow.metadata["mysql.tls"] == 1
