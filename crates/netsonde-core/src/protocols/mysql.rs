@@ -457,26 +457,31 @@ struct Outcome {
 fn answered(st: &mut DissectorState<'_>, state: &mut State, outcome: Outcome) {
     state.answer = Answer::First;
     state.rows = 0;
-    let Some(done) = state.pending.pop_front() else {
-        return;
-    };
-    if st.events.wants(&COMMAND_EVENT) {
-        let mut attrs = vec![
-            (COMMAND.name, MetaValue::Str(done.command.into())),
-            (ARGUMENT.name, MetaValue::Str(done.argument)),
-        ];
-        if let Some(ok) = outcome.success {
-            attrs.push((SUCCESS.name, MetaValue::Int(i64::from(ok))));
-        }
-        if let Some(n) = outcome.rows {
-            let n = i64::try_from(n).unwrap_or(i64::MAX);
-            attrs.push((ROWS.name, MetaValue::Int(n)));
-        }
-        if let Some(message) = outcome.response {
-            attrs.push((RESPONSE.name, MetaValue::Str(message)));
-        }
-        st.events.emit(&COMMAND_EVENT, attrs);
+    if let Some(done) = state.pending.pop_front() {
+        command_event(st, done, outcome);
     }
+}
+
+/// A command and what answered it, as a `mysql.command` event.
+fn command_event(st: &mut DissectorState<'_>, done: Pending, outcome: Outcome) {
+    if !st.events.wants(&COMMAND_EVENT) {
+        return;
+    }
+    let mut attrs = vec![
+        (COMMAND.name, MetaValue::Str(done.command.into())),
+        (ARGUMENT.name, MetaValue::Str(done.argument)),
+    ];
+    if let Some(ok) = outcome.success {
+        attrs.push((SUCCESS.name, MetaValue::Int(i64::from(ok))));
+    }
+    if let Some(n) = outcome.rows {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        attrs.push((ROWS.name, MetaValue::Int(n)));
+    }
+    if let Some(message) = outcome.response {
+        attrs.push((RESPONSE.name, MetaValue::Str(message)));
+    }
+    st.events.emit(&COMMAND_EVENT, attrs);
 }
 
 fn succeeded(rows: Option<u64>) -> Outcome {
@@ -540,10 +545,9 @@ fn client_packet(p: &Packet<'_>, st: &mut DissectorState<'_>, state: &mut State)
         _ => String::new(),
     };
     if matches!(command, "quit" | "stmt_close" | "stmt_send_long_data") {
-        // No answer comes.
+        // No answer comes: the event goes now, behind no pending answer.
         note_command(st, state, command);
-        state.pending.push_back(Pending { command, argument });
-        answered(st, state, Outcome::default());
+        command_event(st, Pending { command, argument }, Outcome::default());
         return if command == "quit" {
             Next::End
         } else {
