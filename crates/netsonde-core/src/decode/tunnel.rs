@@ -255,14 +255,13 @@ fn has_teredo_address(ip: &[u8]) -> bool {
 /// so the datagram itself must say it: an IPv6 packet exactly filling it, from or to a
 /// Teredo address.
 fn is_teredo_off_its_port(d: &[u8]) -> bool {
-    // Most datagrams fail on their first byte.
-    matches!(d.first(), Some(&b) if b >> 4 == 6 || b == 0)
-        && teredo_ipv6(d).is_some_and(has_teredo_address)
+    may_be_teredo_off_its_port(d) && teredo_ipv6(d).is_some()
 }
 
 /// What [`is_teredo_off_its_port`] says of any cut of `d` to a shorter length (the decoder
 /// cuts a datagram to its UDP and IP lengths; this is asked before it does).
 fn may_be_teredo_off_its_port(d: &[u8]) -> bool {
+    // Most datagrams fail on their first byte.
     matches!(d.first(), Some(&b) if b >> 4 == 6 || b == 0)
         && teredo_start(d).is_some_and(has_teredo_address)
 }
