@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import netsonde
 import pytest
-from zeekcorpus import ZEEK, flow_conn, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, flow_conn, trace_path, zeek_conn, zeek_logs
 
 TRACES = ["ftp__ipv4.pcap", "ftp__ipv6.pcap", "ftp__bigtransfer.pcap"]
 
@@ -16,9 +16,7 @@ pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {Z
 
 @pytest.mark.parametrize("trace", TRACES)
 def test_control_and_data_connections_are_named_as_zeek_names_them(trace: str) -> None:
-    path = ZEEK / "pcap" / trace
-    if not path.is_file():
-        pytest.skip(f"no {path}")
+    path = trace_path(trace)
     conns = zeek_logs(trace)["conn"]
     names = {flow_conn(f): f.application_name for f in netsonde.analyze(path)}
     want = {"ftp": "FTP_CONTROL", "ftp-data": "FTP_DATA"}

@@ -9,10 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import netsonde
+import pytest
 
 ZEEK = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "zeek"
 
 Conn = tuple[str, int, str, int]
+
+
+def trace_path(trace: str) -> Path:
+    """A trace of the corpus; the test is skipped when it is not there."""
+    path = ZEEK / "pcap" / trace
+    if not path.is_file():
+        pytest.skip(f"no {path}")
+    return path
 
 
 def zeek_logs(trace: str) -> dict[str, list[dict[str, Any]]]:

@@ -29,6 +29,9 @@ pub static DISSECTOR: Dissector = Dissector {
 
 /// RFC 4253 limits the identification line to 255 bytes.
 const MAX_BANNER: usize = 255;
+/// The server may send other lines of text before its identification line (RFC 4253
+/// 4.2: a message of the day, a warning); past this many bytes of them it is not SSH.
+const MAX_PRE_BANNER: usize = 8 * 1024;
 /// KEXINIT packets larger than this are not waited for.
 const MAX_KEXINIT: usize = 32 * 1024;
 const MSG_KEXINIT: u8 = 20;
@@ -65,6 +68,37 @@ pub fn banner(d: &[u8]) -> Result<Option<(String, usize)>, NotSsh> {
         return Err(NotSsh);
     }
     Ok(Some((text(line), end + 1)))
+}
+
+/// The length of the lines of text at the start of `d` that come before a line starting
+/// `SSH-` (or the start of one). `Ok(None)` when a line is incomplete.
+pub fn pre_banner_lines(d: &[u8]) -> Result<Option<usize>, NotSsh> {
+    const P: &[u8] = b"SSH-";
+    let mut at = 0;
+    loop {
+        let rest = d.get(at..).unwrap_or_default();
+        let n = P.len().min(rest.len());
+        if rest.get(..n) == P.get(..n) {
+            return Ok(Some(at));
+        }
+        let end = rest.iter().position(|&b| b == b'\n');
+        let line = end.and_then(|e| rest.get(..e)).unwrap_or(rest);
+        // Text: control characters other than tab and CR mean a binary protocol.
+        if line.iter().any(|&b| b < 0x20 && b != b'\t' && b != b'\r') {
+            return Err(NotSsh);
+        }
+        let Some(end) = end else {
+            return if at + rest.len() > MAX_PRE_BANNER {
+                Err(NotSsh)
+            } else {
+                Ok(None)
+            };
+        };
+        at += end + 1;
+        if at > MAX_PRE_BANNER {
+            return Err(NotSsh);
+        }
+    }
 }
 
 /// The algorithm name-lists of a KEXINIT payload (after the message byte and cookie).
@@ -131,7 +165,18 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let mut consumed = 0;
     let mut next_stage = stage;
     if stage == 0 {
-        match banner(ins.data) {
+        let skipped = if client {
+            Ok(Some(0))
+        } else {
+            pre_banner_lines(ins.data)
+        };
+        let found = match skipped {
+            Ok(Some(at)) => banner(ins.data.get(at..).unwrap_or_default())
+                .map(|line| line.map(|(text, n)| (text, at + n))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match found {
             Err(NotSsh) => {
                 return if matches!(st.state, ProtoState::Ssh(_)) {
                     Verdict::Done
@@ -214,6 +259,36 @@ mod tests {
         assert_eq!(banner(b"SS"), Ok(None));
         assert_eq!(banner(b"HTTP/1.1 200 OK\r\n"), Err(NotSsh));
         assert_eq!(banner(b"SSH-3.0-x\r\n"), Err(NotSsh));
+    }
+
+    #[test]
+    fn a_server_banner_after_a_message_of_the_day() {
+        let mut c = super::super::harness::Conv::tcp(&DISSECTOR, 55343, 22);
+        c.client(b"SSH-2.0-OpenSSH_9.7\r\n");
+        assert_eq!(c.name(), "SSH");
+        c.server(b" _____\n< Hi stranger >\n -----\n");
+        c.server(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u5\r\n");
+        assert_eq!(
+            c.meta(&SERVER_BANNER).as_deref(),
+            Some("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u5")
+        );
+    }
+
+    #[test]
+    fn lines_before_the_servers_banner_are_skipped_if_text() {
+        assert_eq!(pre_banner_lines(b"SSH-2.0-x\r\n"), Ok(Some(0)));
+        assert_eq!(pre_banner_lines(b""), Ok(Some(0)));
+        let motd = b"Hi stranger\r\n  \\_ cow\nSSH-2.0-OpenSSH_9.2\r\n";
+        assert_eq!(pre_banner_lines(motd), Ok(Some(22)));
+        assert_eq!(pre_banner_lines(b"Hi stranger\r\nSS"), Ok(Some(13)));
+        assert_eq!(pre_banner_lines(b"Hi strang"), Ok(None));
+        assert_eq!(pre_banner_lines(b"\x00\x00\x01\x0c"), Err(NotSsh));
+        assert_eq!(pre_banner_lines(b"ok\r\n\x16\x03\x01"), Err(NotSsh));
+        let long = vec![b'x'; MAX_PRE_BANNER + 1];
+        assert_eq!(pre_banner_lines(&long), Err(NotSsh));
+        let mut many = b"line\n".repeat(MAX_PRE_BANNER / 5 + 1);
+        many.extend_from_slice(b"SSH-2.0-x\r\n");
+        assert_eq!(pre_banner_lines(&many), Err(NotSsh));
     }
 
     #[test]
