@@ -6,8 +6,8 @@
 //! directory listing.
 
 use super::lines::{
-    first_lines, inspect_lines, is_one_of, lines, reply_code, split_word, starts_with_ci, text,
-    FirstLine, LineProtocol,
+    commands_alone, first_lines, inspect_lines, is_one_of, lines, reply_code, split_word,
+    starts_with_ci, text, FirstLine, LineProtocol,
 };
 use super::mail::CLEAR_TEXT_CREDENTIALS;
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
@@ -72,6 +72,15 @@ fn is_ftp_command(line: &[u8]) -> bool {
             && is_one_of(arg, &[b"TLS", b"SSL", b"TLS-C", b"TLS-P"]))
 }
 
+/// FTP commands that POP3 does not send as well.
+fn is_ftp_own(line: &[u8]) -> bool {
+    is_ftp_command(line)
+        && !is_one_of(
+            split_word(line).0,
+            &[b"USER", b"PASS", b"RETR", b"LIST", b"DELE"],
+        )
+}
+
 fn probe(ins: &Inspect<'_>) -> Option<bool> {
     let (client, server) = first_lines(ins);
     if matches!(client, FirstLine::NotText) || matches!(server, FirstLine::NotText) {
@@ -83,6 +92,10 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
         Some(_) => return Some(false),
         None => false,
     };
+    let any_command = |l: &[u8]| is_ftp_command(l) || is_one_of(split_word(l).0, SHARED_COMMANDS);
+    if commands_alone(ins, any_command, is_ftp_own) {
+        return Some(true);
+    }
     if let Some(l) = server.line() {
         let Some(code) = reply_code(l) else {
             return Some(false);

@@ -162,6 +162,37 @@ pub fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Client lines looked at when the server has not spoken.
+const MAX_LINES_ALONE: usize = 6;
+
+/// Whether the client's lines alone show its protocol: the server has sent nothing (a
+/// capture of one direction: asymmetric routing, a one-way tap), and the client sent at
+/// least two complete lines first, each one of the protocol's commands (`is_command`) and
+/// one of them its own (`is_own`: a command no other line protocol sends). The servers of these
+/// protocols speak first, so a client with two commands and no answer in the capture is
+/// one whose other direction is missing.
+pub fn commands_alone(
+    ins: &Inspect<'_>,
+    is_command: impl Fn(&[u8]) -> bool,
+    is_own: impl Fn(&[u8]) -> bool,
+) -> bool {
+    let [_, to_client] = ins.first_payload;
+    if !ins.to_server() || !to_client.is_empty() {
+        return false;
+    }
+    let mut count = 0;
+    let mut own = false;
+    // The leading run of commands: a message body may follow SMTP's DATA.
+    for (line, _) in lines(ins.data).take(MAX_LINES_ALONE) {
+        if !is_printable(line) || !is_command(line) {
+            break;
+        }
+        count += 1;
+        own |= is_own(line);
+    }
+    count >= 2 && own
+}
+
 /// A stateful line protocol (SMTP, POP3, IMAP, FTP): how it is confirmed, where its state
 /// lives in [`ProtoState`], and how its lines are parsed once confirmed.
 pub struct LineProtocol<S> {

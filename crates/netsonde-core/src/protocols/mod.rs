@@ -112,6 +112,8 @@ pub mod nfs;
 pub mod nomachine;
 pub mod ntp;
 pub mod oicq;
+#[cfg(test)]
+mod one_sided_tests;
 pub mod opcua;
 pub mod openvpn;
 pub mod openwire;

@@ -3,8 +3,8 @@
 //! user; STARTTLS turns the flow into `IMAPS` and hands it to TLS.
 
 use super::super::lines::{
-    first_lines, inspect_lines, is_one_of, lines, split_word, starts_with_ci, FirstLine,
-    LineProtocol,
+    commands_alone, first_lines, inspect_lines, is_one_of, lines, split_word, starts_with_ci,
+    FirstLine, LineProtocol,
 };
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use super::{clear_text_user, sasl_plain_continuation, sasl_plain_start, unquote};
@@ -99,6 +99,10 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
         Some(_) => return Some(false),
         None => false,
     };
+    let tagged = |l: &[u8]| tagged_command(l).is_some();
+    if commands_alone(ins, tagged, tagged) {
+        return Some(true);
+    }
     if let Some(l) = server.line() {
         if !is_greeting(l) {
             return Some(false);

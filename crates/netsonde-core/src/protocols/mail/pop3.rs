@@ -3,7 +3,8 @@
 //! hands it to TLS.
 
 use super::super::lines::{
-    first_lines, inspect_lines, is_one_of, lines, split_word, FirstLine, LineProtocol,
+    commands_alone, first_lines, inspect_lines, is_one_of, lines, split_word, FirstLine,
+    LineProtocol,
 };
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use super::{clear_text_user, sasl_plain_continuation, sasl_plain_start, USER};
@@ -44,6 +45,18 @@ fn is_status(line: &[u8]) -> bool {
     word == b"+OK" || word == b"-ERR"
 }
 
+fn is_pop3_command(line: &[u8]) -> bool {
+    is_one_of(split_word(line).0, COMMANDS)
+}
+
+/// Commands only POP3 sends (USER, PASS, RETR, LIST, DELE, … are FTP's too).
+fn is_pop3_own(line: &[u8]) -> bool {
+    is_one_of(
+        split_word(line).0,
+        &[b"APOP", b"CAPA", b"STLS", b"TOP", b"UIDL", b"XTND"],
+    )
+}
+
 fn probe(ins: &Inspect<'_>) -> Option<bool> {
     let (client, server) = first_lines(ins);
     if matches!(client, FirstLine::NotText) || matches!(server, FirstLine::NotText) {
@@ -59,6 +72,9 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
         }
         None => false,
     };
+    if commands_alone(ins, is_pop3_command, is_pop3_own) {
+        return Some(true);
+    }
     if let Some(l) = server.line() {
         if !is_status(l) {
             return Some(false);

@@ -4,8 +4,8 @@
 //! flow into `SMTPS` and hands it to TLS.
 
 use super::super::lines::{
-    base64_decode, first_lines, inspect_lines, is_one_of, lines, reply_code, split_word,
-    starts_with_ci, text, FirstLine, LineProtocol,
+    base64_decode, commands_alone, first_lines, inspect_lines, is_one_of, lines, reply_code,
+    split_word, starts_with_ci, text, FirstLine, LineProtocol,
 };
 use super::super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use super::{clear_text_user, sasl_plain_continuation, sasl_plain_start};
@@ -86,6 +86,15 @@ fn is_command(line: &[u8]) -> bool {
     is_one_of(word, COMMANDS)
 }
 
+/// Commands only SMTP sends.
+fn is_smtp_own(line: &[u8]) -> bool {
+    let (word, _) = split_word(line);
+    is_one_of(
+        word,
+        &[b"EHLO", b"HELO", b"MAIL", b"RCPT", b"STARTTLS", b"BDAT"],
+    )
+}
+
 fn is_helo(line: &[u8]) -> bool {
     let (word, _) = split_word(line);
     is_one_of(word, &[b"EHLO", b"HELO"])
@@ -102,6 +111,9 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
         if !is_command(l) {
             return Some(false);
         }
+    }
+    if commands_alone(ins, is_command, is_smtp_own) {
+        return Some(true);
     }
     if let Some(l) = server.line() {
         let Some(code) = reply_code(l) else {
