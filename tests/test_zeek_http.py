@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import netsonde
 import pytest
-from zeekcorpus import ZEEK, Conn, flow_conn, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, Conn, flow_conn, trace_path, zeek_conn, zeek_logs
 
 # Traces whose connections carry more than one request, then tunnelled ones.
 SEVERAL_REQUESTS = [
@@ -42,9 +42,7 @@ def _zeek_requests(trace: str) -> dict[Conn, list[Request]]:
 
 @pytest.mark.parametrize("trace", SEVERAL_REQUESTS)
 def test_each_request_of_a_connection_is_an_event_as_zeek_logs_it(trace: str) -> None:
-    path = ZEEK / "pcap" / trace
-    if not path.is_file():
-        pytest.skip(f"no {path}")
+    path = trace_path(trace)
     zeek = _zeek_requests(trace)
     engine = netsonde.Engine()
     events: list[netsonde.Event] = []
@@ -61,3 +59,34 @@ def test_each_request_of_a_connection_is_an_event_as_zeek_logs_it(trace: str) ->
     # wikipedia.pcap Zeek leaves out a connection caught after its handshake.)
     for conn, requests in zeek.items():
         assert ours.get(conn) == requests, conn
+
+
+# Requests of HTTP/0.9 (a request line alone, answered by the body alone), with extension
+# methods (`CCM_POST`) and damaged request lines that the server still answers with a
+# status line (`GET/ HTTP/1.1`, `OPTIONS` alone, a method in UTF-8).
+UNUSUAL_REQUESTS = ["http__http_09.pcap", "http__methods.pcap", "mixed-vlan-mpls.pcap"]
+
+
+@pytest.mark.parametrize("trace", UNUSUAL_REQUESTS)
+def test_unusual_requests_are_http_with_zeeks_method_target_and_host(trace: str) -> None:
+    path = trace_path(trace)
+    flows = {flow_conn(f): f for f in netsonde.analyze(path)}
+    first: dict[Conn, dict[str, object]] = {}
+    for r in zeek_logs(trace)["http"]:
+        first.setdefault(zeek_conn(r), r)
+    assert first
+    for conn, r in first.items():
+        flow = flows.get(conn)
+        assert flow is not None, conn
+        # HTTP, or the HTTP_Connect of a CONNECT request (refused here, but asked for).
+        assert flow.application_name.split(".")[0] in ("HTTP", "HTTP_Connect"), conn
+        meta = flow.metadata
+        if r.get("method"):
+            assert meta.get("http.method") == r["method"], conn
+            # Zeek logs no target for a request line without one (`OPTIONS HTTP/1.1`).
+            if r.get("uri"):
+                assert meta.get("http.uri") == r["uri"], conn
+        if r.get("host"):
+            assert meta.get("http.host") == r["host"], conn
+        if r.get("status_code"):
+            assert meta.get("http.status_code") == r["status_code"], conn

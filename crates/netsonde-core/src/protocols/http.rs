@@ -87,6 +87,8 @@ pub struct State {
     sub: bool,
     /// A request named the application (by its host, target or headers).
     app: bool,
+    /// An HTTP/0.9 exchange: one request line, answered by the body alone.
+    simple: bool,
 }
 
 /// WebDAV's methods (RFC 4918 section 9), beyond those of HTTP itself.
@@ -148,6 +150,118 @@ fn starts_like_request(d: &[u8]) -> Option<bool> {
     None
 }
 
+/// What the first bytes a client sent say, before the flow is HTTP.
+#[derive(Debug, PartialEq, Eq)]
+enum ClientStart {
+    /// A request line: a method token, a target and `HTTP/x.y` (RFC 9112 section 3; any
+    /// method, as extension methods are allowed), or a known method and a version.
+    Request,
+    /// An HTTP/0.9 request (`GET /path`, nothing after the target): the whole request.
+    SimpleRequest,
+    /// The first line has not ended.
+    Undecided,
+    /// A damaged request line that still names an HTTP version (`GET/ HTTP/1.1`): the
+    /// server's status line decides.
+    AskServer,
+    NotHttp,
+}
+
+/// Bytes a request line may hold: no control bytes but tabs (UTF-8 is allowed).
+fn is_line_text(line: &[u8]) -> bool {
+    line.iter().all(|&b| b >= 0x20 && b != 0x7f || b == b'\t')
+}
+
+/// A method token as servers accept them: letters, digits, `_` and `-`, starting with a
+/// letter, at most 32 bytes.
+fn is_method_token(m: &[u8]) -> bool {
+    (1..=32).contains(&m.len())
+        && m.first().is_some_and(u8::is_ascii_alphabetic)
+        && m.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// An HTTP/1.x version (`PRI * HTTP/2.0` is HTTP/2's connection preface, RFC 9113
+/// section 3.4, not a request).
+fn is_version_1(v: &[u8]) -> bool {
+    matches!(v, [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit())
+}
+
+/// An HTTP/0.9 request line (`GET /path`): a known method and a target from the root,
+/// with no version after it. Returns the method and the target.
+fn simple_request(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let space = line.iter().position(|&b| b == b' ')?;
+    let (method, target) = (line.get(..space)?, line.get(space + 1..)?);
+    let known = METHODS.iter().any(|m| m.strip_suffix(b" ") == Some(method));
+    let ok =
+        known && target.first() == Some(&b'/') && !target.contains(&b' ') && is_line_text(target);
+    ok.then_some((method, target))
+}
+
+/// An HTTP/0.9 request that is all of `data`: its line and nothing after it.
+fn simple_request_alone(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let line = data.strip_suffix(b"\n")?;
+    if line.contains(&b'\n') {
+        return None;
+    }
+    simple_request(line)
+}
+
+fn client_start(d: &[u8]) -> ClientStart {
+    let known = starts_like_request(d);
+    // One pass to the first control byte: the end of the line, or (at once, for binary
+    // protocols) proof that this is no request line.
+    let stop = d
+        .iter()
+        .position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f);
+    let line = match stop {
+        Some(i) if d.get(i) == Some(&b'\n') => d.get(..i).unwrap_or_default(),
+        Some(i) if d.get(i) == Some(&b'\r') && d.get(i + 1) == Some(&b'\n') => {
+            d.get(..i).unwrap_or_default()
+        }
+        Some(i) if d.get(i) == Some(&b'\r') && i + 1 == d.len() => return undecided(d, known),
+        Some(_) => return ClientStart::NotHttp,
+        None => return undecided(d, known),
+    };
+    let mut parts = line.split(|&b| b == b' ');
+    if let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    {
+        if is_method_token(method) && !target.is_empty() && is_version_1(version) {
+            return ClientStart::Request;
+        }
+    }
+    if known == Some(true) {
+        if line.windows(7).any(|w| w == b"HTTP/1.") || line.windows(6).any(|w| w == b"HTTP/0") {
+            return ClientStart::Request;
+        }
+        if simple_request(line).is_some() {
+            return ClientStart::SimpleRequest;
+        }
+    }
+    // `OPTIONS` alone, or a line naming a version: damaged, but maybe HTTP's.
+    let maybe_http = line.windows(5).any(|w| w == b"HTTP/")
+        || METHODS.iter().any(|m| m.strip_suffix(b" ") == Some(line));
+    if maybe_http {
+        ClientStart::AskServer
+    } else {
+        ClientStart::NotHttp
+    }
+}
+
+/// A client's first line that has not ended: a known method and its space are HTTP
+/// already; other text may still become a request line if its first word is a method
+/// token (so far) and it stays within a line's length.
+fn undecided(d: &[u8], known: Option<bool>) -> ClientStart {
+    let method_like = is_method_token(d.split(|&b| b == b' ').next().unwrap_or_default());
+    match known {
+        Some(true) if d.len() <= MAX_HEADER_BYTES => ClientStart::Request,
+        Some(false) => ClientStart::Undecided,
+        None if method_like && d.len() <= super::lines::MAX_LINE => ClientStart::Undecided,
+        _ => ClientStart::NotHttp,
+    }
+}
+
 fn starts_like_response(d: &[u8]) -> Option<bool> {
     const P: &[u8] = b"HTTP/1.";
     let n = P.len().min(d.len());
@@ -156,34 +270,39 @@ fn starts_like_response(d: &[u8]) -> Option<bool> {
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if !matches!(st.state, ProtoState::Http(_)) {
-        // Not confirmed yet: the first bytes of this direction must look like HTTP.
-        let looks = if ins.to_server() {
-            starts_like_request(ins.data)
-        } else {
-            starts_like_response(ins.data)
-        };
-        match looks {
-            None => return Verdict::Exclude,
-            Some(false) => return Verdict::Continue,
-            Some(true) => {}
-        }
-        // A request line needs " HTTP/1." before its end; a response line needs a status.
-        let line_end = ins.data.iter().position(|&b| b == b'\n');
-        if let Some(end) = line_end {
-            let line = ins.data.get(..end).unwrap_or_default();
-            let ok = if ins.to_server() {
-                line.windows(7).any(|w| w == b"HTTP/1.") || line.windows(6).any(|w| w == b"HTTP/0")
-            } else {
-                line.get(8) == Some(&b' ') && line.get(9).is_some_and(u8::is_ascii_digit)
-            };
-            if !ok {
-                return Verdict::Exclude;
+        // Not confirmed yet: the first line of this direction must be HTTP's.
+        if ins.to_server() {
+            match client_start(ins.data) {
+                ClientStart::Request | ClientStart::SimpleRequest => {}
+                ClientStart::Undecided | ClientStart::AskServer => return Verdict::Continue,
+                ClientStart::NotHttp => return Verdict::Exclude,
             }
-        } else if ins.data.len() > MAX_HEADER_BYTES {
-            return Verdict::Exclude;
+        } else {
+            match starts_like_response(ins.data) {
+                None => return Verdict::Exclude,
+                Some(false) => return Verdict::Continue,
+                Some(true) => {}
+            }
+            // A status line: the version, a space and the status code's first digit.
+            match ins.data.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    let line = ins.data.get(..end).unwrap_or_default();
+                    if !(line.get(8) == Some(&b' ') && line.get(9).is_some_and(u8::is_ascii_digit))
+                    {
+                        return Verdict::Exclude;
+                    }
+                }
+                None if ins.data.len() > MAX_HEADER_BYTES => return Verdict::Exclude,
+                None => {}
+            }
         }
         ins.detect(id::HTTP);
         *st.state = ProtoState::Http(State::default());
+        let [request, _] = ins.first_payload;
+        if !ins.to_server() && client_start(request) == ClientStart::AskServer {
+            // Confirmed by the server's status line: what the damaged request says.
+            partial_request_metadata(request, st.meta, ins);
+        }
     }
     let ProtoState::Http(state) = st.state else {
         return Verdict::Done;
@@ -224,6 +343,10 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         }
     }
     ins.consume(consumed);
+    if state.simple && !ins.to_server() && starts_like_response(ins.data).is_none() {
+        // An HTTP/0.9 answer: the body alone, with nothing more to learn.
+        return Verdict::Done;
+    }
     // A subscriber to the transactions gets every one of them.
     let transactional = st.events.wants(&REQUEST) || st.events.wants(&RESPONSE);
     let learned = state.requests >= MAX_TRANSACTIONS
@@ -275,6 +398,19 @@ fn parse_request(
                 Ok(httparse::Status::Complete(n)) => n,
                 _ => return None,
             }
+        }
+        // HTTP/0.9: the request line alone, answered by the body alone.
+        Err(_) if state.requests == 0 && simple_request_alone(data).is_some() => {
+            let (method, target) = simple_request_alone(data).unwrap_or_default();
+            let (method, target) = (header_text(method), header_text(target));
+            note(&METHOD, &method);
+            note(&URI, &target);
+            meta.set_str(&METHOD, method);
+            meta.set_str(&URI, target);
+            state.requests = 1;
+            state.simple = true;
+            events.emit(&REQUEST, event);
+            return Some((data.len(), 0));
         }
         // A first request whose block has not ended, or has a damaged line: what its
         // complete lines say is kept (the flow is HTTP by its request line already).
@@ -415,13 +551,14 @@ fn partial_request_metadata(
     let Some((request_line, _)) = lines.next() else {
         return;
     };
-    let mut words = request_line.split(|&b| b == b' ');
-    let (Some(method), Some(target)) = (words.next(), words.next()) else {
-        return;
-    };
-    let (Ok(method), Ok(target)) = (std::str::from_utf8(method), std::str::from_utf8(target))
-    else {
-        return;
+    // A damaged request line (`GET/ HTTP/1.1`) names no method or target; its headers
+    // are still read.
+    let mut words = request_line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let method = words.next().filter(|m| is_method_token(m));
+    let target = words.next();
+    let (method, target) = match (method, target) {
+        (Some(m), Some(t)) => (std::str::from_utf8(m).ok(), std::str::from_utf8(t).ok()),
+        _ => (None, None),
     };
     let mut headers = Vec::new();
     for (line, _) in lines.take(64) {
@@ -436,8 +573,10 @@ fn partial_request_metadata(
         };
         headers.push(httparse::Header { name, value });
     }
-    meta.set_str(&METHOD, method);
-    meta.set_str(&URI, target);
+    if let (Some(method), Some(target)) = (method, target) {
+        meta.set_str(&METHOD, method);
+        meta.set_str(&URI, target);
+    }
     for h in &headers {
         let spec = match header_attr(h.name) {
             Some(n) if n == HOST.name => &HOST,
@@ -454,7 +593,7 @@ fn partial_request_metadata(
         meta.set_str(spec, value);
     }
     if !meta.has(&URL) {
-        if let Some(url) = request_url(Some(method), Some(target), &headers) {
+        if let Some(url) = request_url(method, target, &headers) {
             meta.set_str(&URL, url);
         }
     }
@@ -682,6 +821,67 @@ fn parse_response(
 mod tests {
     use super::super::harness::Conv;
     use super::*;
+
+    #[test]
+    fn first_lines_of_clients() {
+        use ClientStart::*;
+        assert_eq!(client_start(b"GET / HTTP/1.1\r\n"), Request);
+        assert_eq!(client_start(b"CCM_POST / HTTP/1.1\r\nHost: a\r\n"), Request);
+        assert_eq!(client_start(b"BREW /pot HTTP/1.0\n"), Request);
+        assert_eq!(client_start(b"GET /very/long/tar"), Request);
+        assert_eq!(client_start(b"GE"), Undecided);
+        assert_eq!(client_start(b"CCM_PO"), Undecided);
+        assert_eq!(client_start(b"hello, world"), NotHttp);
+        assert_eq!(client_start(b"GET /zeek.html\r\n"), SimpleRequest);
+        assert_eq!(client_start(b"POST /x\n"), SimpleRequest);
+        assert_eq!(client_start(b"GET/ HTTP/1.1\n"), AskServer);
+        assert_eq!(client_start(b"OPTIONSHTTP/1.1\n"), AskServer);
+        assert_eq!(client_start(b"GET \n"), NotHttp);
+        assert_eq!(client_start(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), AskServer);
+        assert_eq!(client_start(b"BREW /pot HTTP/3.0\r\n"), AskServer);
+        assert_eq!(client_start(b"T /zeek.html\r\n"), NotHttp);
+        assert_eq!(client_start(b"EHLO mail.example.org\r\n"), NotHttp);
+        assert_eq!(client_start(b"USER anonymous HTTP\r\n"), NotHttp);
+        assert_eq!(client_start(b"\x16\x03\x01\x02\x00"), NotHttp);
+        assert_eq!(client_start(b"SSH-2.0-x\r\n"), NotHttp);
+        assert_eq!(client_start(b"A\x00B"), NotHttp);
+    }
+
+    #[test]
+    fn an_http_09_request_is_named_and_read() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8000);
+        c.client(b"GET /zeek.html\r\n");
+        assert_eq!(c.name(), "HTTP");
+        assert_eq!(c.meta(&METHOD).as_deref(), Some("GET"));
+        assert_eq!(c.meta(&URI).as_deref(), Some("/zeek.html"));
+        c.server(b"<html>hello</html>\n");
+        assert_eq!(c.meta(&STATUS_CODE), None);
+    }
+
+    #[test]
+    fn an_extension_method_is_a_request() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8000);
+        c.client(b"CCM_POST /a HTTP/1.1\r\nHost: example.org\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        assert_eq!(c.meta(&METHOD).as_deref(), Some("CCM_POST"));
+        assert_eq!(c.meta(&HOST).as_deref(), Some("example.org"));
+    }
+
+    #[test]
+    fn a_damaged_request_is_http_when_the_server_answers_with_a_status() {
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8000);
+        c.client(b"GET/ HTTP/1.1\nHost: example.org\n\n");
+        assert_eq!(c.name(), "Unknown");
+        c.server(b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/html\r\n\r\n");
+        assert_eq!(c.name(), "HTTP");
+        assert_eq!(c.meta(&STATUS_CODE).as_deref(), Some("400"));
+        // Anything else from the server rules HTTP out.
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8000);
+        c.client(b"GET/ HTTP/1.1\nHost: example.org\n\n");
+        c.server(b"220 ready\r\n");
+        c.server(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        assert_eq!(c.name(), "Unknown");
+    }
 
     #[test]
     fn url_is_host_and_target() {
