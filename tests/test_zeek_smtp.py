@@ -2,7 +2,8 @@
 logs a mail transaction for is SMTP here, with the HELO domain, the envelope sender and a
 recipient of its first transaction, whether both directions were captured or only the
 client's (`smtp-one-side-only.pcap`, `smtp-attachment-msg.pcap`: the server's side is
-missing, and the client's commands alone show SMTP). Skipped cleanly when the corpus is not
+missing, and the client's commands alone show SMTP), and through an HTTP proxy's tunnel.
+Skipped cleanly when the corpus is not
 present."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ TRACES = [
     "smtp__rfc3030-bdat-multipart.pcap",
     "smtp__smtp-bdat-pipeline-8bitmime.pcap",
     "smtp__smtp-bdat-gap.pcap",
+    # Through an HTTP proxy's tunnel, after a (damaged) CONNECT.
+    "http__connect-with-smtp.pcap",
 ]
 
 pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {ZEEK}")
@@ -43,7 +46,9 @@ def test_each_mail_connection_is_smtp_with_zeeks_envelope(trace: str) -> None:
     for conn, r in zeek.items():
         flow = flows.get(conn)
         assert flow is not None, conn
-        assert flow.application_name == "SMTP", conn
+        # The tunnel's flow is the proxy's; SMTP shows in its metadata.
+        tunnelled = "http.method" in flow.metadata
+        assert flow.application_name == ("HTTP_Connect" if tunnelled else "SMTP"), conn
         meta = flow.metadata
         if r.get("helo"):
             assert meta.get("smtp.helo") == r["helo"], conn

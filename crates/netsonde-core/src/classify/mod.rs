@@ -139,7 +139,8 @@ pub struct Dpi {
     streams: [StreamBuf; 2],
     /// Dissectors to try, in order (indices into the dissector list).
     order: Vec<u16>,
-    /// The flow was handed over (see [`Inspect::handover`]): the master protocol is fixed.
+    /// The flow was handed over or reopened (see [`Inspect::handover`], [`Inspect::reopen`]):
+    /// the master protocol is fixed.
     handed_over: bool,
     /// A control connection announced this flow (FTP data): it is named so when its payload
     /// names nothing else.
@@ -211,6 +212,7 @@ struct Outcome {
     confidence: Option<Confidence>,
     consumed: usize,
     handover: Option<ProtoId>,
+    reopen: bool,
     announced: Option<(u16, ProtoId)>,
 }
 
@@ -237,6 +239,15 @@ impl<'a> Inspect<'a> {
     /// does nothing and this dissector stays in charge.
     pub fn handover(&mut self, proto: ProtoId) {
         self.out.handover = Some(proto);
+    }
+
+    /// The rest of the stream carries another protocol, which every dissector judges afresh:
+    /// the tunnel a proxy opened after a CONNECT. The classification stays as this
+    /// dissector set it; the carried protocol's dissector adds its application and metadata
+    /// (a ClientHello's SNI and fingerprints through an HTTP proxy). The bytes consumed so
+    /// far are not shown again.
+    pub fn reopen(&mut self) {
+        self.out.reopen = true;
     }
 
     /// Looks a host name (SNI, Host header, DNS query) up in the signature packs and sets the
@@ -448,6 +459,7 @@ impl Dpi {
             self.order.len()
         };
         let mut all_excluded = confirmed.is_none();
+        let mut reopened = false;
         for pos in 0..rounds {
             let i = match confirmed {
                 Some(i) => i,
@@ -500,7 +512,10 @@ impl Dpi {
                 self.class.sub = Some(sub);
             }
             if let Some(p) = out.detected {
-                if self.detected.is_none() {
+                if self.detected.is_none() && self.handed_over {
+                    // The protocol a reopened stream carries: its dissector goes on.
+                    self.detected = Some(i);
+                } else if self.detected.is_none() {
                     self.detected = Some(i);
                     self.class.master = p;
                     self.class.confidence = out.confidence.unwrap_or(Confidence::Dpi);
@@ -526,6 +541,11 @@ impl Dpi {
             if self.detected == Some(i) {
                 consumed = out.consumed;
                 all_excluded = false;
+                if out.reopen {
+                    self.reopen_stream();
+                    reopened = true;
+                    break;
+                }
                 let next = out
                     .handover
                     .and_then(|p| dissectors.iter().position(|d| d.proto == p))
@@ -545,9 +565,9 @@ impl Dpi {
                 _ => all_excluded = false,
             }
         }
-        if tcp.is_some() && self.detected.is_some() {
+        if tcp.is_some() && (self.detected.is_some() || reopened) {
             if let Some(stream) = self.streams.get_mut(d) {
-                if confirmed.is_none() {
+                if confirmed.is_none() && !reopened {
                     stream.synced();
                 }
                 stream.consume(consumed);
@@ -656,6 +676,21 @@ impl Dpi {
 }
 
 impl Dpi {
+    /// Every dissector judges the rest of the stream afresh (see [`Inspect::reopen`]), as
+    /// if it started there: nothing is excluded, and the first payloads and packet counts
+    /// that probes read start again.
+    fn reopen_stream(&mut self) {
+        self.detected = None;
+        self.handed_over = true;
+        self.state = ProtoState::None;
+        self.excluded = [0; 4];
+        for first in &mut self.first_payload {
+            first.clear();
+        }
+        self.payload_packets = 0;
+        self.dir_packets = [0; 2];
+    }
+
     /// The connection this flow announced since the last call (see [`Inspect::announce`]).
     pub fn take_announcement(&mut self) -> Option<(u16, ProtoId)> {
         self.announcement.take()

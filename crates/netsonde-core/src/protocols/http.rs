@@ -89,6 +89,13 @@ pub struct State {
     app: bool,
     /// An HTTP/0.9 exchange: one request line, answered by the body alone.
     simple: bool,
+    /// A CONNECT waits for its answer: a 2xx one opens a tunnel.
+    connect: bool,
+    /// The tunnel is open: the rest of the stream is not HTTP.
+    tunnel: bool,
+    /// A CONNECT was refused: the client may ask again (with credentials, after a 407),
+    /// so the flow is followed until a tunnel opens.
+    refused: bool,
 }
 
 /// WebDAV's methods (RFC 4918 section 9), beyond those of HTTP itself.
@@ -196,6 +203,17 @@ fn simple_request(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let ok =
         known && target.first() == Some(&b'/') && !target.contains(&b' ') && is_line_text(target);
     ok.then_some((method, target))
+}
+
+/// The length of the header block at the start of `data`, up to the empty line that ends
+/// it (`\r\n\r\n` or a bare `\n\n`), within [`MAX_HEADER_BYTES`].
+fn header_block_end(data: &[u8]) -> Option<usize> {
+    let head = data.get(..MAX_HEADER_BYTES).unwrap_or(data);
+    head.windows(2).enumerate().find_map(|(i, w)| match w {
+        [b'\n', b'\n'] => Some(i + 2),
+        [b'\n', b'\r'] if head.get(i + 2) == Some(&b'\n') => Some(i + 3),
+        _ => None,
+    })
 }
 
 /// An HTTP/0.9 request that is all of `data`: its line and nothing after it.
@@ -332,6 +350,9 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             Some((header_len, body_len)) => {
                 data = data.get(header_len..).unwrap_or_default();
                 consumed += header_len;
+                if state.tunnel {
+                    break;
+                }
                 if let Some(s) = state.skip.get_mut(dir) {
                     *s = body_len;
                 }
@@ -353,7 +374,8 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         || (state.requests > 0
             && state.responses >= state.requests
             && state.responses > 0
-            && all_metadata_seen(st.meta));
+            && all_metadata_seen(st.meta)
+            && !state.refused);
     if learned && !transactional {
         return Verdict::Done;
     }
@@ -412,8 +434,21 @@ fn parse_request(
             events.emit(&REQUEST, event);
             return Some((data.len(), 0));
         }
-        // A first request whose block has not ended, or has a damaged line: what its
-        // complete lines say is kept (the flow is HTTP by its request line already).
+        // A first request with a damaged line whose block has ended: what its lines say
+        // is kept, and it counts as the request, so that what follows is read from its
+        // start (a damaged CONNECT's answer opens the tunnel as well).
+        Err(_) if state.requests == 0 && header_block_end(data).is_some() => {
+            partial_request_metadata(data, meta, ins);
+            let first_word = data.split(|&b| b == b' ').find(|w| !w.is_empty());
+            if first_word == Some(b"CONNECT") {
+                ins.detect(id::HTTP_CONNECT);
+                state.connect = true;
+            }
+            state.requests = 1;
+            return Some((header_block_end(data).unwrap_or(data.len()), 0));
+        }
+        // A first request whose block has not ended: what its complete lines say is kept
+        // (the flow is HTTP by its request line already).
         Ok(httparse::Status::Partial) | Err(_) if state.requests == 0 => {
             partial_request_metadata(data, meta, ins);
             return None;
@@ -421,6 +456,8 @@ fn parse_request(
         _ => return None,
     };
     state.requests = state.requests.saturating_add(1);
+    // A proxy may refuse a CONNECT (407) and accept the next one, with credentials.
+    state.connect = req.method == Some("CONNECT");
     if let Some(m) = req.method {
         note(&METHOD, m);
         meta.set_str(&METHOD, m);
@@ -814,6 +851,16 @@ fn parse_response(
         meta.set_str(spec, value);
     }
     events.emit(&RESPONSE, event);
+    if std::mem::take(&mut state.connect) {
+        if resp.code.is_some_and(|c| (200..300).contains(&c)) {
+            // The tunnel is open (RFC 9110 section 9.3.6: a 2xx answer to CONNECT has no
+            // content): what follows is the carried protocol's, for the dissectors to judge.
+            ins.reopen();
+            state.tunnel = true;
+            return Some((len, 0));
+        }
+        state.refused = true;
+    }
     Some((len, body))
 }
 
@@ -845,6 +892,16 @@ mod tests {
         assert_eq!(client_start(b"\x16\x03\x01\x02\x00"), NotHttp);
         assert_eq!(client_start(b"SSH-2.0-x\r\n"), NotHttp);
         assert_eq!(client_start(b"A\x00B"), NotHttp);
+    }
+
+    #[test]
+    fn header_blocks_end_at_an_empty_line() {
+        assert_eq!(
+            header_block_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nrest"),
+            Some(24)
+        );
+        assert_eq!(header_block_end(b"GET /\nA: b\n\nrest"), Some(12));
+        assert_eq!(header_block_end(b"GET / HTTP/1.1\r\nA: b\r\n"), None);
     }
 
     #[test]

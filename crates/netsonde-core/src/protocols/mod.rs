@@ -167,6 +167,8 @@ pub mod thrift;
 pub mod tls;
 pub mod tplink_shp;
 pub mod trdp;
+#[cfg(test)]
+mod tunnel_tests;
 pub mod tuya_lp;
 pub mod ubntac2;
 pub mod uftp;
