@@ -117,6 +117,9 @@ const MAX_TRANSACTIONAL_ROUNDS: u16 = u16::MAX;
 /// Bytes of the first payload of each direction kept for dissectors that need both sides.
 const FIRST_PAYLOAD_KEEP: usize = 512;
 
+/// Handovers one packet's data may go through (see [`Dpi::inspect`]).
+const MAX_HANDOVERS_AT_ONCE: u8 = 4;
+
 /// Per-flow inspection state, boxed so that flows no longer under inspection stay small.
 #[derive(Default)]
 pub struct Dpi {
@@ -460,13 +463,28 @@ impl Dpi {
         };
         let mut all_excluded = confirmed.is_none();
         let mut reopened = false;
-        for pos in 0..rounds {
-            let i = match confirmed {
-                Some(i) => i,
-                None => match self.order.get(pos) {
-                    Some(&i) if !bit_is_set(&self.excluded, usize::from(i)) => usize::from(i),
-                    _ => continue,
-                },
+        // A dissector that hands the flow over mid-data (the client's STARTTLS line and its
+        // ClientHello in one segment) has the next one read the rest at once, a few times
+        // at most.
+        let mut offset = 0;
+        let mut handed_to: Option<usize> = None;
+        let mut handovers = 0;
+        let mut pos = 0;
+        loop {
+            let i = if let Some(j) = handed_to.take() {
+                j
+            } else {
+                if pos >= rounds {
+                    break;
+                }
+                pos += 1;
+                match confirmed {
+                    Some(i) => i,
+                    None => match self.order.get(pos - 1) {
+                        Some(&i) if !bit_is_set(&self.excluded, usize::from(i)) => usize::from(i),
+                        _ => continue,
+                    },
+                }
             };
             let Some(dissector) = dissectors.get(i) else {
                 continue;
@@ -475,7 +493,7 @@ impl Dpi {
             let events_before = events.out.len();
             let verdict = {
                 let mut ins = Inspect {
-                    data: data_ref,
+                    data: data_ref.get(offset..).unwrap_or_default(),
                     dir,
                     flow,
                     packet_no: self.payload_packets,
@@ -539,7 +557,7 @@ impl Dpi {
                 self.class.confidence = c;
             }
             if self.detected == Some(i) {
-                consumed = out.consumed;
+                consumed = offset + out.consumed;
                 all_excluded = false;
                 if out.reopen {
                     self.reopen_stream();
@@ -554,6 +572,12 @@ impl Dpi {
                     self.detected = Some(j);
                     self.handed_over = true;
                     self.state = ProtoState::None;
+                    handovers += 1;
+                    if consumed < data_ref.len() && handovers <= MAX_HANDOVERS_AT_ONCE {
+                        offset = consumed;
+                        handed_to = Some(j);
+                        continue;
+                    }
                 } else if verdict == Verdict::Done || verdict == Verdict::Exclude {
                     keep_going = false;
                 }

@@ -1,6 +1,8 @@
 //! IRC (RFC 1459 / 2812): confirmed by the client's registration (`NICK`, `USER` with its
 //! four parameters, `PASS`, `CAP`) or the server's prefixed messages (`:server NOTICE …`,
-//! numeric replies). Extracts the nick, the user name and the first channel joined.
+//! numeric replies). Extracts the nick, the user name and the first channel joined. A
+//! client's STARTTLS (IRCv3) that the server accepts with RPL_STARTTLS (670) hands the
+//! flow over to TLS.
 
 use super::lines::{first_lines, is_one_of, lines, split_word, text, FirstLine};
 use super::mail::CLEAR_TEXT_CREDENTIALS;
@@ -11,9 +13,10 @@ attrs! {
     pub NICK = "irc.nick", Str, Identifier, "Nickname the client registered with (NICK)";
     pub USER = "irc.user", Str, Identifier, "User name of the client's USER command";
     pub CHANNEL = "irc.channel", Str, Usage, "First channel the client joined";
+    pub STARTTLS = "irc.starttls", Int, Security, "1 when the session was upgraded to TLS with STARTTLS";
 }
 
-pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&NICK, &USER, &CHANNEL];
+pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&NICK, &USER, &CHANNEL, &STARTTLS];
 
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::IRC,
@@ -32,6 +35,21 @@ const MAX_PROBE_PACKETS: u16 = 8;
 #[derive(Default, Debug)]
 pub struct State {
     lines: u16,
+    starttls_asked: bool,
+    /// The client's STARTTLS came before the flow was confirmed (on the server's answer):
+    /// its line is still to be read off the client's side.
+    starttls_unread: bool,
+    /// The server accepted a STARTTLS still unread: the upgrade waits for that line.
+    starttls_accepted: bool,
+}
+
+/// RPL_STARTTLS: the server accepts the upgrade.
+const RPL_STARTTLS: &[u8] = b"670";
+
+/// A server line's command (a numeric or a word), after its `:prefix`.
+fn server_command(line: &[u8]) -> &[u8] {
+    let rest = line.strip_prefix(b":").map_or(line, |l| split_word(l).1);
+    split_word(rest).0
 }
 
 /// Whether `s` is a valid nickname (letters, digits and `[]\`_^{|}-`, not starting with a
@@ -84,7 +102,11 @@ fn probe(ins: &Inspect<'_>) -> Option<bool> {
     if matches!(client, FirstLine::NotText) || matches!(server, FirstLine::NotText) {
         return Some(false);
     }
-    let client_ok = client.line().map(is_client_line);
+    // STARTTLS is other protocols' command too: the server's answer decides.
+    let client_ok = client
+        .line()
+        .filter(|l| !l.eq_ignore_ascii_case(b"STARTTLS"))
+        .map(is_client_line);
     let server_ok = server.line().map(is_server_line);
     match (client_ok, server_ok) {
         (Some(false), _) | (_, Some(false)) => Some(false),
@@ -101,7 +123,16 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             None => return Verdict::Continue,
         }
         ins.detect(id::IRC);
-        *st.state = ProtoState::Irc(State::default());
+        // Confirmed on the server's answer: the client's STARTTLS came before it.
+        let [asked, _] = ins.first_payload;
+        let starttls_unread = !ins.to_server()
+            && lines(asked)
+                .next()
+                .is_some_and(|(l, _)| l.eq_ignore_ascii_case(b"STARTTLS"));
+        *st.state = ProtoState::Irc(State {
+            starttls_unread,
+            ..State::default()
+        });
     }
     let ProtoState::Irc(state) = st.state else {
         return Verdict::Done;
@@ -111,7 +142,21 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         consumed = end;
         state.lines = state.lines.saturating_add(1);
         if !ins.to_server() {
+            if server_command(line) == RPL_STARTTLS {
+                if state.starttls_unread {
+                    state.starttls_accepted = true;
+                } else if state.starttls_asked {
+                    return upgrade(ins, st, consumed);
+                }
+            }
             continue;
+        }
+        if line.eq_ignore_ascii_case(b"STARTTLS") {
+            if state.starttls_accepted {
+                return upgrade(ins, st, consumed);
+            }
+            state.starttls_asked = true;
+            state.starttls_unread = false;
         }
         let (cmd, args) = split_word(line);
         let (first, _) = split_word(args);
@@ -132,6 +177,14 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         return Verdict::Done;
     }
     Verdict::Continue
+}
+
+/// The server accepted STARTTLS and both sides' lines up to it are read: TLS goes on.
+fn upgrade(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>, consumed: usize) -> Verdict {
+    ins.consume(consumed);
+    st.meta.set(&STARTTLS, crate::record::MetaValue::Int(1));
+    ins.handover(id::TLS);
+    Verdict::Done
 }
 
 #[cfg(test)]
@@ -161,6 +214,22 @@ mod tests {
         c.client(b"PASS secret\r\nNICK bob\r\n");
         assert_eq!(c.name(), "IRC");
         assert!(c.has_risk(CLEAR_TEXT_CREDENTIALS));
+    }
+
+    #[test]
+    fn starttls_goes_on_as_tls() {
+        use super::super::tls::parser::tests::{client_hello_body, handshake, records};
+        let mut c = Conv::all(6, 55123, 6667);
+        c.client(b"STARTTLS\r\n");
+        assert_eq!(c.name(), "Unknown");
+        c.server(b":irc.example.org 670  :STARTTLS successful, go ahead with TLS handshake\r\n")
+            .client(&records(22, &handshake(1, &client_hello_body()), 16_384));
+        assert_eq!(c.name(), "IRC");
+        assert_eq!(c.meta(&STARTTLS).as_deref(), Some("1"));
+        assert_eq!(
+            c.meta(&super::super::tls::SNI).as_deref(),
+            Some("example.com")
+        );
     }
 
     #[test]
