@@ -2,7 +2,7 @@
 //! with the XMPP streams or jabber:client/server namespace), by the stream's closing tag,
 //! or, for captures that start mid-stream, by a stanza (`<iq`, `<presence`, `<message`)
 //! naming a jabber.org or XMPP namespace. Extracts the stream's `to` domain and whether
-//! the client asked for STARTTLS.
+//! the client asked for STARTTLS; a server's `<proceed/>` hands the flow over to TLS.
 
 use super::lines::text;
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
@@ -126,7 +126,30 @@ fn service(d: &[u8]) -> Option<crate::classify::ProtoId> {
 
 /// Per-flow state: its presence marks the flow as confirmed.
 #[derive(Default, Debug)]
-pub struct State;
+pub struct State {
+    starttls_asked: bool,
+}
+
+/// Payload packets looked at, and more while a STARTTLS waits for its answer.
+const MAX_PACKETS: u16 = 8;
+const MAX_PACKETS_STARTTLS: u16 = 16;
+
+/// The end of the element whose start tag begins `d` (after its `/>` or closing tag).
+fn element_end(d: &[u8], name: &[u8]) -> Option<usize> {
+    let gt = d.iter().position(|&b| b == b'>')?;
+    if d.get(gt.checked_sub(1)?) == Some(&b'/') {
+        return Some(gt + 1);
+    }
+    let mut close = b"</".to_vec();
+    close.extend_from_slice(name);
+    close.push(b'>');
+    find(d, &close).map(|p| p + close.len())
+}
+
+/// The bytes of `d` up to its last complete tag: what is read and need not be shown again.
+fn complete_tags(d: &[u8]) -> usize {
+    d.iter().rposition(|&b| b == b'>').map_or(0, |p| p + 1)
+}
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if !matches!(st.state, ProtoState::Xmpp(_)) {
@@ -136,21 +159,45 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             None => return Verdict::Continue,
         }
         ins.detect(service(ins.data).unwrap_or(id::JABBER));
-        *st.state = ProtoState::Xmpp(State);
+        *st.state = ProtoState::Xmpp(State::default());
     }
+    let ProtoState::Xmpp(state) = st.state else {
+        return Verdict::Done;
+    };
     let d = ins.data.get(..WINDOW).unwrap_or(ins.data);
     if ins.to_server() {
         if let Some(p) = find(d, b"<stream:stream") {
             if let Some(to) = attribute(d.get(p..).unwrap_or_default(), b"to") {
-                st.set_str(&TO, to);
+                st.meta.set_str(&TO, to);
             }
         }
-        if find(d, b"<starttls").is_some() {
-            st.set(&STARTTLS, MetaValue::Int(1));
+        if let Some(p) = find(d, b"<starttls") {
+            st.meta.set(&STARTTLS, MetaValue::Int(1));
+            state.starttls_asked = true;
+            // Read through the request: the client's next bytes are its ClientHello.
+            match element_end(d.get(p..).unwrap_or_default(), b"starttls") {
+                Some(n) => ins.consume(p + n),
+                None => ins.consume(p),
+            }
+            return Verdict::Continue;
+        }
+    } else if let Some(p) = state.starttls_asked.then(|| find(d, b"<proceed")).flatten() {
+        // RFC 6120 section 5.4.2.3: the server's go-ahead; TLS starts after it.
+        if let Some(n) = element_end(d.get(p..).unwrap_or_default(), b"proceed") {
+            ins.consume(p + n);
+            ins.handover(id::TLS);
             return Verdict::Done;
         }
+        ins.consume(p);
+        return Verdict::Continue;
     }
-    if ins.packet_no >= 8 {
+    ins.consume(complete_tags(d));
+    let limit = if state.starttls_asked {
+        MAX_PACKETS_STARTTLS
+    } else {
+        MAX_PACKETS
+    };
+    if ins.packet_no >= limit {
         return Verdict::Done;
     }
     Verdict::Continue
@@ -170,6 +217,25 @@ mod tests {
         c.client(b"<stream:stream to='cs-xmpp.lan' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
         assert_eq!(c.name(), "Jabber");
         assert_eq!(c.meta(&TO).as_deref(), Some("cs-xmpp.lan"));
+    }
+
+    #[test]
+    fn starttls_goes_on_as_tls() {
+        use super::super::tls::parser::tests::{client_hello_body, handshake, records};
+        let mut c = Conv::all(6, 40000, 5222);
+        c.client(b"<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+            .server(b"<?xml version='1.0'?><stream:stream from='example.com' id='x' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+            .server(b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>")
+            .client(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+            .server(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+            .client(&records(22, &handshake(1, &client_hello_body()), 16_384));
+        assert_eq!(c.name(), "Jabber");
+        assert_eq!(c.meta(&TO).as_deref(), Some("example.com"));
+        assert_eq!(c.meta(&STARTTLS).as_deref(), Some("1"));
+        assert_eq!(
+            c.meta(&super::super::tls::SNI).as_deref(),
+            Some("example.com")
+        );
     }
 
     #[test]
