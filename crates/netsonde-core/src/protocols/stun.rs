@@ -81,6 +81,8 @@ pub struct State {
     pub app: StunApp,
     /// Payload packet number of the first STUN message.
     pub first: u16,
+    /// Payload packet number of the latest STUN message.
+    pub last: u16,
     pub media: Media,
 }
 
@@ -382,6 +384,7 @@ fn take_dtls(st: &mut DissectorState<'_>) -> Option<Box<super::dtls::State>> {
 fn set_app_state(st: &mut DissectorState<'_>, app: StunApp, first: u16) {
     let s = state_of(st).unwrap_or(State {
         first,
+        last: first,
         ..State::default()
     });
     let dtls = take_dtls(st);
@@ -441,6 +444,9 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         }
     }
     if seen {
+        if let ProtoState::Stun(s, _) = &mut *st.state {
+            s.last = ins.packet_no;
+        }
         // Checks go on beside the media: a flow that became DTLS or SRTP stays so.
         if state_of(st).map_or(true, |s| matches!(s.media, Media::None | Media::Rtp)) {
             ins.detect(id::STUN);
@@ -472,7 +478,14 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
                 } else {
                     0
                 };
-            if ins.packet_no.saturating_sub(s.first) <= window || dtls_in_progress(st) {
+            // A DTLS handshake may start after checks that went on for longer (ICE repeats
+            // them): one close to the latest check is followed as well.
+            let dtls_after_checks = ins.packet_no.saturating_sub(s.last) <= MEDIA_WINDOW
+                && super::dtls::records(ins.data).is_some();
+            if ins.packet_no.saturating_sub(s.first) <= window
+                || dtls_after_checks
+                || dtls_in_progress(st)
+            {
                 follow_media(ins, &mut s);
                 let mut dtls = take_dtls(st);
                 if s.media == Media::Dtls {
