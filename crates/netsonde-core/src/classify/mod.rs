@@ -456,138 +456,134 @@ impl Dpi {
         let mut consumed = 0;
         // No allocation here: this runs for every inspected packet.
         let confirmed = self.detected;
-        let rounds = if confirmed.is_some() {
-            1
-        } else {
-            self.order.len()
-        };
         let mut all_excluded = confirmed.is_none();
         let mut reopened = false;
         // A dissector that hands the flow over mid-data (the client's STARTTLS line and its
         // ClientHello in one segment) has the next one read the rest at once, a few times
-        // at most.
-        let mut offset = 0;
-        let mut handed_to: Option<usize> = None;
+        // at most: the pass below runs again for it alone.
+        let mut data_now = data_ref;
         let mut handovers = 0;
-        let mut pos = 0;
-        loop {
-            let i = if let Some(j) = handed_to.take() {
-                j
+        let mut pass_detected = confirmed;
+        'pass: loop {
+            let rounds = if pass_detected.is_some() {
+                1
             } else {
-                if pos >= rounds {
-                    break;
-                }
-                pos += 1;
-                match confirmed {
+                self.order.len()
+            };
+            for pos in 0..rounds {
+                let i = match pass_detected {
                     Some(i) => i,
-                    None => match self.order.get(pos - 1) {
+                    None => match self.order.get(pos) {
                         Some(&i) if !bit_is_set(&self.excluded, usize::from(i)) => usize::from(i),
                         _ => continue,
                     },
+                };
+                let Some(dissector) = dissectors.get(i) else {
+                    continue;
+                };
+                let mut out = Outcome::default();
+                let events_before = events.out.len();
+                let verdict = {
+                    let mut ins = Inspect {
+                        data: data_now,
+                        dir,
+                        flow,
+                        packet_no: self.payload_packets,
+                        dir_packets: self.dir_packets,
+                        first_payload,
+                        ts_ns,
+                        sigs,
+                        out: &mut out,
+                    };
+                    let mut sink = EventSink {
+                        subscribed: events.subscribed,
+                        flow_id: events.flow_id,
+                        ts_ns: events.ts_ns,
+                        out: &mut *events.out,
+                    };
+                    let mut st = DissectorState {
+                        meta: &mut self.meta,
+                        risks: &mut self.risks,
+                        state: &mut self.state,
+                        events: &mut sink,
+                    };
+                    (dissector.inspect)(&mut ins, &mut st)
+                };
+                if events.out.len() > events_before
+                    && (confirmed.is_some() || out.detected.is_some())
+                {
+                    self.transactional = true;
                 }
-            };
-            let Some(dissector) = dissectors.get(i) else {
-                continue;
-            };
-            let mut out = Outcome::default();
-            let events_before = events.out.len();
-            let verdict = {
-                let mut ins = Inspect {
-                    data: data_ref.get(offset..).unwrap_or_default(),
-                    dir,
-                    flow,
-                    packet_no: self.payload_packets,
-                    dir_packets: self.dir_packets,
-                    first_payload,
-                    ts_ns,
-                    sigs,
-                    out: &mut out,
-                };
-                let mut sink = EventSink {
-                    subscribed: events.subscribed,
-                    flow_id: events.flow_id,
-                    ts_ns: events.ts_ns,
-                    out: &mut *events.out,
-                };
-                let mut st = DissectorState {
-                    meta: &mut self.meta,
-                    risks: &mut self.risks,
-                    state: &mut self.state,
-                    events: &mut sink,
-                };
-                (dissector.inspect)(&mut ins, &mut st)
-            };
-            if events.out.len() > events_before && (confirmed.is_some() || out.detected.is_some()) {
-                self.transactional = true;
-            }
-            if out.announced.is_some() {
-                self.announcement = out.announced;
-            }
-            if let Some(app) = out.app {
-                self.class.app = Some(app);
-            }
-            if let Some(sub) = out.sub {
-                self.class.sub = Some(sub);
-            }
-            if let Some(p) = out.detected {
-                if self.detected.is_none() && self.handed_over {
-                    // The protocol a reopened stream carries: its dissector goes on.
-                    self.detected = Some(i);
-                } else if self.detected.is_none() {
-                    self.detected = Some(i);
-                    self.class.master = p;
-                    self.class.confidence = out.confidence.unwrap_or(Confidence::Dpi);
-                    if events.wants(&FLOW_CLASSIFIED) {
-                        events.emit(
-                            &FLOW_CLASSIFIED,
-                            vec![
-                                ("protocol", MetaValue::Str(protocols::name(p).to_string())),
-                                (
-                                    "confidence",
-                                    MetaValue::Str(self.class.confidence.name().to_string()),
-                                ),
-                            ],
-                        );
+                if out.announced.is_some() {
+                    self.announcement = out.announced;
+                }
+                if let Some(app) = out.app {
+                    self.class.app = Some(app);
+                }
+                if let Some(sub) = out.sub {
+                    self.class.sub = Some(sub);
+                }
+                if let Some(p) = out.detected {
+                    if self.detected.is_none() && self.handed_over {
+                        // The protocol a reopened stream carries: its dissector goes on.
+                        self.detected = Some(i);
+                    } else if self.detected.is_none() {
+                        self.detected = Some(i);
+                        self.class.master = p;
+                        self.class.confidence = out.confidence.unwrap_or(Confidence::Dpi);
+                        if events.wants(&FLOW_CLASSIFIED) {
+                            events.emit(
+                                &FLOW_CLASSIFIED,
+                                vec![
+                                    ("protocol", MetaValue::Str(protocols::name(p).to_string())),
+                                    (
+                                        "confidence",
+                                        MetaValue::Str(self.class.confidence.name().to_string()),
+                                    ),
+                                ],
+                            );
+                        }
+                    } else if self.detected == Some(i) && !self.handed_over {
+                        // The confirmed dissector refines its own protocol (SMTP -> SMTPS).
+                        self.class.master = p;
                     }
-                } else if self.detected == Some(i) && !self.handed_over {
-                    // The confirmed dissector refines its own protocol (SMTP -> SMTPS).
-                    self.class.master = p;
+                } else if let Some(c) = out.confidence {
+                    self.class.confidence = c;
                 }
-            } else if let Some(c) = out.confidence {
-                self.class.confidence = c;
-            }
-            if self.detected == Some(i) {
-                consumed = offset + out.consumed;
-                all_excluded = false;
-                if out.reopen {
-                    self.reopen_stream();
-                    reopened = true;
+                if self.detected == Some(i) {
+                    consumed = data_ref.len() - data_now.len() + out.consumed;
+                    all_excluded = false;
+                    if out.reopen {
+                        self.reopen_stream();
+                        reopened = true;
+                        break;
+                    }
+                    let next = out
+                        .handover
+                        .and_then(|p| dissectors.iter().position(|d| d.proto == p))
+                        .filter(|&j| j != i);
+                    if let Some(j) = next {
+                        self.detected = Some(j);
+                        self.handed_over = true;
+                        self.state = ProtoState::None;
+                        handovers += 1;
+                        if consumed < data_ref.len() && handovers <= MAX_HANDOVERS_AT_ONCE {
+                            data_now = data_ref.get(consumed..).unwrap_or_default();
+                            pass_detected = Some(j);
+                            continue 'pass;
+                        }
+                    } else if verdict == Verdict::Done || verdict == Verdict::Exclude {
+                        keep_going = false;
+                    }
                     break;
                 }
-                let next = out
-                    .handover
-                    .and_then(|p| dissectors.iter().position(|d| d.proto == p))
-                    .filter(|&j| j != i);
-                if let Some(j) = next {
-                    self.detected = Some(j);
-                    self.handed_over = true;
-                    self.state = ProtoState::None;
-                    handovers += 1;
-                    if consumed < data_ref.len() && handovers <= MAX_HANDOVERS_AT_ONCE {
-                        offset = consumed;
-                        handed_to = Some(j);
-                        continue;
-                    }
-                } else if verdict == Verdict::Done || verdict == Verdict::Exclude {
-                    keep_going = false;
+                match verdict {
+                    // Data after a lost segment may start mid-message: not a reason to exclude.
+                    Verdict::Exclude if !resync => set_bit(&mut self.excluded, i),
+                    _ => all_excluded = false,
                 }
-                break;
             }
-            match verdict {
-                // Data after a lost segment may start mid-message: not a reason to exclude.
-                Verdict::Exclude if !resync => set_bit(&mut self.excluded, i),
-                _ => all_excluded = false,
-            }
+            break;
         }
         if tcp.is_some() && (self.detected.is_some() || reopened) {
             if let Some(stream) = self.streams.get_mut(d) {
