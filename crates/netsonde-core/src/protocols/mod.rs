@@ -34,6 +34,7 @@ pub mod corba;
 pub mod cpha;
 pub mod crynet;
 pub mod dcerpc;
+pub mod dcerpc_co;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod diameter;
@@ -612,6 +613,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &c1222::DISSECTOR,
     &diameter::DISSECTOR,
     &dcerpc::DISSECTOR,
+    &dcerpc_co::DISSECTOR,
     &cnp_ip::DISSECTOR,
     &ethersio::DISSECTOR,
     &ethersbus::DISSECTOR,
@@ -781,6 +783,7 @@ pub fn attributes() -> Vec<&'static AttrSpec> {
         kismet::ATTRS,
         memcached::ATTRS,
         redis::ATTRS,
+        dcerpc_co::ATTRS,
         openwire::ATTRS,
         oracle::ATTRS,
         pptp::ATTRS,
@@ -841,6 +844,8 @@ pub enum ProtoState {
     Mysql(Box<mysql::State>),
     Dnp3(dnp3::State),
     Redis(Box<redis::State>),
+    /// DCE/RPC over TCP confirmed: the PDUs read so far.
+    DceRpc(u16),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {
