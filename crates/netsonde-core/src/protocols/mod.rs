@@ -333,7 +333,7 @@ protocols! {
     TELNET = 77, "Telnet", "RemoteAccess", tcp = [23];
     BITTORRENT = 37, "BitTorrent", "Download", tcp = [6881], udp = [6881];
     OPENVPN = 159, "OpenVPN", "VPN", tcp = [1194], udp = [1194];
-    RDP = 88, "RDP", "RemoteAccess", tcp = [3389];
+    RDP = 88, "RDP", "RemoteAccess", tcp = [3389], udp = [3389];
     LDAP = 112, "LDAP", "System", tcp = [389], udp = [389];
     MSSQL = 114, "MsSQL-TDS", "Database", tcp = [1433];
     SOCKS = 172, "SOCKS", "Web", tcp = [1080];
@@ -527,6 +527,7 @@ pub static DISSECTORS: &[&Dissector] = &[
     &bittorrent::DISSECTOR,
     &openvpn::DISSECTOR,
     &rdp::DISSECTOR,
+    &rdp::UDP_DISSECTOR,
     &smb::DISSECTOR,
     &ldap::DISSECTOR,
     &mssql::DISSECTOR,

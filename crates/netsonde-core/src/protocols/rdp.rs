@@ -4,6 +4,11 @@
 //! the request (which sets it apart from other X.224 users such as S7comm, whose requests
 //! carry TSAP parameters). When the server picks TLS or CredSSP the flow is handed to TLS
 //! for the handshake's metadata; it stays named RDP.
+//!
+//! Over UDP (MS-RDPEUDP, the transport RDP 8+ adds beside TCP), a connection opens with a
+//! SYN datagram zero-padded to 1232 bytes: no acknowledgement yet (`snSourceAck` all ones),
+//! the SYN flag, the initial sequence number and both MTUs (1132-1232); the server answers
+//! with SYN and ACK, acknowledging that sequence number.
 
 use super::lines::text;
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
@@ -17,7 +22,54 @@ attrs! {
 }
 
 pub static ATTRS: &[&crate::metadata::AttrSpec] =
-    &[&COOKIE, &REQUESTED_PROTOCOLS, &SELECTED_PROTOCOL];
+    &[&COOKIE, &REQUESTED_PROTOCOLS, &SELECTED_PROTOCOL, &UDP_MTU];
+
+attrs! {
+    pub UDP_MTU = "rdp.udp_mtu", Int, Performance, "Upstream MTU a client offers in its RDP-UDP SYN (1132-1232)";
+}
+
+pub static UDP_DISSECTOR: Dissector = Dissector {
+    proto: id::RDP,
+    transports: Transports::UDP,
+    tcp_ports: &[],
+    udp_ports: &[3389],
+    inspect: inspect_udp,
+};
+
+/// MS-RDPEUDP 2.2.2.5: the flags of the FEC header.
+const RDPUDP_FLAG_SYN: u16 = 0x0001;
+const RDPUDP_FLAG_ACK: u16 = 0x0004;
+/// The size a SYN datagram is padded to, and the MTU range.
+const RDPUDP_SYN_SIZE: usize = 1232;
+const RDPUDP_MTUS: std::ops::RangeInclusive<u16> = 1132..=1232;
+
+/// A SYN (client) or SYN+ACK (server) datagram: its flags and upstream MTU.
+fn rdpudp_syn(d: &[u8]) -> Option<(u16, u16)> {
+    let be16 = |at| super::wire::be16(d, at);
+    let flags = be16(6)?;
+    let (up, down) = (be16(12)?, be16(14)?);
+    let ok = flags & RDPUDP_FLAG_SYN != 0
+        && RDPUDP_MTUS.contains(&up)
+        && RDPUDP_MTUS.contains(&down)
+        && (flags & RDPUDP_FLAG_ACK != 0
+            || (d.get(..4) == Some(&[0xff; 4]) && d.len() >= RDPUDP_SYN_SIZE));
+    ok.then_some((flags, up))
+}
+
+fn inspect_udp(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    match rdpudp_syn(ins.data) {
+        Some((flags, up)) if ins.to_server() && flags & RDPUDP_FLAG_ACK == 0 => {
+            ins.detect(id::RDP);
+            st.meta.set(&UDP_MTU, MetaValue::Int(i64::from(up)));
+            Verdict::Done
+        }
+        Some(_) if !ins.to_server() => {
+            ins.detect(id::RDP);
+            Verdict::Done
+        }
+        _ => Verdict::Exclude,
+    }
+}
 
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::RDP,
@@ -154,6 +206,53 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
         }
     }
     Verdict::Done
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test fixtures are built by index
+mod udp_tests {
+    use super::super::harness::Conv;
+    use super::*;
+
+    /// The client's SYN of Zeek's rdpeudp-handshake-success trace: no ACK yet, window 64,
+    /// SYN|CORRELATION_ID|SYNEX, sequence 0x0b127f15, MTUs 1232, padded to 1232 bytes.
+    fn syn() -> Vec<u8> {
+        let mut d = vec![0xff, 0xff, 0xff, 0xff, 0x00, 0x40, 0x18, 0x01];
+        d.extend_from_slice(&[0x0b, 0x12, 0x7f, 0x15, 0x04, 0xd0, 0x04, 0xd0]);
+        d.resize(RDPUDP_SYN_SIZE, 0);
+        d
+    }
+
+    #[test]
+    fn a_client_syn_on_any_port() {
+        let mut c = Conv::all(17, 61291, 50000);
+        c.client(&syn());
+        assert_eq!(c.name(), "RDP");
+        assert_eq!(c.meta(&UDP_MTU).as_deref(), Some("1232"));
+    }
+
+    #[test]
+    fn the_servers_syn_ack() {
+        let mut c = Conv::udp(&UDP_DISSECTOR, 61291, 3389);
+        c.server(&[
+            0x0b, 0x12, 0x7f, 0x15, 0x00, 0x40, 0x10, 0x05, 0x0f, 0x94, 0xea, 0x0b, 0x04, 0xd0,
+            0x04, 0xd0, 0x00, 0x01, 0x00, 0x02,
+        ]);
+        assert_eq!(c.name(), "RDP");
+    }
+
+    #[test]
+    fn not_a_syn() {
+        let mut d = syn();
+        d.truncate(1000); // not padded
+        assert_eq!(rdpudp_syn(&d), None);
+        let mut d = syn();
+        d[13] = 0x00; // MTU 1024
+        assert_eq!(rdpudp_syn(&d), None);
+        let mut d = syn();
+        d[7] = 0x00; // no SYN
+        assert_eq!(rdpudp_syn(&d), None);
+    }
 }
 
 #[cfg(test)]
