@@ -86,13 +86,10 @@ fn is_command(line: &[u8]) -> bool {
     is_one_of(word, COMMANDS)
 }
 
-/// Commands only SMTP sends.
+/// Commands only SMTP sends (STARTTLS is IRC's and NNTP's too).
 fn is_smtp_own(line: &[u8]) -> bool {
     let (word, _) = split_word(line);
-    is_one_of(
-        word,
-        &[b"EHLO", b"HELO", b"MAIL", b"RCPT", b"STARTTLS", b"BDAT"],
-    )
+    is_one_of(word, &[b"EHLO", b"HELO", b"MAIL", b"RCPT", b"BDAT"])
 }
 
 fn is_helo(line: &[u8]) -> bool {
