@@ -145,6 +145,9 @@ pub struct Dpi {
     /// The flow was handed over or reopened (see [`Inspect::handover`], [`Inspect::reopen`]):
     /// the master protocol is fixed.
     handed_over: bool,
+    /// The stream was reopened: the carried protocol names neither application nor
+    /// sub-protocol.
+    reopened: bool,
     /// A control connection announced this flow (FTP data): it is named so when its payload
     /// names nothing else.
     pub announced: Option<ProtoId>,
@@ -215,7 +218,9 @@ struct Outcome {
     confidence: Option<Confidence>,
     consumed: usize,
     handover: Option<ProtoId>,
-    reopen: bool,
+    /// The stream was reopened (see [`Inspect::reopen`]), with the other direction's unread
+    /// bytes that were the reopening protocol's.
+    reopen: Option<usize>,
     announced: Option<(u16, ProtoId)>,
 }
 
@@ -248,9 +253,10 @@ impl<'a> Inspect<'a> {
     /// the tunnel a proxy opened after a CONNECT. The classification stays as this
     /// dissector set it; the carried protocol's dissector adds its application and metadata
     /// (a ClientHello's SNI and fingerprints through an HTTP proxy). The bytes consumed so
-    /// far are not shown again.
-    pub fn reopen(&mut self) {
-        self.out.reopen = true;
+    /// far are not shown again, nor the first `peer_bytes` unread bytes of the other
+    /// direction (a SOCKS request read before the flow was confirmed on its answer).
+    pub fn reopen(&mut self, peer_bytes: usize) {
+        self.out.reopen = Some(peer_bytes);
     }
 
     /// Looks a host name (SNI, Host header, DNS query) up in the signature packs and sets the
@@ -517,11 +523,15 @@ impl Dpi {
                 if out.announced.is_some() {
                     self.announcement = out.announced;
                 }
-                if let Some(app) = out.app {
-                    self.class.app = Some(app);
-                }
-                if let Some(sub) = out.sub {
-                    self.class.sub = Some(sub);
+                // A tunnel's protocol adds its metadata, not its names: the flow stays the
+                // proxy's, as nDPI names it (the host asked for shows in the metadata).
+                if !self.reopened {
+                    if let Some(app) = out.app {
+                        self.class.app = Some(app);
+                    }
+                    if let Some(sub) = out.sub {
+                        self.class.sub = Some(sub);
+                    }
                 }
                 if let Some(p) = out.detected {
                     if self.detected.is_none() && self.handed_over {
@@ -553,7 +563,10 @@ impl Dpi {
                 if self.detected == Some(i) {
                     consumed = data_ref.len() - data_now.len() + out.consumed;
                     all_excluded = false;
-                    if out.reopen {
+                    if let Some(peer_bytes) = out.reopen {
+                        if let Some(peer) = self.streams.get_mut(1 - d) {
+                            peer.consume(peer_bytes);
+                        }
                         self.reopen_stream();
                         reopened = true;
                         break;
@@ -702,6 +715,7 @@ impl Dpi {
     fn reopen_stream(&mut self) {
         self.detected = None;
         self.handed_over = true;
+        self.reopened = true;
         self.state = ProtoState::None;
         self.excluded = [0; 4];
         for first in &mut self.first_payload {

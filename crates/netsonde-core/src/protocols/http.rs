@@ -855,7 +855,7 @@ fn parse_response(
         if resp.code.is_some_and(|c| (200..300).contains(&c)) {
             // The tunnel is open (RFC 9110 section 9.3.6: a 2xx answer to CONNECT has no
             // content): what follows is the carried protocol's, for the dissectors to judge.
-            ins.reopen();
+            ins.reopen(0);
             state.tunnel = true;
             return Some((len, 0));
         }

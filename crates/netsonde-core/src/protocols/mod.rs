@@ -847,6 +847,7 @@ pub enum ProtoState {
     Redis(Box<redis::State>),
     /// DCE/RPC over TCP confirmed: the PDUs read so far.
     DceRpc(u16),
+    Socks(socks::State),
 }
 
 pub fn info(id: ProtoId) -> Option<&'static ProtocolInfo> {

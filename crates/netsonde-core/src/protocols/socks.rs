@@ -1,19 +1,35 @@
 //! SOCKS 4/4a (client request `04 cmd port ip userid\0 [host\0]`, reply `00 5a..5d` + 6
 //! bytes) and SOCKS 5 (RFC 1928: greeting `05 n methods…`, method choice `05 m`, then the
 //! request `05 cmd 00 atyp addr port`). Both directions must agree before the flow is
-//! confirmed. Extracts the version and the requested destination.
+//! confirmed. Extracts the version, the requested destination and a user name sent in
+//! clear (RFC 1929). Once the server grants the request, the rest of the connection is the
+//! tunnel's: the protocol it carries is recognised like any other (see
+//! [`Inspect::reopen`]) while the flow stays SOCKS.
 
 use super::lines::text;
-use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
+use super::mail::CLEAR_TEXT_CREDENTIALS;
+use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use crate::attrs;
 use crate::record::MetaValue;
 
 attrs! {
     pub VERSION = "socks.version", Int, Service, "SOCKS version (4 or 5)";
     pub DESTINATION = "socks.destination", Str, Usage, "Destination the client asked for (host:port or ip:port)";
+    pub USER = "socks.user", Str, Identifier, "User name of a SOCKS 5 username/password login (RFC 1929)";
 }
 
-pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&VERSION, &DESTINATION];
+pub static ATTRS: &[&crate::metadata::AttrSpec] = &[&VERSION, &DESTINATION, &USER];
+
+/// A confirmed SOCKS 5 exchange: the method the server chose, and whether the client's
+/// side (greeting, login, request) has been read.
+#[derive(Default, Debug)]
+pub struct State {
+    method: u8,
+    client_read: bool,
+}
+
+/// RFC 1928 methods: username/password (RFC 1929).
+const METHOD_USER_PASSWORD: u8 = 0x02;
 
 pub static DISSECTOR: Dissector = Dissector {
     proto: id::SOCKS,
@@ -25,8 +41,8 @@ pub static DISSECTOR: Dissector = Dissector {
 
 const MAX_FIELD: usize = 255;
 
-/// A SOCKS 4/4a request: its destination.
-fn socks4_request(d: &[u8]) -> Option<String> {
+/// A SOCKS 4/4a request: its destination and length.
+fn socks4_request(d: &[u8]) -> Option<(String, usize)> {
     if *d.first()? != 4 || !matches!(d.get(1)?, 1 | 2) || d.len() < 9 {
         return None;
     }
@@ -41,16 +57,14 @@ fn socks4_request(d: &[u8]) -> Option<String> {
         if host_end + 1 != after.len() {
             return None;
         }
-        return Some(format!(
-            "{}:{port}",
-            text(after.get(..host_end)?, MAX_FIELD)
-        ));
+        let host = text(after.get(..host_end)?, MAX_FIELD);
+        return Some((format!("{host}:{port}"), d.len()));
     }
     if !after.is_empty() {
         return None;
     }
     let [a, b, c, e] = <[u8; 4]>::try_from(ip).ok()?;
-    Some(format!("{a}.{b}.{c}.{e}:{port}"))
+    Some((format!("{a}.{b}.{c}.{e}:{port}"), d.len()))
 }
 
 fn socks4_reply(d: &[u8]) -> bool {
@@ -73,9 +87,11 @@ fn socks5_choice(d: &[u8]) -> bool {
     matches!(d, [5, m] if *m <= 0x09 || *m == 0xff || *m == 0x80 || *m == 0xfe)
 }
 
-/// A SOCKS 5 request (after the greeting): its destination.
-fn socks5_request(d: &[u8]) -> Option<String> {
-    if *d.first()? != 5 || !matches!(d.get(1)?, 1..=3) || *d.get(2)? != 0 {
+/// A SOCKS 5 request or reply at the start of `d`; they share a layout (version 5, the
+/// command or reply code, a zero, the address type, the address, the port). Returns the
+/// second byte, the address as text and the message's length.
+fn socks5_message(d: &[u8]) -> Option<(u8, String, usize)> {
+    if *d.first()? != 5 || *d.get(2)? != 0 {
         return None;
     }
     let (host, at) = match *d.get(3)? {
@@ -94,10 +110,100 @@ fn socks5_request(d: &[u8]) -> Option<String> {
         _ => return None,
     };
     let port = u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]);
-    (d.len() == at + 2).then(|| format!("{host}:{port}"))
+    Some((*d.get(1)?, format!("{host}:{port}"), at + 2))
+}
+
+/// A SOCKS 5 request (CONNECT, BIND, UDP ASSOCIATE): its destination and length.
+fn socks5_request(d: &[u8]) -> Option<(String, usize)> {
+    let (command, dest, n) = socks5_message(d)?;
+    (1..=3).contains(&command).then_some((dest, n))
+}
+
+/// A SOCKS 5 reply (codes 0-8, 0 granting the request): its code and length.
+fn socks5_reply(d: &[u8]) -> Option<(u8, usize)> {
+    let (code, _, n) = socks5_message(d)?;
+    (code <= 8).then_some((code, n))
+}
+
+/// An RFC 1929 login at the start of `d`: the user name and the login's length.
+fn socks5_login(d: &[u8]) -> Option<(&[u8], usize)> {
+    if *d.first()? != 1 {
+        return None;
+    }
+    let ulen = usize::from(*d.get(1)?);
+    let user = d.get(2..2 + ulen)?;
+    let plen = usize::from(*d.get(2 + ulen)?);
+    d.get(3 + ulen..3 + ulen + plen)?;
+    Some((user, 3 + ulen + plen))
+}
+
+/// The client's side of a SOCKS 5 exchange in `d` (greeting, login when the server chose
+/// it, request): the destination, the user and the length, once all of it has arrived.
+fn socks5_client(d: &[u8], method: u8) -> Option<(String, Option<String>, usize)> {
+    let mut at = 2 + usize::from(*d.get(1)?);
+    let mut user = None;
+    if method == METHOD_USER_PASSWORD {
+        let (name, n) = socks5_login(d.get(at..)?)?;
+        user = Some(text(name, MAX_FIELD));
+        at += n;
+    }
+    let (dest, n) = socks5_request(d.get(at..)?)?;
+    Some((dest, user, at + n))
+}
+
+/// The server's side of a SOCKS 5 exchange in `d` (choice, login status, reply): the
+/// reply's code and the length, once all of it has arrived.
+fn socks5_server(d: &[u8], method: u8) -> Option<(u8, usize)> {
+    let at = 2 + if method == METHOD_USER_PASSWORD { 2 } else { 0 };
+    let (code, n) = socks5_reply(d.get(at..)?)?;
+    Some((code, at + n))
+}
+
+/// After confirmation: the SOCKS 5 exchange is read on each side; a granted request opens
+/// the tunnel.
+fn exchange(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    let ProtoState::Socks(state) = st.state else {
+        return Verdict::Done;
+    };
+    let method = state.method;
+    if ins.to_server() {
+        if !state.client_read {
+            if let Some((dest, user, n)) = socks5_client(ins.data, method) {
+                st.meta.set_str(&DESTINATION, dest);
+                if let Some(user) = user {
+                    st.meta.set_str(&USER, user);
+                    if !st.risks.contains(&CLEAR_TEXT_CREDENTIALS) {
+                        st.risks.push(CLEAR_TEXT_CREDENTIALS);
+                    }
+                }
+                state.client_read = true;
+                ins.consume(n);
+            }
+        }
+        return Verdict::Continue;
+    }
+    match socks5_server(ins.data, method) {
+        Some((0, n)) => {
+            ins.consume(n);
+            // The client's side, when it came in one packet before the flow was confirmed.
+            let [first, _] = ins.first_payload;
+            let unread = if state.client_read {
+                0
+            } else {
+                socks5_client(first, method).map_or(0, |(_, _, n)| n)
+            };
+            ins.reopen(unread);
+            Verdict::Continue
+        }
+        Some(_) => Verdict::Done,
+        None => Verdict::Continue,
+    }
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
+    if matches!(st.state, ProtoState::Socks(_)) {
+        return exchange(ins, st);
+    }
     let [c_first, s_first] = ins.first_payload;
     let (client, server) = if ins.to_server() {
         (ins.data, s_first)
@@ -109,7 +215,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     }
     match client.first() {
         Some(4) => {
-            let Some(dest) = socks4_request(client) else {
+            let Some((dest, request_len)) = socks4_request(client) else {
                 return if client.len() < 9 + MAX_FIELD && !client.contains(&0) {
                     Verdict::Continue
                 } else {
@@ -125,6 +231,13 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             ins.detect(id::SOCKS);
             st.set(&VERSION, MetaValue::Int(4));
             st.set_str(&DESTINATION, dest);
+            if server.get(1) == Some(&0x5a) && !ins.to_server() {
+                // Granted: the tunnel starts after the reply, and after the request, which
+                // is still unread on the client's side.
+                ins.consume(8);
+                ins.reopen(request_len);
+                return Verdict::Continue;
+            }
             Verdict::Done
         }
         Some(5) => {
@@ -145,11 +258,15 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             }
             ins.detect(id::SOCKS);
             st.set(&VERSION, MetaValue::Int(5));
-            if let Some(dest) = client.get(2 + n..).and_then(socks5_request) {
-                st.set_str(&DESTINATION, dest);
-                return Verdict::Done;
+            let method = server.get(1).copied().unwrap_or(0);
+            *st.state = ProtoState::Socks(State {
+                method,
+                client_read: false,
+            });
+            if method == 0xff {
+                return Verdict::Done; // no acceptable method
             }
-            Verdict::Continue
+            exchange(ins, st)
         }
         _ => Verdict::Exclude,
     }
@@ -174,8 +291,8 @@ mod tests {
     #[test]
     fn socks4_and_5() {
         assert_eq!(
-            socks4_request(b"\x04\x01\x00\x50\x5d\xb8\xd8\x77\x00").as_deref(),
-            Some("93.184.216.119:80")
+            socks4_request(b"\x04\x01\x00\x50\x5d\xb8\xd8\x77\x00"),
+            Some(("93.184.216.119:80".to_string(), 9))
         );
         let mut c = Conv::tcp(&DISSECTOR, 1637, 21477);
         c.client(b"\x05\x01\x00").server(b"\x05\x00");

@@ -1,9 +1,10 @@
-//! A proxy's tunnel: after an HTTP CONNECT is accepted, the protocol the tunnel carries is
-//! recognised like any other, with its metadata, while the flow stays `HTTP_Connect`.
+//! A proxy's tunnel: after an HTTP CONNECT or a SOCKS request is granted, the protocol the
+//! tunnel carries is recognised like any other, with its metadata, while the flow stays
+//! `HTTP_Connect` or `SOCKS`.
 
 use super::harness::Conv;
 use super::tls::parser::tests::{client_hello_body, handshake, records};
-use super::{http, mail, tls};
+use super::{http, mail, socks, tls};
 
 const CONNECT: &[u8] =
     b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nUser-Agent: curl/8.5\r\n\r\n";
@@ -69,4 +70,69 @@ fn a_damaged_connect_still_opens_its_tunnel() {
         .client(b"HELO client.example\r\n");
     assert_eq!(c.name(), "HTTP_Connect");
     assert_eq!(c.meta(&mail::smtp::HELO).as_deref(), Some("client.example"));
+}
+
+fn hello() -> Vec<u8> {
+    records(22, &handshake(1, &client_hello_body()), 16_384)
+}
+
+#[test]
+fn tls_through_socks5() {
+    let mut c = Conv::all(6, 59580, 1080);
+    c.client(b"\x05\x01\x00")
+        .server(b"\x05\x00")
+        .client(b"\x05\x01\x00\x03\x0bexample.com\x01\xbb")
+        .server(b"\x05\x00\x00\x01\x00\x00\x00\x00\x01\xbb")
+        .client(&hello());
+    assert_eq!(c.name(), "SOCKS");
+    assert_eq!(
+        c.meta(&socks::DESTINATION).as_deref(),
+        Some("example.com:443")
+    );
+    assert_eq!(c.meta(&tls::SNI).as_deref(), Some("example.com"));
+}
+
+#[test]
+fn http_through_socks5_with_a_login() {
+    let mut c = Conv::all(6, 55951, 1080);
+    c.client(b"\x05\x01\x02")
+        .server(b"\x05\x02")
+        .client(b"\x01\x03bob\x05alice")
+        .server(b"\x01\x00")
+        .client(b"\x05\x01\x00\x01\xc0\xa8\x00\x02\x00\x50")
+        .server(b"\x05\x00\x00\x01\xc0\xa8\x00\x01\xda\x8f")
+        .client(b"GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n");
+    assert_eq!(c.name(), "SOCKS");
+    assert_eq!(c.meta(&socks::USER).as_deref(), Some("bob"));
+    assert!(c.has_risk("clear_text_credentials"));
+    assert_eq!(c.meta(&http::HOST).as_deref(), Some("www.example.org"));
+}
+
+#[test]
+fn a_pipelined_socks5_request_and_socks4() {
+    // Greeting and request in one segment, before the server chose a method.
+    let mut c = Conv::all(6, 50000, 1080);
+    c.client(b"\x05\x01\x00\x05\x01\x00\x03\x0bexample.com\x01\xbb")
+        .server(b"\x05\x00")
+        .server(b"\x05\x00\x00\x01\x00\x00\x00\x00\x01\xbb")
+        .client(&hello());
+    assert_eq!(c.meta(&tls::SNI).as_deref(), Some("example.com"));
+    let mut c = Conv::all(6, 50001, 1080);
+    c.client(b"\x04\x01\x01\xbb\x00\x00\x00\x01\x00example.com\x00")
+        .server(b"\x00\x5a\x00\x00\x00\x00\x00\x00")
+        .client(&hello());
+    assert_eq!(c.name(), "SOCKS");
+    assert_eq!(c.meta(&tls::SNI).as_deref(), Some("example.com"));
+}
+
+#[test]
+fn a_refused_socks_request_opens_nothing() {
+    let mut c = Conv::all(6, 50000, 1080);
+    c.client(b"\x05\x01\x00")
+        .server(b"\x05\x00")
+        .client(b"\x05\x01\x00\x03\x0bexample.com\x01\xbb")
+        .server(b"\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00")
+        .client(&hello());
+    assert_eq!(c.name(), "SOCKS");
+    assert_eq!(c.meta(&tls::SNI), None);
 }
