@@ -169,34 +169,44 @@ fn exchange(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     if ins.to_server() {
         if !state.client_read {
             if let Some((dest, user, n)) = socks5_client(ins.data, method) {
-                st.meta.set_str(&DESTINATION, dest);
-                if let Some(user) = user {
-                    st.meta.set_str(&USER, user);
-                    if !st.risks.contains(&CLEAR_TEXT_CREDENTIALS) {
-                        st.risks.push(CLEAR_TEXT_CREDENTIALS);
-                    }
+                client_metadata(st, dest, user);
+                if let ProtoState::Socks(state) = st.state {
+                    state.client_read = true;
                 }
-                state.client_read = true;
                 ins.consume(n);
             }
         }
         return Verdict::Continue;
     }
-    match socks5_server(ins.data, method) {
-        Some((0, n)) => {
-            ins.consume(n);
-            // The client's side, when it came in one packet before the flow was confirmed.
-            let [first, _] = ins.first_payload;
-            let unread = if state.client_read {
-                0
-            } else {
-                socks5_client(first, method).map_or(0, |(_, _, n)| n)
-            };
-            ins.reopen(unread);
-            Verdict::Continue
+    let Some((code, n)) = socks5_server(ins.data, method) else {
+        return Verdict::Continue;
+    };
+    // The client's side, when it all came in one packet before the flow was confirmed:
+    // read now, and still unread on its side.
+    let mut unread = 0;
+    if !state.client_read {
+        let [first, _] = ins.first_payload;
+        if let Some((dest, user, len)) = socks5_client(first, method) {
+            client_metadata(st, dest, user);
+            unread = len;
         }
-        Some(_) => Verdict::Done,
-        None => Verdict::Continue,
+    }
+    if code != 0 {
+        return Verdict::Done;
+    }
+    ins.consume(n);
+    ins.reopen(unread);
+    Verdict::Continue
+}
+
+/// The destination and login user of the client's side.
+fn client_metadata(st: &mut DissectorState<'_>, dest: String, user: Option<String>) {
+    st.meta.set_str(&DESTINATION, dest);
+    if let Some(user) = user {
+        st.meta.set_str(&USER, user);
+        if !st.risks.contains(&CLEAR_TEXT_CREDENTIALS) {
+            st.risks.push(CLEAR_TEXT_CREDENTIALS);
+        }
     }
 }
 

@@ -117,6 +117,10 @@ fn a_pipelined_socks5_request_and_socks4() {
         .server(b"\x05\x00\x00\x01\x00\x00\x00\x00\x01\xbb")
         .client(&hello());
     assert_eq!(c.meta(&tls::SNI).as_deref(), Some("example.com"));
+    assert_eq!(
+        c.meta(&socks::DESTINATION).as_deref(),
+        Some("example.com:443")
+    );
     let mut c = Conv::all(6, 50001, 1080);
     c.client(b"\x04\x01\x01\xbb\x00\x00\x00\x01\x00example.com\x00")
         .server(b"\x00\x5a\x00\x00\x00\x00\x00\x00")
