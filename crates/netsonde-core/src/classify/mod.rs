@@ -250,11 +250,12 @@ impl<'a> Inspect<'a> {
     }
 
     /// The rest of the stream carries another protocol, which every dissector judges afresh:
-    /// the tunnel a proxy opened after a CONNECT. The classification stays as this
-    /// dissector set it; the carried protocol's dissector adds its application and metadata
-    /// (a ClientHello's SNI and fingerprints through an HTTP proxy). The bytes consumed so
-    /// far are not shown again, nor the first `peer_bytes` unread bytes of the other
-    /// direction (a SOCKS request read before the flow was confirmed on its answer).
+    /// the tunnel a proxy opened after a CONNECT or a SOCKS request. The classification
+    /// stays as this dissector set it, application included; the carried protocol's
+    /// dissector adds its metadata only (a ClientHello's SNI and fingerprints through the
+    /// proxy). The bytes consumed so far are not shown again, nor the first `peer_bytes`
+    /// unread bytes of the other direction (a SOCKS request read before the flow was
+    /// confirmed on its answer).
     pub fn reopen(&mut self, peer_bytes: usize) {
         self.out.reopen = Some(peer_bytes);
     }
