@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import netsonde
 import pytest
-from zeekcorpus import ZEEK, Conn, flow_conn, trace_path, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, Conn, flows_by_conn, zeek_conn, zeek_logs
 
 TRACES = ["dce-rpc__mapi.pcap", "dce-rpc__dce_rpc_netlogon.pcapng"]
 
@@ -19,8 +18,7 @@ pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {Z
 
 @pytest.mark.parametrize("trace", TRACES)
 def test_each_rpc_connection_is_dcerpc_with_zeeks_endpoint(trace: str) -> None:
-    path = trace_path(trace)
-    flows = {flow_conn(f): f for f in netsonde.analyze(path)}
+    flows = flows_by_conn(trace)
     first: dict[Conn, dict[str, Any]] = {}
     for r in zeek_logs(trace)["dce_rpc"]:
         # Over TCP Zeek names the "pipe" by the server's port.

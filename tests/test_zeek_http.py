@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import netsonde
 import pytest
-from zeekcorpus import ZEEK, Conn, flow_conn, trace_path, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, Conn, flow_conn, flows_by_conn, trace_path, zeek_conn, zeek_logs
 
 # Traces whose connections carry more than one request, then tunnelled ones.
 SEVERAL_REQUESTS = [
@@ -69,8 +69,7 @@ UNUSUAL_REQUESTS = ["http__http_09.pcap", "http__methods.pcap", "mixed-vlan-mpls
 
 @pytest.mark.parametrize("trace", UNUSUAL_REQUESTS)
 def test_unusual_requests_are_http_with_zeeks_method_target_and_host(trace: str) -> None:
-    path = trace_path(trace)
-    flows = {flow_conn(f): f for f in netsonde.analyze(path)}
+    flows = flows_by_conn(trace)
     first: dict[Conn, dict[str, object]] = {}
     for r in zeek_logs(trace)["http"]:
         first.setdefault(zeek_conn(r), r)

@@ -37,8 +37,8 @@ def test_commands_and_answers_agree_with_zeeks_mysql_log(trace: Path) -> None:
     for e in events:
         f = by_id[e.flow_id]
         success = e.attributes.get("mysql.success")
-        command = (str(e.attributes["mysql.command"]), str(e.attributes["mysql.argument"]))
-        ours[flow_conn(f)].append((*command, None if success is None else bool(success)))
+        asked = (str(e.attributes["mysql.command"]), str(e.attributes["mysql.argument"]))
+        ours[flow_conn(f)].append((*asked, None if success is None else bool(success)))
     theirs: dict[Conn, list[tuple[str, str, bool | None]]] = defaultdict(list)
     for r in logs.get("mysql", []):
         theirs[zeek_conn(r)].append((r["cmd"], r["arg"] or "", r["success"]))

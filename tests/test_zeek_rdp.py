@@ -5,9 +5,8 @@ Skipped cleanly when the corpus is not present."""
 
 from __future__ import annotations
 
-import netsonde
 import pytest
-from zeekcorpus import ZEEK, flow_conn, trace_path, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, flows_by_conn, zeek_conn, zeek_logs
 
 TCP_TRACES = [
     "rdp__rdp-proprietary-encryption.pcap",
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {Z
 
 @pytest.mark.parametrize("trace", TCP_TRACES)
 def test_each_rdp_connection_has_zeeks_cookie(trace: str) -> None:
-    flows = {flow_conn(f): f for f in netsonde.analyze(trace_path(trace))}
+    flows = flows_by_conn(trace)
     records = zeek_logs(trace)["rdp"]
     assert records
     for r in records:
@@ -36,7 +35,7 @@ def test_each_rdp_connection_has_zeeks_cookie(trace: str) -> None:
 
 @pytest.mark.parametrize("trace", UDP_TRACES)
 def test_rdp_over_udp_is_rdp(trace: str) -> None:
-    flows = {flow_conn(f): f for f in netsonde.analyze(trace_path(trace))}
+    flows = flows_by_conn(trace)
     conns = [r for r in zeek_logs(trace)["conn"] if r.get("proto") == "udp"]
     assert conns
     for r in conns:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import netsonde
 import pytest
-from zeekcorpus import ZEEK, Conn, flow_conn, trace_path, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, Conn, flows_by_conn, zeek_conn, zeek_logs
 
 TRACES = [
     "smtp.pcap",
@@ -39,8 +38,7 @@ def _first_transactions(trace: str) -> dict[Conn, dict[str, Any]]:
 
 @pytest.mark.parametrize("trace", TRACES)
 def test_each_mail_connection_is_smtp_with_zeeks_envelope(trace: str) -> None:
-    path = trace_path(trace)
-    flows = {flow_conn(f): f for f in netsonde.analyze(path)}
+    flows = flows_by_conn(trace)
     zeek = _first_transactions(trace)
     assert zeek
     for conn, r in zeek.items():

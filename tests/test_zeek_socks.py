@@ -5,9 +5,8 @@ the host the client asked the proxy for. Skipped cleanly when the corpus is not 
 
 from __future__ import annotations
 
-import netsonde
 import pytest
-from zeekcorpus import ZEEK, Conn, flow_conn, trace_path, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, flows_by_conn, zeek_conn, zeek_logs
 
 TRACES = ["socks.pcap", "socks-with-ssl.pcap", "socks-auth.pcap"]
 
@@ -16,10 +15,8 @@ pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {Z
 
 @pytest.mark.parametrize("trace", TRACES)
 def test_each_socks_connection_agrees_with_zeek_and_its_tunnel_is_read(trace: str) -> None:
-    flows: dict[Conn, netsonde.Flow] = {}
-    for f in netsonde.analyze(trace_path(trace)):
-        # socks.pcap's last packets come after the connection closed: a flow of their own.
-        flows.setdefault(flow_conn(f), f)
+    # socks.pcap's last packets come after the connection closed: a flow of their own.
+    flows = flows_by_conn(trace)
     records = zeek_logs(trace)["socks"]
     assert records
     for r in records:

@@ -5,9 +5,8 @@ Skipped cleanly when the corpus is not present."""
 
 from __future__ import annotations
 
-import netsonde
 import pytest
-from zeekcorpus import ZEEK, flow_conn, trace_path, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, flows_by_conn, zeek_conn, zeek_logs
 
 TRACES = [
     "ssh__server-pre-banner-data.pcap",
@@ -23,8 +22,7 @@ pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {Z
 
 @pytest.mark.parametrize("trace", TRACES)
 def test_each_connection_is_ssh_with_zeeks_banners(trace: str) -> None:
-    path = trace_path(trace)
-    flows = {flow_conn(f): f for f in netsonde.analyze(path)}
+    flows = flows_by_conn(trace)
     records = zeek_logs(trace)["ssh"]
     assert records
     for r in records:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 
-import netsonde
 import pytest
-from zeekcorpus import ZEEK, flow_conn, trace_path, zeek_conn, zeek_logs
+from zeekcorpus import ZEEK, flows_by_conn, zeek_conn, zeek_logs
 
 
 def _traces() -> list[str]:
@@ -35,8 +34,7 @@ pytestmark = pytest.mark.skipif(not ZEEK.is_dir(), reason=f"no Zeek corpus at {Z
 
 @pytest.mark.parametrize("trace", _traces())
 def test_each_handshake_has_zeeks_version_cipher_and_server_name(trace: str) -> None:
-    path = trace_path(trace)
-    flows = {flow_conn(f): f for f in netsonde.analyze(path)}
+    flows = flows_by_conn(trace)
     records = [r for r in zeek_logs(trace)["ssl"] if "id.orig_h" in r]
     assert records
     for r in records:

@@ -24,6 +24,15 @@ def trace_path(trace: str) -> Path:
     return path
 
 
+def flows_by_conn(trace: str) -> dict[Conn, netsonde.Flow]:
+    """netsonde's flows of a trace by connection; the first one where a connection's late
+    packets (retransmissions after it closed) make a second flow."""
+    flows: dict[Conn, netsonde.Flow] = {}
+    for f in netsonde.analyze(trace_path(trace)):
+        flows.setdefault(flow_conn(f), f)
+    return flows
+
+
 def zeek_logs(trace: str) -> dict[str, list[dict[str, Any]]]:
     """Each log's records, from the first of the trace's tests that writes that log."""
     expected = json.loads((ZEEK / "expected" / f"{trace}.json").read_text())
