@@ -421,35 +421,35 @@ fn parse_request(
                 _ => return None,
             }
         }
-        // HTTP/0.9: the request line alone, answered by the body alone.
-        Err(_) if state.requests == 0 && simple_request_alone(data).is_some() => {
-            let (method, target) = simple_request_alone(data).unwrap_or_default();
-            let (method, target) = (header_text(method), header_text(target));
-            note(&METHOD, &method);
-            note(&URI, &target);
-            meta.set_str(&METHOD, method);
-            meta.set_str(&URI, target);
-            state.requests = 1;
-            state.simple = true;
-            events.emit(&REQUEST, event);
-            return Some((data.len(), 0));
-        }
-        // A first request with a damaged line whose block has ended: what its lines say
-        // is kept, and it counts as the request, so that what follows is read from its
-        // start (a damaged CONNECT's answer opens the tunnel as well).
-        Err(_) if state.requests == 0 && header_block_end(data).is_some() => {
+        Err(_) if state.requests == 0 => {
+            if let Some((method, target)) = simple_request_alone(data) {
+                // HTTP/0.9: the request line alone, answered by the body alone.
+                let (method, target) = (header_text(method), header_text(target));
+                note(&METHOD, &method);
+                note(&URI, &target);
+                meta.set_str(&METHOD, method);
+                meta.set_str(&URI, target);
+                state.requests = 1;
+                state.simple = true;
+                events.emit(&REQUEST, event);
+                return Some((data.len(), 0));
+            }
+            // A damaged line: what the request's lines say is kept. Once its block has
+            // ended it counts as the request, so that what follows is read from its start
+            // (a damaged CONNECT's answer opens the tunnel as well).
             partial_request_metadata(data, meta, ins);
+            let end = header_block_end(data)?;
             let first_word = data.split(|&b| b == b' ').find(|w| !w.is_empty());
             if first_word == Some(b"CONNECT") {
                 ins.detect(id::HTTP_CONNECT);
                 state.connect = true;
             }
             state.requests = 1;
-            return Some((header_block_end(data).unwrap_or(data.len()), 0));
+            return Some((end, 0));
         }
         // A first request whose block has not ended: what its complete lines say is kept
         // (the flow is HTTP by its request line already).
-        Ok(httparse::Status::Partial) | Err(_) if state.requests == 0 => {
+        Ok(httparse::Status::Partial) if state.requests == 0 => {
             partial_request_metadata(data, meta, ins);
             return None;
         }
