@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::capture::RawPacket;
 use crate::classify::signatures::PackError;
 use crate::classify::{
-    add_risk, candidate_order, CallCache, Classification, Confidence, Dir, DnsCache, Dpi,
-    Endpoints, ExpectKey, Expectations, FlowFacts, SignatureSet, StreamConfig, StreamOptions,
-    StreamShared, CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES,
+    add_risk, CallCache, CandidateIndex, Classification, Confidence, Dir, DnsCache, Dpi, Endpoints,
+    ExpectKey, Expectations, FlowFacts, SignatureSet, StreamConfig, StreamOptions, StreamShared,
+    CALL_CACHE_ENTRIES, DNS_CACHE_ENTRIES,
 };
 use crate::decode::{self, decode_l4, DecodeOptions, Outcome, Packet};
 use crate::flow::defrag::{DefragOptions, Defragmenter, Reassembled};
@@ -982,11 +982,7 @@ impl Engine {
         let slot = self.table.insert(key, client_is_lo, ts_ns);
         let flow = self.table.get_mut(slot);
         if key.protocol == 6 || key.protocol == 17 {
-            let order = candidate_order(
-                protocols::DISSECTORS,
-                key.protocol,
-                [key.lo_port, key.hi_port],
-            );
+            let order = CandidateIndex::builtin().order(key.protocol, [key.lo_port, key.hi_port]);
             let mut dpi = Dpi::with_streams(order, &self.streams);
             if !self.announced.is_empty() && key.protocol == 6 {
                 let ((client_ip, client_port), (server_ip, server_port)) = flow.endpoints();

@@ -781,25 +781,88 @@ pub struct Endpoints {
 
 /// The order in which dissectors are tried for a flow: those registered for one of its
 /// ports first, then every other dissector of its transport (each group in list order).
-/// One allocation of the exact size: this runs for every new TCP and UDP flow.
+/// Builds the list's index each time: the engine keeps [`CandidateIndex::builtin`] instead.
 pub fn candidate_order(dissectors: &[&'static Dissector], l4: u8, ports: [u16; 2]) -> Vec<u16> {
-    let fitting = || {
-        (0u16..)
-            .zip(dissectors.iter())
-            .filter(|(_, d)| d.transports.contains(l4))
-    };
-    let hinted = |d: &Dissector| {
-        let port_hint = match l4 {
-            6 => d.tcp_ports,
-            17 => d.udp_ports,
-            _ => &[],
+    CandidateIndex::new(dissectors).order(l4, ports)
+}
+
+/// A dissector list indexed by transport and port, so that a new flow's candidate order
+/// ([`candidate_order`]) costs a look-up per port and a copy of the transport's list,
+/// not a scan of every dissector's ports (this runs for every new TCP and UDP flow).
+pub struct CandidateIndex {
+    tcp: TransportCandidates,
+    udp: TransportCandidates,
+}
+
+#[derive(Default)]
+struct TransportCandidates {
+    /// Every dissector of the transport, in list order.
+    all: Vec<u16>,
+    /// (port, dissector) for each port a dissector of the transport registers, sorted.
+    by_port: Vec<(u16, u16)>,
+}
+
+impl CandidateIndex {
+    pub fn new(dissectors: &[&'static Dissector]) -> CandidateIndex {
+        let transport = |l4: u8| {
+            let mut index = TransportCandidates::default();
+            for (i, d) in (0u16..).zip(dissectors.iter()) {
+                if !d.transports.contains(l4) {
+                    continue;
+                }
+                index.all.push(i);
+                let ports = if l4 == 6 { d.tcp_ports } else { d.udp_ports };
+                index.by_port.extend(ports.iter().map(|&port| (port, i)));
+            }
+            index.by_port.sort_unstable();
+            index.by_port.dedup();
+            index
         };
-        ports.iter().any(|p| port_hint.contains(p))
-    };
-    let mut order = Vec::with_capacity(fitting().count());
-    order.extend(fitting().filter(|(_, d)| hinted(d)).map(|(i, _)| i));
-    order.extend(fitting().filter(|(_, d)| !hinted(d)).map(|(i, _)| i));
-    order
+        CandidateIndex {
+            tcp: transport(6),
+            udp: transport(17),
+        }
+    }
+
+    /// The index of [`protocols::DISSECTORS`], made once per process.
+    pub fn builtin() -> &'static CandidateIndex {
+        static BUILTIN: std::sync::OnceLock<CandidateIndex> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(|| CandidateIndex::new(protocols::DISSECTORS))
+    }
+
+    /// The candidate order for a flow of transport `l4` between `ports`; one allocation of
+    /// the exact size.
+    pub fn order(&self, l4: u8, ports: [u16; 2]) -> Vec<u16> {
+        let index = match l4 {
+            6 => &self.tcp,
+            17 => &self.udp,
+            _ => return Vec::new(),
+        };
+        let mut order = Vec::with_capacity(index.all.len());
+        for port in ports {
+            let from = index.by_port.partition_point(|&(p, _)| p < port);
+            let registered = index.by_port.get(from..).unwrap_or_default();
+            order.extend(
+                registered
+                    .iter()
+                    .take_while(|&&(p, _)| p == port)
+                    .map(|&(_, i)| i),
+            );
+        }
+        order.sort_unstable();
+        order.dedup();
+        // Both lists ascend and the first is part of the second: one merge skips it.
+        let hinted = order.len();
+        let mut next_hinted = 0;
+        for &i in &index.all {
+            if next_hinted < hinted && order.get(next_hinted) == Some(&i) {
+                next_hinted += 1;
+            } else {
+                order.push(i);
+            }
+        }
+        order
+    }
 }
 
 /// Names the classification as `Master.App`, `Master.Sub`, `Master`, `App` or `Unknown`.
@@ -887,6 +950,42 @@ mod tests {
         // Unknown ports: the list order, nothing first.
         assert_eq!(candidate_order(list, 6, [1, 2]), fits_tcp);
         assert!(candidate_order(list, 1, [1, 2]).is_empty());
+    }
+
+    #[test]
+    fn the_index_orders_candidates_as_a_scan_of_every_dissector_would() {
+        let list = crate::protocols::DISSECTORS;
+        let scan = |l4: u8, ports: [u16; 2]| {
+            let fits: Vec<(u16, &Dissector)> = (0u16..)
+                .zip(list.iter().copied())
+                .filter(|(_, d)| d.transports.contains(l4))
+                .collect();
+            let hinted = |d: &Dissector| {
+                let registered = if l4 == 6 { d.tcp_ports } else { d.udp_ports };
+                ports.iter().any(|p| registered.contains(p))
+            };
+            let first = fits.iter().filter(|(_, d)| hinted(d)).map(|(i, _)| *i);
+            let rest = fits.iter().filter(|(_, d)| !hinted(d)).map(|(i, _)| *i);
+            first.chain(rest).collect::<Vec<u16>>()
+        };
+        let index = CandidateIndex::builtin();
+        let mut registered: Vec<u16> = list
+            .iter()
+            .flat_map(|d| d.tcp_ports.iter().chain(d.udp_ports))
+            .copied()
+            .collect();
+        registered.extend([0, 1, 51000, 65535]);
+        // Each port against an unregistered one, against its neighbour and against 443/53,
+        // in both positions.
+        for (n, &a) in registered.iter().enumerate() {
+            let b = registered.get(n + 1).copied().unwrap_or(0);
+            for ports in [[a, 51000], [51000, a], [a, b], [b, a], [a, 443], [53, a], [a, a]] {
+                for l4 in [6, 17] {
+                    assert_eq!(index.order(l4, ports), scan(l4, ports), "{l4} {ports:?}");
+                }
+            }
+        }
+        assert!(index.order(132, [80, 443]).is_empty());
     }
 
     fn name(sigs: &SignatureSet, app: Option<AppId>) -> Option<&str> {
