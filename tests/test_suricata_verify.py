@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import netsonde
 import pytest
 from netsonde import _core
+from svcorpus import SV, needs_corpus
 
-ROOT = Path(__file__).resolve().parent.parent
-CANDIDATES = [
-    ROOT.parent / "shared" / "corpus" / "suricata-verify",
-    Path("/work/shared/corpus/suricata-verify"),
-]
-SV = next((p for p in CANDIDATES if (p / "index.jsonl").is_file()), None)
-pytestmark = pytest.mark.skipif(SV is None, reason="shared suricata-verify corpus absent")
+pytestmark = needs_corpus
 
 
 @dataclass
