@@ -979,7 +979,15 @@ mod tests {
         // in both positions.
         for (n, &a) in registered.iter().enumerate() {
             let b = registered.get(n + 1).copied().unwrap_or(0);
-            for ports in [[a, 51000], [51000, a], [a, b], [b, a], [a, 443], [53, a], [a, a]] {
+            for ports in [
+                [a, 51000],
+                [51000, a],
+                [a, b],
+                [b, a],
+                [a, 443],
+                [53, a],
+                [a, a],
+            ] {
                 for l4 in [6, 17] {
                     assert_eq!(index.order(l4, ports), scan(l4, ports), "{l4} {ports:?}");
                 }
