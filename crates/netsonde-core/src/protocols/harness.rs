@@ -4,7 +4,7 @@
 
 use super::{Dissector, DISSECTORS};
 use crate::classify::{application_name, candidate_order, Dir, Dpi, FlowFacts, SignatureSet};
-use crate::metadata::AttrSpec;
+use crate::metadata::{AttrSpec, Event, EventSink};
 use crate::record::MetaValue;
 
 pub struct Conv {
@@ -15,6 +15,9 @@ pub struct Conv {
     seq: [u32; 2],
     /// Inspection still running (the engine stops calling dissectors once it is over).
     pub open: bool,
+    /// The events subscribed to ([`Conv::subscribe`]) and those emitted, in order.
+    subscribed: Vec<&'static str>,
+    pub events: Vec<Event>,
 }
 
 impl Conv {
@@ -39,6 +42,8 @@ impl Conv {
             },
             seq: [1000, 9000],
             open: true,
+            subscribed: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -48,6 +53,12 @@ impl Conv {
         for (d, s) in self.facts.server_ip.iter_mut().zip(ip) {
             *d = s;
         }
+        self
+    }
+
+    /// The same conversation with these events subscribed, kept in [`Conv::events`].
+    pub fn subscribe(mut self, events: &[&'static str]) -> Conv {
+        self.subscribed = events.to_vec();
         self
     }
 
@@ -88,7 +99,12 @@ impl Conv {
             0,
             &self.sigs,
             &self.dissectors,
-            &mut crate::metadata::EventSink::silent(&mut Vec::new()),
+            &mut EventSink {
+                subscribed: &self.subscribed,
+                flow_id: 1,
+                ts_ns: 0,
+                out: &mut self.events,
+            },
         );
         if !more {
             self.dpi.finish();
@@ -112,15 +128,28 @@ impl Conv {
 
     /// An attribute's value as text (numbers in decimal, lists comma-joined).
     pub fn meta(&self, spec: &'static AttrSpec) -> Option<String> {
-        self.dpi.meta.get(spec).map(|v| match v {
-            MetaValue::Str(s) => s.clone(),
-            MetaValue::Int(i) => i.to_string(),
-            MetaValue::List(l) => l.join(","),
-        })
+        self.dpi.meta.get(spec).map(as_text)
     }
 
     pub fn has_risk(&self, risk: &str) -> bool {
         self.dpi.risks.contains(&risk)
+    }
+
+    /// The text attributes of each event emitted, in order.
+    pub fn event_texts(&self) -> Vec<Vec<(&'static str, String)>> {
+        self.events
+            .iter()
+            .map(|e| e.attrs.iter().map(|(n, v)| (*n, as_text(v))).collect())
+            .collect()
+    }
+}
+
+/// A value as text: numbers in decimal, lists comma-joined.
+fn as_text(v: &MetaValue) -> String {
+    match v {
+        MetaValue::Str(s) => s.clone(),
+        MetaValue::Int(i) => i.to_string(),
+        MetaValue::List(l) => l.join(","),
     }
 }
 

@@ -96,6 +96,9 @@ pub struct State {
     /// A CONNECT was refused: the client may ask again (with credentials, after a 407),
     /// so the flow is followed until a tunnel opens.
     refused: bool,
+    /// A damaged first request was an event already, when the server's status line
+    /// confirmed it: reading its block again later (the client goes on) emits nothing.
+    damaged_told: bool,
 }
 
 /// WebDAV's methods (RFC 4918 section 9), beyond those of HTTP itself.
@@ -315,12 +318,19 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             }
         }
         ins.detect(id::HTTP);
-        *st.state = ProtoState::Http(State::default());
         let [request, _] = ins.first_payload;
-        if !ins.to_server() && client_start(request) == ClientStart::AskServer {
-            // Confirmed by the server's status line: what the damaged request says.
-            partial_request_metadata(request, st.meta, ins);
+        let damaged = !ins.to_server() && client_start(request) == ClientStart::AskServer;
+        if damaged {
+            // Confirmed by the server's status line: what the damaged request says, and
+            // its event.
+            let mut event = RequestEvent::new(st.events);
+            partial_request_metadata(request, st.meta, ins, &mut event);
+            event.emit(st.events);
         }
+        *st.state = ProtoState::Http(State {
+            damaged_told: damaged,
+            ..State::default()
+        });
     }
     let ProtoState::Http(state) = st.state else {
         return Verdict::Done;
@@ -398,13 +408,7 @@ fn parse_request(
     events: &mut crate::metadata::EventSink<'_>,
     ins: &mut Inspect<'_>,
 ) -> Option<(usize, usize)> {
-    let mut event: Vec<(&'static str, MetaValue)> = Vec::new();
-    let wanted = events.wants(&REQUEST);
-    let mut note = |spec: &'static crate::metadata::AttrSpec, v: &str| {
-        if wanted {
-            event.push((spec.name, MetaValue::Str(v.to_string())));
-        }
-    };
+    let mut event = RequestEvent::new(events);
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut headers);
     // Obsolete line folding (a header continued on a line starting with SP/HT, RFC 9112
@@ -425,19 +429,20 @@ fn parse_request(
             if let Some((method, target)) = simple_request_alone(data) {
                 // HTTP/0.9: the request line alone, answered by the body alone.
                 let (method, target) = (header_text(method), header_text(target));
-                note(&METHOD, &method);
-                note(&URI, &target);
+                event.note(&METHOD, &method);
+                event.note(&URI, &target);
                 meta.set_str(&METHOD, method);
                 meta.set_str(&URI, target);
                 state.requests = 1;
                 state.simple = true;
-                events.emit(&REQUEST, event);
+                event.emit(events);
                 return Some((data.len(), 0));
             }
             // A damaged line: what the request's lines say is kept. Once its block has
-            // ended it counts as the request, so that what follows is read from its start
-            // (a damaged CONNECT's answer opens the tunnel as well).
-            partial_request_metadata(data, meta, ins);
+            // ended it counts as the request, an event like any other, so that what
+            // follows is read from its start (a damaged CONNECT's answer opens the
+            // tunnel as well).
+            partial_request_metadata(data, meta, ins, &mut event);
             let end = header_block_end(data)?;
             let first_word = data.split(|&b| b == b' ').find(|w| !w.is_empty());
             if first_word == Some(b"CONNECT") {
@@ -445,12 +450,16 @@ fn parse_request(
                 state.connect = true;
             }
             state.requests = 1;
+            if !state.damaged_told {
+                event.emit(events);
+            }
             return Some((end, 0));
         }
         // A first request whose block has not ended: what its complete lines say is kept
         // (the flow is HTTP by its request line already).
         Ok(httparse::Status::Partial) if state.requests == 0 => {
-            partial_request_metadata(data, meta, ins);
+            // Not yet a request's event: that comes when its block is whole.
+            partial_request_metadata(data, meta, ins, &mut RequestEvent::unwanted());
             return None;
         }
         _ => return None,
@@ -459,11 +468,11 @@ fn parse_request(
     // A proxy may refuse a CONNECT (407) and accept the next one, with credentials.
     state.connect = req.method == Some("CONNECT");
     if let Some(m) = req.method {
-        note(&METHOD, m);
+        event.note(&METHOD, m);
         meta.set_str(&METHOD, m);
     }
     if let Some(p) = req.path {
-        note(&URI, p);
+        event.note(&URI, p);
         meta.set_str(&URI, p);
     }
     let mut body = 0usize;
@@ -478,7 +487,7 @@ fn parse_request(
             &REQUEST_CONTENT_TYPE,
         ] {
             if header_attr(h.name) == Some(spec.name) {
-                note(spec, &value);
+                event.note(spec, &value);
             }
         }
         if h.name.eq_ignore_ascii_case("host") {
@@ -572,28 +581,67 @@ fn parse_request(
             meta.set_str(&URL, url);
         }
     }
-    events.emit(&REQUEST, event);
+    event.emit(events);
     Some((len, body))
+}
+
+/// A request's event as its values are read, collected only when someone wants it.
+struct RequestEvent {
+    wanted: bool,
+    attributes: Vec<(&'static str, MetaValue)>,
+}
+
+impl RequestEvent {
+    fn new(events: &crate::metadata::EventSink<'_>) -> RequestEvent {
+        RequestEvent {
+            wanted: events.wants(&REQUEST),
+            attributes: Vec::new(),
+        }
+    }
+
+    /// For lines that are not yet a request.
+    fn unwanted() -> RequestEvent {
+        RequestEvent {
+            wanted: false,
+            attributes: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, spec: &'static crate::metadata::AttrSpec, value: &str) {
+        if self.wanted {
+            self.attributes
+                .push((spec.name, MetaValue::Str(value.to_string())));
+        }
+    }
+
+    fn emit(self, events: &mut crate::metadata::EventSink<'_>) {
+        events.emit(&REQUEST, self.attributes);
+    }
 }
 
 /// The metadata of the complete lines of a first request whose header block has not ended
 /// (it may never end: a damaged or endless header); the lines read are those a complete
-/// parse would give, and every attribute keeps its first value.
+/// parse would give, and every attribute keeps its first value. `event` gets each value
+/// read.
 fn partial_request_metadata(
     data: &[u8],
     meta: &mut crate::metadata::Metadata,
     ins: &mut Inspect<'_>,
+    event: &mut RequestEvent,
 ) {
     let mut lines = super::lines::lines(data);
     let Some((request_line, _)) = lines.next() else {
         return;
     };
-    // A damaged request line (`GET/ HTTP/1.1`) names no method or target; its headers
-    // are still read.
+    // A damaged request line (`GET/ HTTP/1.1`, a method alone) names no method or target;
+    // one without a target (`OPTIONS HTTP/1.1`) names its method. The headers are still
+    // read.
     let mut words = request_line.split(|&b| b == b' ').filter(|w| !w.is_empty());
     let method = words.next().filter(|m| is_method_token(m));
-    let target = words.next();
-    let (method, target) = match (method, target) {
+    let second = words.next();
+    let version_alone = second.is_some_and(|w| w.starts_with(b"HTTP/")) && words.next().is_none();
+    let (method, target) = match (method, second) {
+        (Some(m), Some(_)) if version_alone => (std::str::from_utf8(m).ok(), None),
         (Some(m), Some(t)) => (std::str::from_utf8(m).ok(), std::str::from_utf8(t).ok()),
         _ => (None, None),
     };
@@ -610,8 +658,12 @@ fn partial_request_metadata(
         };
         headers.push(httparse::Header { name, value });
     }
-    if let (Some(method), Some(target)) = (method, target) {
+    if let Some(method) = method {
+        event.note(&METHOD, method);
         meta.set_str(&METHOD, method);
+    }
+    if let Some(target) = target {
+        event.note(&URI, target);
         meta.set_str(&URI, target);
     }
     for h in &headers {
@@ -627,6 +679,7 @@ fn partial_request_metadata(
         if spec.name == HOST.name && !meta.has(&HOST) {
             ins.app_from_host(&value);
         }
+        event.note(spec, &value);
         meta.set_str(spec, value);
     }
     if !meta.has(&URL) {
@@ -938,6 +991,46 @@ mod tests {
         c.server(b"220 ready\r\n");
         c.server(b"HTTP/1.0 400 Bad Request\r\n\r\n");
         assert_eq!(c.name(), "Unknown");
+    }
+
+    #[test]
+    fn a_damaged_request_answered_by_a_status_is_one_request_event() {
+        let request = |line: &[u8]| {
+            let mut c = Conv::tcp(&DISSECTOR, 40000, 8000).subscribe(&[REQUEST.name]);
+            c.client(&[line, b"\r\nHost: example.org\r\n\r\n"].concat());
+            c.server(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+            assert_eq!(c.name(), "HTTP");
+            let mut events = c.event_texts();
+            assert_eq!(events.len(), 1, "{line:?}");
+            events.pop().unwrap_or_default()
+        };
+        let host = ("http.host", "example.org".to_string());
+        // No method or target is read from a damaged line; its headers are.
+        assert_eq!(request(b"GET/ HTTP/1.1"), vec![host.clone()]);
+        // A method without a target; a method and a target without a version.
+        let method = ("http.method", "OPTIONS".to_string());
+        assert_eq!(request(b"OPTIONS HTTP/1.1"), vec![method, host.clone()]);
+        let (method, uri) = (
+            ("http.method", "POST".to_string()),
+            ("http.uri", "/HTTP/1.1".to_string()),
+        );
+        assert_eq!(request(b"POST /HTTP/1.1"), vec![method, uri, host]);
+        // The next request on the connection is an event of its own; the damaged one is
+        // not read again.
+        let mut c = Conv::tcp(&DISSECTOR, 40000, 8000).subscribe(&[REQUEST.name]);
+        c.client(b"GET/ HTTP/1.1\r\nHost: example.org\r\n\r\n");
+        c.server(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        c.client(b"GET /next HTTP/1.1\r\nHost: example.org\r\n\r\n");
+        let uris: Vec<Option<String>> = c
+            .event_texts()
+            .into_iter()
+            .map(|e| {
+                e.into_iter()
+                    .find(|(n, _)| *n == "http.uri")
+                    .map(|(_, v)| v)
+            })
+            .collect();
+        assert_eq!(uris, vec![None, Some("/next".to_string())]);
     }
 
     #[test]
