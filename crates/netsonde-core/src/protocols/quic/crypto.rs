@@ -1,5 +1,5 @@
-//! Initial packet protection (RFC 9001 §5, RFC 9369 §3.3): client Initial keys derived from
-//! the client's first Destination Connection ID with HKDF-SHA256 and a per-version salt, header
+//! Initial packet protection (RFC 9001 §5, RFC 9369 §3.3): each side's Initial keys derived
+//! from the client's Destination Connection ID with HKDF-SHA256 and a per-version salt, header
 //! protection removed with an AES-128-ECB mask, the payload opened with AES-128-GCM.
 
 use aes::cipher::{generic_array::GenericArray, BlockEncrypt, KeyInit};
@@ -104,7 +104,7 @@ fn expand_label(prk: &Hkdf<Sha256>, label: &[u8], out: &mut [u8]) -> Option<()> 
     prk.expand_multi_info(&info, out).ok()
 }
 
-/// The client's Initial keys.
+/// An endpoint's Initial packet protection keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InitialKeys {
     pub key: [u8; 16],
@@ -112,11 +112,23 @@ pub struct InitialKeys {
     pub hp: [u8; 16],
 }
 
-/// The client's Initial secret for `dcid` (RFC 9001 §5.2).
-pub fn client_initial_secret(salt: &[u8; 20], dcid: &[u8]) -> Option<[u8; 32]> {
+/// Which endpoint sent an Initial packet: each protects its own with keys of its own, both
+/// derived from the Destination Connection ID of the client's Initial (RFC 9001 §5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// The Initial secret of `side` for the client's Destination Connection ID `dcid`.
+pub fn initial_secret(salt: &[u8; 20], dcid: &[u8], side: Side) -> Option<[u8; 32]> {
     let initial = Hkdf::<Sha256>::new(Some(salt), dcid);
+    let label: &[u8] = match side {
+        Side::Client => b"client in",
+        Side::Server => b"server in",
+    };
     let mut secret = [0u8; 32];
-    expand_label(&initial, b"client in", &mut secret)?;
+    expand_label(&initial, label, &mut secret)?;
     Some(secret)
 }
 
@@ -134,10 +146,10 @@ pub fn keys_from_secret(secret: &[u8; 32], labels: Labels) -> Option<InitialKeys
     Some(keys)
 }
 
-/// The client Initial keys of `version` for the client's first Destination Connection ID.
-pub fn client_initial_keys(v: u32, dcid: &[u8]) -> Option<InitialKeys> {
+/// The Initial keys of `side` in `version` for the client's Destination Connection ID.
+pub fn initial_keys(v: u32, dcid: &[u8], side: Side) -> Option<InitialKeys> {
     let (salt, labels) = initial_params(v)?;
-    keys_from_secret(&client_initial_secret(salt, dcid)?, labels)
+    keys_from_secret(&initial_secret(salt, dcid, side)?, labels)
 }
 
 /// The header protection mask: AES-128-ECB of the 16-byte sample (RFC 9001 §5.4.3).
@@ -322,7 +334,7 @@ pub(crate) mod tests {
     #[test]
     fn rfc9001_a1_client_keys() {
         let (salt, labels) = initial_params(version::V1).expect("v1");
-        let secret = client_initial_secret(salt, &DCID).expect("secret");
+        let secret = initial_secret(salt, &DCID, Side::Client).expect("secret");
         assert_eq!(
             secret.to_vec(),
             unhex("c00cf151ca5be075ed0ebfb5c80323c4 2d6b7db67881289af4008f1f6c357aea")
@@ -339,9 +351,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn rfc9001_a1_server_keys() {
+        let (salt, labels) = initial_params(version::V1).expect("v1");
+        let secret = initial_secret(salt, &DCID, Side::Server).expect("secret");
+        assert_eq!(
+            secret.to_vec(),
+            unhex("3c199828fd139efd216c155ad844cc81 fb82fa8d7446fa7d78be803acdda951b")
+        );
+        let keys = keys_from_secret(&secret, labels).expect("keys");
+        assert_eq!(keys.key.to_vec(), unhex("cf3a5331653c364c88f0f379b6067e37"));
+        assert_eq!(keys.iv.to_vec(), unhex("0ac1493ca1905853b0bba03e"));
+        assert_eq!(keys.hp.to_vec(), unhex("c206b8d9b9f0f37644430b490eeaa314"));
+    }
+
+    #[test]
     fn rfc9369_a1_client_keys() {
         let (salt, labels) = initial_params(version::V2).expect("v2");
-        let secret = client_initial_secret(salt, &DCID).expect("secret");
+        let secret = initial_secret(salt, &DCID, Side::Client).expect("secret");
         assert_eq!(
             secret.to_vec(),
             unhex("14ec9d6eb9fd7af83bf5a668bc17a7e2 83766aade7ecd0891f70f9ff7f4bf47b")
@@ -360,7 +386,7 @@ pub(crate) mod tests {
         let packet = unhex(packet_hex);
         let pkt = parse_long_packet(&packet)?;
         assert_eq!(pkt.header.version, v);
-        let keys = client_initial_keys(v, pkt.header.dcid)?;
+        let keys = initial_keys(v, pkt.header.dcid, Side::Client)?;
         open_long(&packet, &pkt, &keys)
     }
 
@@ -391,12 +417,12 @@ pub(crate) mod tests {
             *b ^= 1;
         }
         let pkt = parse_long_packet(&packet).expect("header still parses");
-        let keys = client_initial_keys(version::V1, pkt.header.dcid).expect("keys");
+        let keys = initial_keys(version::V1, pkt.header.dcid, Side::Client).expect("keys");
         assert!(open_long(&packet, &pkt, &keys).is_none());
         // The v1 packet with draft-29 keys fails authentication.
         let packet = unhex(V1_CLIENT_INITIAL);
         let pkt = parse_long_packet(&packet).expect("header");
-        let keys = client_initial_keys(0xff00_001d, pkt.header.dcid).expect("keys");
+        let keys = initial_keys(0xff00_001d, pkt.header.dcid, Side::Client).expect("keys");
         assert!(open_long(&packet, &pkt, &keys).is_none());
     }
 

@@ -9,7 +9,9 @@
 //! Initial packets are then opened with keys derived from its first Destination Connection ID,
 //! their CRYPTO frames reassembled (out of order, over several packets, bounded) and the
 //! ClientHello read: server name (and the application it names), ALPN, JA4 (`q` prefix), and
-//! the user agent Chrome puts in the `google_user_agent` transport parameter. Google QUIC's
+//! the user agent Chrome puts in the `google_user_agent` transport parameter. The server's
+//! Initial packets are opened too, with the server's keys for the same connection ID, for
+//! its ServerHello: TLS version, cipher suite and JA3S, as TLS's attributes. Google QUIC's
 //! `CHLO` gives the server name and the `UAID` user agent.
 
 pub mod crypto;
@@ -17,13 +19,13 @@ pub mod frames;
 pub mod gquic;
 pub mod header;
 
-use super::tls::parser::{parse_client_hello, ClientHello};
+use super::tls::parser::{parse_client_hello, parse_server_hello, ClientHello};
 use super::tls::{self, fingerprint};
 use super::{id, Dissector, DissectorState, Inspect, ProtoState, Transports, Verdict};
 use crate::attrs;
 use crate::classify::add_risk;
 use crate::record::MetaValue;
-use crypto::InitialKeys;
+use crypto::{InitialKeys, Side};
 use frames::CryptoStream;
 use header::{version, LongType, MAX_CID_LEN};
 
@@ -79,9 +81,25 @@ pub struct State {
     keys: Option<(u32, Cid, InitialKeys)>,
     crypto: CryptoStream,
     hello_done: bool,
+    /// The server's side of the Initial handshake: its keys (for the client's connection
+    /// ID that opened the ClientHello), CRYPTO stream and ServerHello.
+    server_keys: Option<(u32, Cid, InitialKeys)>,
+    server_crypto: CryptoStream,
+    server_hello_done: bool,
+    /// The connection ID a server's Retry gave: the client's next Initial goes to it, and
+    /// both sides' Initial keys derive from it from then on (RFC 9001 §5.2).
+    retry_cid: Option<Cid>,
     idle: u8,
     /// Short-header heuristic: the client's last packet, and how many agreeing ones were seen.
     sh: Option<(SeenHeader, u8)>,
+}
+
+impl State {
+    /// Both hellos read, or the client's alone where the server's cannot be (a server's
+    /// Initial is opened for IETF versions only).
+    fn handshake_read(&self) -> bool {
+        self.hello_done && (self.server_hello_done || !header::is_ietf(self.version))
+    }
 }
 
 /// A connection ID (at most 20 bytes), stored inline.
@@ -199,7 +217,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
             return Verdict::Done;
         }
     }
-    if state.hello_done {
+    if state.handshake_read() {
         return Verdict::Done;
     }
     if progress {
@@ -370,12 +388,24 @@ fn read_packet(
         };
         return handshake_data(ins, state, meta, risks, g.version, data);
     }
+    if !ins.to_server() {
+        if let Some(h) = header::parse_long(d) {
+            if header::is_ietf(h.version) && LongType::of(h.first, h.version) == LongType::Retry {
+                state.retry_cid = Cid::new(h.scid).filter(|c| c.len > 0);
+                return state.retry_cid.is_some();
+            }
+        }
+    }
     // IETF long headers, possibly several coalesced in the datagram.
     let mut rest = d;
     let mut progress = false;
     while let Some(pkt) = header::parse_long_packet(rest) {
         let v = pkt.header.version;
-        if pkt.kind == LongType::Initial {
+        if pkt.kind == LongType::Initial && !ins.to_server() {
+            if !state.server_hello_done && server_initial(state, rest, &pkt, meta, risks) {
+                progress = true;
+            }
+        } else if pkt.kind == LongType::Initial && !state.hello_done {
             if header::is_forcing_negotiation(state.version) && !header::is_forcing_negotiation(v) {
                 // The real Initial after a forced version negotiation.
                 state.version = v;
@@ -398,12 +428,53 @@ fn read_packet(
                 }
             }
         }
-        if state.hello_done {
+        if state.handshake_read() {
             break;
         }
         rest = rest.get(pkt.end..).unwrap_or_default();
     }
     progress
+}
+
+/// Opens a server's Initial packet with the server's keys for the client's connection ID
+/// and reads its ServerHello once whole; returns whether the packet brought anything.
+fn server_initial(
+    state: &mut State,
+    d: &[u8],
+    pkt: &header::LongPacket<'_>,
+    meta: &mut crate::metadata::Metadata,
+    risks: &mut Vec<&'static str>,
+) -> bool {
+    let v = pkt.header.version;
+    // The connection ID of the client's ClientHello keys the handshake, or a Retry's.
+    let key_cid = state.retry_cid.or(state.dcid);
+    let Some(cid) = key_cid.filter(|_| state.hello_done && header::is_ietf(v)) else {
+        return false;
+    };
+    let keys = match &state.server_keys {
+        Some((kv, kc, k)) if *kv == v && *kc == cid => k.clone(),
+        _ => {
+            let Some(k) = crypto::initial_keys(v, cid.as_slice(), Side::Server) else {
+                return false;
+            };
+            state.server_keys = Some((v, cid, k.clone()));
+            k
+        }
+    };
+    let Some(plain) = crypto::open_long(d, pkt, &keys) else {
+        return false;
+    };
+    let server_crypto = &mut state.server_crypto;
+    let _ = frames::walk_initial(&plain, |offset, data| server_crypto.add(offset, data));
+    if let Some(hello) = state
+        .server_crypto
+        .first_message()
+        .and_then(parse_server_hello)
+    {
+        tls::server_hello_metadata(&hello, meta, risks);
+        state.server_hello_done = true;
+    }
+    true
 }
 
 /// Opens an Initial packet with the client's keys: those of the first Destination Connection ID
@@ -422,7 +493,7 @@ fn open_initial(state: &mut State, d: &[u8], pkt: &header::LongPacket<'_>) -> Op
         let keys = match &state.keys {
             Some((kv, kc, k)) if *kv == v && kc == cid => k.clone(),
             _ => {
-                let k = crypto::client_initial_keys(v, cid.as_slice())?;
+                let k = crypto::initial_keys(v, cid.as_slice(), Side::Client)?;
                 state.keys = Some((v, *cid, k.clone()));
                 k
             }

@@ -71,10 +71,18 @@ impl Flow {
 /// Builds a protected client Initial: header, AES-128-GCM payload, header protection, the way a
 /// client does (RFC 9001 §5), padded to 1200 bytes.
 fn seal_initial(v: u32, key_dcid: &[u8], dcid: &[u8], pn: u32, frames: &[u8]) -> Vec<u8> {
-    seal_padded(v, key_dcid, dcid, pn, frames, 1200)
+    seal_as(crypto::Side::Client, v, key_dcid, dcid, pn, frames, 1200)
 }
 
-fn seal_padded(
+/// A server's Initial, protected with the server's keys for the client's `key_dcid`.
+fn seal_server_initial(v: u32, key_dcid: &[u8], dcid: &[u8], frames: &[u8]) -> Vec<u8> {
+    seal_as(crypto::Side::Server, v, key_dcid, dcid, 0, frames, 0)
+}
+
+/// An Initial from `side`, protected with that side's keys for the client's `key_dcid`,
+/// padded to a `datagram` of that size.
+fn seal_as(
+    side: crypto::Side,
     v: u32,
     key_dcid: &[u8],
     dcid: &[u8],
@@ -82,7 +90,7 @@ fn seal_padded(
     frames: &[u8],
     datagram: usize,
 ) -> Vec<u8> {
-    let keys = crypto::client_initial_keys(v, key_dcid).expect("keys");
+    let keys = crypto::initial_keys(v, key_dcid, side).expect("keys");
     let type_bits = if v == version::V2 { 0x10 } else { 0x00 };
     let mut header = vec![0xc0 | type_bits | 0x03];
     header.extend(v.to_be_bytes());
@@ -180,7 +188,77 @@ fn rfc9001_client_initial_is_read() {
     );
     // 2 ciphers, 11 extensions, ALPN "alpn", fingerprinted as QUIC.
     assert!(f.attr(&JA4).is_some_and(|j| j.starts_with("q13d0211an_")));
-    assert!(!f.going, "nothing left to learn after the ClientHello");
+    assert!(f.going, "the server's Initial is still to read");
+}
+
+/// A ServerHello handshake message choosing `cipher` in TLS 1.3.
+fn server_hello(cipher: u16) -> Vec<u8> {
+    let body = crate::protocols::tls::parser::tests::server_hello_body(cipher, true);
+    let mut msg = vec![2, 0];
+    msg.extend(u16::try_from(body.len()).unwrap_or(0).to_be_bytes());
+    msg.extend(body);
+    msg
+}
+
+#[test]
+fn the_servers_initial_gives_the_version_cipher_and_ja3s() {
+    let mut f = Flow::new(50000, 443);
+    f.send(Dir::ToServer, &unhex(V1_CLIENT_INITIAL));
+    // RFC 9001's client Initial goes to 8394c8f03e515708: the server's keys derive from it.
+    let key_dcid = unhex("8394c8f03e515708");
+    // An ACK, then the ServerHello; the client's connection ID is the server's destination.
+    let mut frames = vec![0x02, 0, 0, 0, 0];
+    frames.extend(crypto_frame(0, &server_hello(0x1302)));
+    let server = seal_server_initial(version::V1, &key_dcid, &[0x0a; 8], &frames);
+    // Sealed with the client's keys it is not the server's: nothing is read.
+    let forged = seal_as(
+        crypto::Side::Client,
+        version::V1,
+        &key_dcid,
+        &[0x0a; 8],
+        0,
+        &frames,
+        0,
+    );
+    f.send(Dir::ToClient, &forged);
+    assert_eq!(f.attr(&tls::CIPHER), None);
+    assert!(f.going);
+    f.send(Dir::ToClient, &server);
+    assert_eq!(f.attr(&tls::VERSION).as_deref(), Some("TLSv1.3"));
+    assert_eq!(
+        f.attr(&tls::CIPHER).as_deref(),
+        Some("TLS_AES_256_GCM_SHA384")
+    );
+    assert!(f.attr(&tls::JA3S).is_some_and(|j| j.len() == 32));
+    assert!(!f.going, "nothing left to learn after both hellos");
+}
+
+#[test]
+fn after_a_retry_the_servers_keys_derive_from_the_connection_id_it_gave() {
+    let v = version::V1;
+    let hello = crypto_frame(0, &client_hello("example.org", "h3", &[]));
+    let mut f = Flow::new(50000, 443);
+    f.send(Dir::ToServer, &seal_initial(v, &[1; 8], &[1; 8], 0, &hello));
+    // Retry: first byte 0xf0 (long header, type 3), the new connection ID as its source, a
+    // token and the 16-byte integrity tag.
+    let mut retry = vec![0xf0];
+    retry.extend(v.to_be_bytes());
+    retry.extend([8, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b]);
+    retry.extend([8, 7, 7, 7, 7, 7, 7, 7, 7]);
+    retry.extend([0x55; 24]);
+    f.send(Dir::ToClient, &retry);
+    f.send(Dir::ToServer, &seal_initial(v, &[7; 8], &[7; 8], 1, &hello));
+    let mut frames = crypto_frame(0, &server_hello(0x1301));
+    frames.push(0x01);
+    f.send(
+        Dir::ToClient,
+        &seal_server_initial(v, &[7; 8], &[0x0b; 8], &frames),
+    );
+    assert_eq!(f.attr(&SNI).as_deref(), Some("example.org"));
+    assert_eq!(
+        f.attr(&tls::CIPHER).as_deref(),
+        Some("TLS_AES_128_GCM_SHA256")
+    );
 }
 
 #[test]
@@ -237,7 +315,7 @@ fn client_hello_split_over_packets_out_of_order_with_new_dcid() {
         f.attr(&USER_AGENT).as_deref(),
         Some("dev Chrome/92.0.4503.5 Windows NT 10.0; Win64; x64")
     );
-    assert!(!f.going);
+    assert!(f.going, "the server's Initial is still to read");
 }
 
 #[test]
@@ -280,7 +358,15 @@ fn oversized_client_hello_is_given_up() {
 #[test]
 fn short_initial_waits_for_more() {
     // An ACK-only Initial (no padding needed) does not confirm QUIC alone.
-    let ack = seal_padded(version::V1, &[3; 8], &[3; 8], 0, &[0x02, 0, 0, 0, 0], 60);
+    let ack = seal_as(
+        crypto::Side::Client,
+        version::V1,
+        &[3; 8],
+        &[3; 8],
+        0,
+        &[0x02, 0, 0, 0, 0],
+        60,
+    );
     assert_eq!(ack.len(), 60);
     let mut f = Flow::new(50000, 443);
     f.send(Dir::ToServer, &ack);

@@ -258,20 +258,25 @@ fn client_hello_metadata_as(
     app
 }
 
-/// Sets the ServerHello's metadata (version, cipher, JA3S, chosen ALPN) and risks.
-pub fn server_hello_metadata(hello: &ServerHello, st: &mut DissectorState) {
+/// Sets the ServerHello's metadata (version, cipher, JA3S, chosen ALPN) and risks, TLS's
+/// or QUIC's.
+pub fn server_hello_metadata(
+    hello: &ServerHello,
+    meta: &mut crate::metadata::Metadata,
+    risks: &mut Vec<&'static str>,
+) {
     let version = hello.negotiated_version();
-    st.set_str(&VERSION, version_name(version));
-    st.set_str(&CIPHER, ciphers::display_name(hello.cipher_suite));
-    st.set_str(&JA3S, fingerprint::ja3s(hello));
+    meta.set_str(&VERSION, version_name(version));
+    meta.set_str(&CIPHER, ciphers::display_name(hello.cipher_suite));
+    meta.set_str(&JA3S, fingerprint::ja3s(hello));
     if let Some(p) = hello.alpn {
-        st.set_str(&NEGOTIATED_ALPN, String::from_utf8_lossy(p).into_owned());
+        meta.set_str(&NEGOTIATED_ALPN, String::from_utf8_lossy(p).into_owned());
     }
     if version < 0x0303 && version >> 8 == 0x03 {
-        st.risk(RISK_OBSOLETE_VERSION);
+        crate::classify::add_risk(risks, RISK_OBSOLETE_VERSION);
     }
     if ciphers::strength(hello.cipher_suite) != ciphers::Strength::Safe {
-        st.risk(RISK_WEAK_CIPHER);
+        crate::classify::add_risk(risks, RISK_WEAK_CIPHER);
     }
 }
 
@@ -645,7 +650,7 @@ fn message(
                 state.server_hello = true;
                 state.server_dir = Some(d);
                 state.version = Some(hello.negotiated_version());
-                server_hello_metadata(&hello, st);
+                server_hello_metadata(&hello, st.meta, st.risks);
             }
         }
         // The server's certificate: a client's (mutual TLS) is not the one reported.
