@@ -1,7 +1,8 @@
 //! QUIC: header parsing, Initial decryption, frame walking, CRYPTO reassembly and the
-//! ClientHello/CHLO readers. The input is split into datagrams; every other one is also sealed
-//! as a real client Initial (so the fuzzer's bytes reach the decrypted-frames path), and all go
-//! through the classifier with the QUIC dissector. Nothing may panic; reassembly stays bounded.
+//! ClientHello/CHLO and ServerHello readers. The input is split into datagrams; most are also
+//! sealed as real Initials, the client's or the server's by direction (so the fuzzer's bytes
+//! reach the decrypted-frames path on both sides), and all go through the classifier with the
+//! QUIC dissector. Nothing may panic; reassembly stays bounded.
 #![no_main]
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -11,10 +12,11 @@ use netsonde_core::classify::{candidate_order, Dir, Dpi, FlowFacts, SignatureSet
 use netsonde_core::protocols::quic::{crypto, frames, gquic, header, DISSECTOR};
 use std::sync::OnceLock;
 
-/// Seals `frames` as a client Initial of version `v` (draft-29 or v1 or v2) for a fixed DCID.
-fn seal(v: u32, pn: u8, frames: &[u8]) -> Option<Vec<u8>> {
+/// Seals `frames` as an Initial of version `v` (draft-29 or v1 or v2) from `side`, with the
+/// keys of a fixed client DCID.
+fn seal(v: u32, pn: u8, frames: &[u8], side: crypto::Side) -> Option<Vec<u8>> {
     let dcid = [0x42u8; 8];
-    let keys = crypto::client_initial_keys(v, &dcid)?;
+    let keys = crypto::initial_keys(v, &dcid, side)?;
     let mut packet = vec![if v == header::version::V2 { 0xd0 } else { 0xc0 }];
     packet.extend(v.to_be_bytes());
     packet.push(8);
@@ -76,10 +78,10 @@ fuzz_target!(|data: &[u8]| {
         let n = usize::from(u16::from_be_bytes([*l0, *l1])).min(tail.len());
         let (chunk, next) = tail.split_at(n);
         rest = next;
-        let dir = if kind & 1 == 0 {
-            Dir::ToServer
+        let (dir, side) = if kind & 1 == 0 {
+            (Dir::ToServer, crypto::Side::Client)
         } else {
-            Dir::ToClient
+            (Dir::ToClient, crypto::Side::Server)
         };
         let version = match kind >> 1 & 3 {
             0 => None,
@@ -87,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
             2 => Some(header::version::V2),
             _ => Some(0xff00_001d),
         };
-        let sealed = version.and_then(|v| seal(v, pn, chunk));
+        let sealed = version.and_then(|v| seal(v, pn, chunk, side));
         pn = pn.wrapping_add(1);
         let datagram = sealed.as_deref().unwrap_or(chunk);
         let mut events = Vec::new();
