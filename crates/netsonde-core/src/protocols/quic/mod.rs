@@ -388,12 +388,11 @@ fn read_packet(
         };
         return handshake_data(ins, state, meta, risks, g.version, data);
     }
-    if !ins.to_server() {
-        if let Some(h) = header::parse_long(d) {
-            if header::is_ietf(h.version) && LongType::of(h.first, h.version) == LongType::Retry {
-                state.retry_cid = Cid::new(h.scid).filter(|c| c.len > 0);
-                return state.retry_cid.is_some();
-            }
+    if let Some(h) = header::parse_long(d) {
+        // Only servers send Retry packets.
+        if header::is_ietf(h.version) && LongType::of(h.first, h.version) == LongType::Retry {
+            state.retry_cid = Cid::new(h.scid).filter(|c| c.len > 0);
+            return state.retry_cid.is_some();
         }
     }
     // IETF long headers, possibly several coalesced in the datagram.
@@ -401,11 +400,13 @@ fn read_packet(
     let mut progress = false;
     while let Some(pkt) = header::parse_long_packet(rest) {
         let v = pkt.header.version;
-        if pkt.kind == LongType::Initial && !ins.to_server() {
+        if pkt.kind == LongType::Initial && state.hello_done {
+            // After the ClientHello, an Initial that opens with the server's keys is the
+            // server's, whichever side the flow took for its client.
             if !state.server_hello_done && server_initial(state, rest, &pkt, meta, risks) {
                 progress = true;
             }
-        } else if pkt.kind == LongType::Initial && !state.hello_done {
+        } else if pkt.kind == LongType::Initial {
             if header::is_forcing_negotiation(state.version) && !header::is_forcing_negotiation(v) {
                 // The real Initial after a forced version negotiation.
                 state.version = v;

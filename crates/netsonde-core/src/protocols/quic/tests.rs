@@ -200,16 +200,24 @@ fn server_hello(cipher: u16) -> Vec<u8> {
     msg
 }
 
+/// The ACK and ServerHello (choosing `cipher`) a server answers RFC 9001's client Initial
+/// with, and the frames themselves.
+fn rfc9001_server_initial(cipher: u16) -> (Vec<u8>, Vec<u8>) {
+    // RFC 9001's client Initial goes to 8394c8f03e515708: the server's keys derive from it;
+    // the client's connection ID is the server's destination.
+    let mut frames = vec![0x02, 0, 0, 0, 0];
+    frames.extend(crypto_frame(0, &server_hello(cipher)));
+    let key_dcid = unhex("8394c8f03e515708");
+    let packet = seal_server_initial(version::V1, &key_dcid, &[0x0a; 8], &frames);
+    (packet, frames)
+}
+
 #[test]
 fn the_servers_initial_gives_the_version_cipher_and_ja3s() {
     let mut f = Flow::new(50000, 443);
     f.send(Dir::ToServer, &unhex(V1_CLIENT_INITIAL));
-    // RFC 9001's client Initial goes to 8394c8f03e515708: the server's keys derive from it.
+    let (server, frames) = rfc9001_server_initial(0x1302);
     let key_dcid = unhex("8394c8f03e515708");
-    // An ACK, then the ServerHello; the client's connection ID is the server's destination.
-    let mut frames = vec![0x02, 0, 0, 0, 0];
-    frames.extend(crypto_frame(0, &server_hello(0x1302)));
-    let server = seal_server_initial(version::V1, &key_dcid, &[0x0a; 8], &frames);
     // Sealed with the client's keys it is not the server's: nothing is read.
     let forged = seal_as(
         crypto::Side::Client,
@@ -231,6 +239,19 @@ fn the_servers_initial_gives_the_version_cipher_and_ja3s() {
     );
     assert!(f.attr(&tls::JA3S).is_some_and(|j| j.len() == 32));
     assert!(!f.going, "nothing left to learn after both hellos");
+}
+
+#[test]
+fn both_hellos_are_read_whichever_side_the_flow_took_for_the_client() {
+    // A capture that starts with the server's packet makes the server the flow's client.
+    let mut f = Flow::new(443, 50000);
+    f.send(Dir::ToClient, &unhex(V1_CLIENT_INITIAL));
+    f.send(Dir::ToServer, &rfc9001_server_initial(0x1301).0);
+    assert_eq!(f.attr(&SNI).as_deref(), Some("example.com"));
+    assert_eq!(
+        f.attr(&tls::CIPHER).as_deref(),
+        Some("TLS_AES_128_GCM_SHA256")
+    );
 }
 
 #[test]
