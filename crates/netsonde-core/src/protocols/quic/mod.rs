@@ -447,9 +447,10 @@ fn server_initial(
     risks: &mut Vec<&'static str>,
 ) -> bool {
     let v = pkt.header.version;
-    // The connection ID of the client's ClientHello keys the handshake, or a Retry's.
+    // The connection ID of the client's ClientHello keys the handshake, or a Retry's (the
+    // caller reads server Initials only once the ClientHello is read).
     let key_cid = state.retry_cid.or(state.dcid);
-    let Some(cid) = key_cid.filter(|_| state.hello_done && header::is_ietf(v)) else {
+    let Some(cid) = key_cid.filter(|_| header::is_ietf(v)) else {
         return false;
     };
     let keys = match &state.server_keys {
