@@ -450,6 +450,29 @@ def test_protocols_lists_the_risks_from_the_registry() -> None:
     assert all(r["description"] for r in rows)
 
 
+@pytest.mark.parametrize("listing", ["--risks", "--attributes"])
+def test_a_reader_that_went_away_ends_the_command_quietly(listing: str) -> None:
+    """`netsonde protocols | head -0`: the reader is gone before anything is written. The
+    command ends with 0 and nothing on stderr, whether the output fails while it is written
+    (--attributes fills the stream's buffer) or only when the buffer is flushed at exit
+    (--risks fits in it). Buffered, as a user's environment has it unless told otherwise."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "netsonde", "protocols", listing, "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (0, "")
+
+
 def test_the_command_line_starts_without_the_heavy_standard_modules(tmp_path: Path, ref_pcap: Path) -> None:
     """Start-up is part of every run (about a fifth of it went to importing dataclasses, typing
     and json): an analysis imports none of them. The interpreter runs without site (-S) so

@@ -324,5 +324,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The ``netsonde`` command: :func:`main`, then an exit without the interpreter's
+    finalization (a last garbage collection and the teardown of every module: 20-40 ms of
+    each run, a fifth of a one-packet run's time), which a command whose output is written
+    and closed by then has no use for. Only the standard streams are still buffered."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except OSError as e:
+        if e.errno != errno.EPIPE:
+            raise
+        code = _reader_went_away()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
