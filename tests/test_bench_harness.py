@@ -129,3 +129,16 @@ def test_the_start_up_run_reads_only_the_first_packet(harness: ModuleType, tmp_p
     (tmp_path / "text").write_bytes(b"not a capture at all")
     with pytest.raises(ValueError, match="not a pcap"):
         harness.write_first_packet(tmp_path / "text", tmp_path / "x")
+
+
+def test_the_harness_byte_compiles_the_package_it_times(harness: ModuleType) -> None:
+    """Timed runs use compiled bytecode, as a wheel's installation leaves it, even where the
+    environment forbids writing it at import time (PYTHONDONTWRITEBYTECODE)."""
+    import importlib.util
+
+    import netsonde.cli
+
+    cached = Path(importlib.util.cache_from_source(netsonde.cli.__file__))
+    cached.unlink(missing_ok=True)
+    assert harness.byte_compile(sys.executable) is None
+    assert cached.exists()
