@@ -796,7 +796,7 @@ fn shard(
         return 0;
     }
     let h = if let Some((src, dst)) = decode::plain_flow_addresses(pkt.link_type, pkt.data, opts) {
-        pair_hash(&src, &dst)
+        mix_pair(src, dst)
     } else {
         match decode::decode(pkt.link_type, pkt.data, pkt.wire_len, opts) {
             Outcome::Packet(p) => pair_hash(&p.src_ip, &p.dst_ip),
@@ -879,7 +879,12 @@ impl FragmentRoutes {
 /// as 128-bit numbers, the lower first, folded and mixed (a handful of instructions, for a
 /// hash taken of every frame).
 pub fn pair_hash(a: &IpBytes, b: &IpBytes) -> u64 {
-    let (a, b) = (u128::from_le_bytes(*a), u128::from_le_bytes(*b));
+    mix_pair(u128::from_le_bytes(*a), u128::from_le_bytes(*b))
+}
+
+/// [`pair_hash`] of two addresses read as numbers (see [`decode::plain_flow_addresses`]).
+#[inline]
+fn mix_pair(a: u128, b: u128) -> u64 {
     let (lo, hi) = (a.min(b), a.max(b));
     let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64).rotate_left(17);
     let mut h = (fold(lo) ^ 0x243F_6A88_85A3_08D3).wrapping_mul(0x9E37_79B9_7F4A_7C15);

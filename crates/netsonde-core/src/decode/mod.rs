@@ -172,13 +172,15 @@ pub fn decode(
 /// IPv6 (without extension headers) carrying TCP, ICMP or UDP that no tunnel may use. `None`
 /// when only [`decode`] can tell (tunnels, fragments, other links, MPLS, PPPoE, extension
 /// headers…). Frames [`decode`] finds malformed may get addresses here: callers use
-/// this to route frames, never to account them.
+/// this to route frames, never to account them. Each address comes as the number its
+/// [`IpBytes`] read little-endian make (an IPv4 address in the low 32 bits), without the
+/// arrays: this runs on every frame when the work is sharded.
 #[inline]
 pub fn plain_flow_addresses(
     link_type: LinkType,
     frame: &[u8],
     opts: DecodeOptions,
-) -> Option<(IpBytes, IpBytes)> {
+) -> Option<(u128, u128)> {
     if link_type != LinkType::ETHERNET {
         return None;
     }
@@ -198,22 +200,31 @@ pub fn plain_flow_addresses(
         return None;
     }
     let ip = frame.get(at + 2..)?;
-    let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
-    let (proto, l4) = match ip.first()? >> 4 {
+    let (src, dst, proto, l4) = match ip.first()? >> 4 {
         4 => {
-            src.get_mut(..4)?.copy_from_slice(ip.get(12..16)?);
-            dst.get_mut(..4)?.copy_from_slice(ip.get(16..20)?);
-            if be16(ip, 6)? & 0x3fff != 0 {
+            let header: &[u8; 20] = ip.get(..20)?.try_into().ok()?;
+            let [.., f0, f1, _, proto, _, _, s0, s1, s2, s3, d0, d1, d2, d3] = *header;
+            if u16::from_be_bytes([f0, f1]) & 0x3fff != 0 {
                 // A fragment: the datagram may be a tunnel's, with another flow inside.
                 return None;
             }
-            let ihl = usize::from(ip.first()? & 0x0f) * 4;
-            (*ip.get(9)?, ip.get(ihl..).unwrap_or_default())
+            let ihl = usize::from(header[0] & 0x0f) * 4;
+            (
+                u128::from(u32::from_le_bytes([s0, s1, s2, s3])),
+                u128::from(u32::from_le_bytes([d0, d1, d2, d3])),
+                proto,
+                ip.get(ihl..).unwrap_or_default(),
+            )
         }
         6 => {
-            src.copy_from_slice(ip.get(8..24)?);
-            dst.copy_from_slice(ip.get(24..40)?);
-            (*ip.get(6)?, ip.get(40..).unwrap_or_default())
+            let header: &[u8; 40] = ip.get(..40)?.try_into().ok()?;
+            let (src, dst) = header.split_at(24);
+            (
+                u128::from_le_bytes(src.get(8..)?.try_into().ok()?),
+                u128::from_le_bytes(dst.try_into().ok()?),
+                header[6],
+                ip.get(40..).unwrap_or_default(),
+            )
         }
         _ => return None,
     };

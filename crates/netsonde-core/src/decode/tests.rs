@@ -455,6 +455,7 @@ fn plain_flow_addresses_agree_with_the_full_decode() {
                         Outcome::Fragment(x) => (x.src_ip, x.dst_ip),
                         _ => continue,
                     };
+                    let full = (u128::from_le_bytes(full.0), u128::from_le_bytes(full.1));
                     assert_eq!(pair, full, "byte {at} set to {value:#x}: {f:02x?}");
                 }
             }
