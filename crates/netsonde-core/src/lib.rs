@@ -18,6 +18,7 @@ pub mod parallel;
 pub mod protocols;
 pub mod record;
 pub mod risks;
+pub mod text;
 
 pub use analysis::Analysis;
 pub use capture::{CaptureError, CaptureReader, LinkType, RawPacket};

@@ -2,9 +2,10 @@
 //! place that names and orders the record's fields; JSON, CSV and the Python dict all walk it.
 
 use crate::classify::{application_name, category_name, SignatureSet};
-use crate::decode::{push_decimal, write_ip, IpBytes};
+use crate::decode::{write_ip, IpBytes};
 use crate::flow::{Expiration, Flow};
 use crate::metadata::Metadata;
+use crate::text::push_decimal;
 
 /// The attributes naming the server a flow asked for, in order of preference: they fill
 /// `requested_server_name`, and a flow carrying one is not given an application by the DNS
@@ -578,7 +579,8 @@ mod json_tests {
 
     #[test]
     fn numbers_addresses_and_flags_are_written_without_formatting_machinery() {
-        use crate::decode::{push_decimal, write_ip};
+        use crate::decode::write_ip;
+        use crate::text::push_decimal;
         let mut out = String::new();
         for n in [0u64, 7, 10, 99, 1_704_067_201_316, u64::MAX] {
             out.clear();

@@ -10,6 +10,7 @@ mod link;
 mod tunnel;
 
 use crate::capture::LinkType;
+use crate::text::{push_decimal, push_hex_short};
 
 pub use ip::decode_l4;
 
@@ -310,30 +311,11 @@ pub fn write_ip(out: &mut String, version: u8, ip: &IpBytes) {
             i += best_len;
             continue;
         }
-        let _ = write!(out, "{:x}", groups.get(i).copied().unwrap_or(0));
+        push_hex_short(out, groups.get(i).copied().unwrap_or(0));
         if i < 7 {
             out.push(':');
         }
         i += 1;
-    }
-}
-
-/// Appends a number in decimal without allocating (records write dozens per flow).
-pub fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(at..).unwrap_or_default() {
-        out.push(char::from(d));
     }
 }
 

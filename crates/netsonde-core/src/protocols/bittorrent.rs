@@ -8,6 +8,7 @@
 use super::lines::{lines, starts_with_ci, text};
 use super::{id, Dissector, DissectorState, Inspect, Transports, Verdict};
 use crate::attrs;
+use crate::text::hex;
 
 attrs! {
     pub INFO_HASH = "bittorrent.info_hash", Str, Content, "Info hash of the torrent (hex), from a handshake, DHT query or LSD announce";
@@ -36,10 +37,6 @@ const ST_SYN: u8 = 4;
 const TRACKER_PROTOCOL_ID: [u8; 8] = [0x00, 0x00, 0x04, 0x17, 0x27, 0x10, 0x19, 0x80];
 /// Nesting accepted in bencoded data.
 const MAX_DEPTH: usize = 8;
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 /// A peer handshake at the start of `d`: `Some(Ok((info_hash, peer_id)))` when whole,
 /// `Some(Err(()))` while it arrives, `None` when `d` is not one.

@@ -122,7 +122,7 @@ fn bound_interface(pdu: &[u8]) -> Option<String> {
     let u16_at = |o| if little { le16(pdu, o) } else { be16(pdu, o) };
     let (time_low, time_mid, time_hi) = (u32_at(at)?, u16_at(at + 4)?, u16_at(at + 6)?);
     let rest = pdu.get(at + 8..at + 16)?;
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    use crate::text::hex;
     Some(format!(
         "{time_low:08x}-{time_mid:04x}-{time_hi:04x}-{}-{}",
         hex(rest.get(..2)?),

@@ -183,10 +183,7 @@ fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {
     let [first_c, _] = ins.first_payload;
     if let Some(c) = packet(first_c, tcp) {
         if let Some(sid) = session_id(c) {
-            st.set_str(
-                &CLIENT_SESSION,
-                sid.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            );
+            st.set_str(&CLIENT_SESSION, crate::text::hex(sid));
         }
         let version = match opcode(c) {
             Some((HARD_RESET_CLIENT_V3, _)) => 3,

@@ -151,8 +151,7 @@ pub fn kexinit_hassh(d: &[u8], client: bool) -> Result<Option<(String, usize)>, 
         input.extend_from_slice(part);
     }
     let digest = Md5::digest(&input);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Some((hex, 4 + len)))
+    Ok(Some((crate::text::hex(&digest), 4 + len)))
 }
 
 fn inspect(ins: &mut Inspect<'_>, st: &mut DissectorState<'_>) -> Verdict {

@@ -9,38 +9,29 @@
 
 use md5::{Digest, Md5};
 use sha2::Sha256;
-use std::fmt::Write;
 
 use super::parser::{is_grease, ClientHello, ServerHello, EXT_ALPN, EXT_SERVER_NAME};
+use crate::text::{hex, push_decimal, push_hex, push_hex4};
 
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-fn join_decimal(values: impl Iterator<Item = u16>) -> String {
-    let mut s = String::new();
+/// Appends values in decimal, joined with `-`.
+fn push_joined_decimal(out: &mut String, values: impl Iterator<Item = u16>) {
     for (i, v) in values.enumerate() {
         if i > 0 {
-            s.push('-');
+            out.push('-');
         }
-        let _ = write!(s, "{v}");
+        push_decimal(out, u64::from(v));
     }
-    s
 }
 
-fn join_hex4(values: &[u16]) -> String {
-    let mut s = String::with_capacity(values.len() * 5);
-    for (i, v) in values.iter().enumerate() {
+/// Appends values as four hex digits each, joined with `,`.
+fn push_joined_hex4(out: &mut String, values: &[u16]) {
+    out.reserve(values.len() * 5);
+    for (i, &v) in values.iter().enumerate() {
         if i > 0 {
-            s.push(',');
+            out.push(',');
         }
-        let _ = write!(s, "{v:04x}");
+        push_hex4(out, v);
     }
-    s
 }
 
 fn not_grease(v: &u16) -> bool {
@@ -49,14 +40,23 @@ fn not_grease(v: &u16) -> bool {
 
 /// The JA3 string (before hashing) of a ClientHello.
 pub fn ja3_string(hello: &ClientHello) -> String {
-    format!(
-        "{},{},{},{},{}",
-        hello.version,
-        join_decimal(hello.cipher_suites.iter().copied().filter(not_grease)),
-        join_decimal(hello.extension_types().filter(not_grease)),
-        join_decimal(hello.supported_groups.iter().copied().filter(not_grease)),
-        join_decimal(hello.ec_point_formats.iter().map(|&p| u16::from(p))),
-    )
+    let mut s = String::with_capacity(128);
+    push_decimal(&mut s, u64::from(hello.version));
+    s.push(',');
+    push_joined_decimal(
+        &mut s,
+        hello.cipher_suites.iter().copied().filter(not_grease),
+    );
+    s.push(',');
+    push_joined_decimal(&mut s, hello.extension_types().filter(not_grease));
+    s.push(',');
+    push_joined_decimal(
+        &mut s,
+        hello.supported_groups.iter().copied().filter(not_grease),
+    );
+    s.push(',');
+    push_joined_decimal(&mut s, hello.ec_point_formats.iter().map(|&p| u16::from(p)));
+    s
 }
 
 /// JA3 of a ClientHello: MD5 of [`ja3_string`], 32 lower-case hex characters.
@@ -66,18 +66,14 @@ pub fn ja3(hello: &ClientHello) -> String {
 
 /// The JA3S string (before hashing) of a ServerHello: `version,cipher,extensions`.
 pub fn ja3s_string(hello: &ServerHello) -> String {
-    format!(
-        "{},{},{}",
-        hello.version,
-        hello.cipher_suite,
-        join_decimal(
-            hello
-                .extensions
-                .iter()
-                .map(|e| e.ext_type)
-                .filter(not_grease)
-        ),
-    )
+    let mut s = String::with_capacity(48);
+    push_decimal(&mut s, u64::from(hello.version));
+    s.push(',');
+    push_decimal(&mut s, u64::from(hello.cipher_suite));
+    s.push(',');
+    let extensions = hello.extensions.iter().map(|e| e.ext_type);
+    push_joined_decimal(&mut s, extensions.filter(not_grease));
+    s
 }
 
 /// JA3S of a ServerHello: MD5 of [`ja3s_string`].
@@ -123,9 +119,11 @@ fn ja4_alpn(hello: &ClientHello) -> String {
     }
 }
 
+/// The first 12 hex digits of a SHA-256: its first six bytes.
 fn sha256_12(s: &str) -> String {
-    let mut h = hex(&Sha256::digest(s.as_bytes()));
-    h.truncate(12);
+    let digest = Sha256::digest(s.as_bytes());
+    let mut h = String::with_capacity(12);
+    push_hex(&mut h, digest.get(..6).unwrap_or_default());
     h
 }
 
@@ -172,12 +170,15 @@ pub fn ja4_raw_parts(hello: &ClientHello) -> (String, String) {
         .copied()
         .filter(not_grease)
         .collect();
-    let mut c = join_hex4(&exts);
+    let mut c = String::new();
+    push_joined_hex4(&mut c, &exts);
     if !sigs.is_empty() {
         c.push('_');
-        c.push_str(&join_hex4(&sigs));
+        push_joined_hex4(&mut c, &sigs);
     }
-    (join_hex4(&ciphers), c)
+    let mut b = String::new();
+    push_joined_hex4(&mut b, &ciphers);
+    (b, c)
 }
 
 /// JA4 of a ClientHello; `quic` marks a ClientHello carried by QUIC (`q` instead of `t`).

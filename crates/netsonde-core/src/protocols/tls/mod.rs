@@ -21,6 +21,7 @@ use crate::attrs;
 use crate::classify::signatures::{AppId, SignatureSet};
 use crate::classify::{Dir, ProtoId};
 use crate::record::MetaValue;
+use crate::text::colon_hex_upper;
 use parser::{ClientHello, Error, ServerHello};
 
 attrs! {
@@ -281,17 +282,6 @@ pub fn server_hello_metadata(
 }
 
 /// Upper-case hex with colons, as certificate fingerprints are usually shown.
-fn colon_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push_str(&format!("{b:02X}"));
-    }
-    s
-}
-
 /// Sets the metadata of the server's first certificate.
 fn certificate_metadata(der: &[u8], state: &mut State, st: &mut DissectorState, ins: &mut Inspect) {
     state.certificate = true;
@@ -306,7 +296,7 @@ pub(crate) fn server_certificate(
     st: &mut DissectorState,
     ins: &mut Inspect,
 ) {
-    st.set_str(&CERT_SHA1, colon_hex(&Sha1::digest(der)));
+    st.set_str(&CERT_SHA1, colon_hex_upper(&Sha1::digest(der)));
     let Some(info) = x509::parse_certificate(der) else {
         return;
     };
@@ -776,7 +766,7 @@ mod tests {
             Some("example.com,*.example.com")
         );
         let sha = meta(&dpi, &CERT_SHA1).expect("sha1");
-        assert_eq!(sha, colon_hex(&Sha1::digest(&cert)));
+        assert_eq!(sha, colon_hex_upper(&Sha1::digest(&cert)));
         assert_eq!(sha.len(), 59);
         assert!(dpi.risks.contains(&RISK_EXPIRED));
         assert!(dpi.risks.contains(&RISK_WEAK_CIPHER));
