@@ -871,13 +871,20 @@ pub fn application_name(class: &Classification, sigs: &SignatureSet) -> String {
     match (class.master, class.app.and_then(|a| sigs.app(a)), class.sub) {
         (ProtoId::UNKNOWN, None, _) => "Unknown".to_string(),
         (ProtoId::UNKNOWN, Some(app), _) => app.name.clone(),
-        (_, None, Some(sub)) if sub != class.master => {
-            format!("{master}.{}", protocols::name(sub))
-        }
+        (_, None, Some(sub)) if sub != class.master => dotted(master, protocols::name(sub)),
         (_, None, _) => master.to_string(),
         (_, Some(app), _) if app.name == master => master.to_string(),
-        (_, Some(app), _) => format!("{master}.{}", app.name),
+        (_, Some(app), _) => dotted(master, &app.name),
     }
+}
+
+/// `master.name`, without the formatting machinery (every flow record names its flow).
+fn dotted(master: &str, name: &str) -> String {
+    let mut s = String::with_capacity(master.len() + 1 + name.len());
+    s.push_str(master);
+    s.push('.');
+    s.push_str(name);
+    s
 }
 
 /// The category of the classification: the application's, else the carried protocol's,

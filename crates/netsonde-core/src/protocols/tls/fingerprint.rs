@@ -119,12 +119,10 @@ fn ja4_alpn(hello: &ClientHello) -> String {
     }
 }
 
-/// The first 12 hex digits of a SHA-256: its first six bytes.
-fn sha256_12(s: &str) -> String {
+/// Appends the first 12 hex digits of a SHA-256: its first six bytes.
+fn push_sha256_12(out: &mut String, s: &str) {
     let digest = Sha256::digest(s.as_bytes());
-    let mut h = String::with_capacity(12);
-    push_hex(&mut h, digest.get(..6).unwrap_or_default());
-    h
+    push_hex(out, digest.get(..6).unwrap_or_default());
 }
 
 /// JA4's first part: protocol, version, SNI, counts and ALPN (`t13d1516h2`).
@@ -141,13 +139,18 @@ pub fn ja4_a(hello: &ClientHello, proto: char) -> String {
     } else {
         'i'
     };
-    format!(
-        "{proto}{}{sni}{:02}{:02}{}",
-        ja4_version(hello.max_version()),
-        ciphers.min(99),
-        exts.min(99),
-        ja4_alpn(hello)
-    )
+    // Room for the whole JA4 (`t13d1516h2_` and two 12-digit hashes), which extends it.
+    let mut s = String::with_capacity(36);
+    s.push(proto);
+    s.push_str(ja4_version(hello.max_version()));
+    s.push(sni);
+    for count in [ciphers, exts] {
+        let count = count.min(99) as u8;
+        s.push(char::from(b'0' + count / 10));
+        s.push(char::from(b'0' + count % 10));
+    }
+    s.push_str(&ja4_alpn(hello));
+    s
 }
 
 /// The raw (unhashed) strings of JA4's second and third parts.
@@ -189,18 +192,20 @@ pub fn ja4(hello: &ClientHello, quic: bool) -> String {
 /// JA4 with an explicit protocol character (`t`, `q`, or `d` for DTLS).
 pub fn ja4_with_proto(hello: &ClientHello, proto: char) -> String {
     let (b, c) = ja4_raw_parts(hello);
-    let b = if b.is_empty() {
-        "000000000000".to_string()
+    let mut s = ja4_a(hello, proto);
+    s.push('_');
+    if b.is_empty() {
+        s.push_str("000000000000");
     } else {
-        sha256_12(&b)
-    };
-    let has_exts = hello.extension_types().any(|t| not_grease(&t));
-    let c = if has_exts {
-        sha256_12(&c)
+        push_sha256_12(&mut s, &b);
+    }
+    s.push('_');
+    if hello.extension_types().any(|t| not_grease(&t)) {
+        push_sha256_12(&mut s, &c);
     } else {
-        "000000000000".to_string()
-    };
-    format!("{}_{b}_{c}", ja4_a(hello, proto))
+        s.push_str("000000000000");
+    }
+    s
 }
 
 #[cfg(test)]
@@ -209,6 +214,12 @@ mod tests {
     use super::super::parser::tests::{client_hello_body, server_hello_body};
     use super::super::parser::{parse_client_hello_body, parse_server_hello_body};
     use super::*;
+
+    fn sha256_12(s: &str) -> String {
+        let mut h = String::new();
+        push_sha256_12(&mut h, s);
+        h
+    }
 
     #[test]
     fn ja3_string_drops_grease_and_keeps_order() {
