@@ -145,7 +145,7 @@ impl Conv {
 }
 
 /// A value as text: numbers in decimal, lists comma-joined.
-fn as_text(v: &MetaValue) -> String {
+pub fn as_text(v: &MetaValue) -> String {
     match v {
         MetaValue::Str(s) => s.clone(),
         MetaValue::Int(i) => i.to_string(),

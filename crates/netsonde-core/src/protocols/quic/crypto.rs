@@ -331,18 +331,35 @@ pub(crate) mod tests {
         9a37ddec600545473cfb5a05e08d0b20 9973b2172b4d21fb69745a262ccde96b
         a18b2faa745b6fe189cf772a9f84cbfc";
 
+    /// Derives `side`'s Initial keys for [`DCID`] in version `v`, checking each step against
+    /// a specification's values (hex): the secret, then the key, IV and header protection key.
+    fn assert_initial_keys(
+        v: u32,
+        side: Side,
+        [secret_hex, key, iv, hp]: [&str; 4],
+    ) -> InitialKeys {
+        let (salt, labels) = initial_params(v).expect("known version");
+        let secret = initial_secret(salt, &DCID, side).expect("secret");
+        assert_eq!(secret.to_vec(), unhex(secret_hex));
+        let keys = keys_from_secret(&secret, labels).expect("keys");
+        assert_eq!(keys.key.to_vec(), unhex(key));
+        assert_eq!(keys.iv.to_vec(), unhex(iv));
+        assert_eq!(keys.hp.to_vec(), unhex(hp));
+        keys
+    }
+
     #[test]
     fn rfc9001_a1_client_keys() {
-        let (salt, labels) = initial_params(version::V1).expect("v1");
-        let secret = initial_secret(salt, &DCID, Side::Client).expect("secret");
-        assert_eq!(
-            secret.to_vec(),
-            unhex("c00cf151ca5be075ed0ebfb5c80323c4 2d6b7db67881289af4008f1f6c357aea")
+        let keys = assert_initial_keys(
+            version::V1,
+            Side::Client,
+            [
+                "c00cf151ca5be075ed0ebfb5c80323c4 2d6b7db67881289af4008f1f6c357aea",
+                "1f369613dd76d5467730efcbe3b1a22d",
+                "fa044b2f42a3fd3b46fb255c",
+                "9f50449e04a0e810283a1e9933adedd2",
+            ],
         );
-        let keys = keys_from_secret(&secret, labels).expect("keys");
-        assert_eq!(keys.key.to_vec(), unhex("1f369613dd76d5467730efcbe3b1a22d"));
-        assert_eq!(keys.iv.to_vec(), unhex("fa044b2f42a3fd3b46fb255c"));
-        assert_eq!(keys.hp.to_vec(), unhex("9f50449e04a0e810283a1e9933adedd2"));
         // The header protection mask of the §A.2 sample.
         let sample: [u8; 16] = unhex("d1b1c98dd7689fb8ec11d242b123dc9b")
             .try_into()
@@ -352,30 +369,30 @@ pub(crate) mod tests {
 
     #[test]
     fn rfc9001_a1_server_keys() {
-        let (salt, labels) = initial_params(version::V1).expect("v1");
-        let secret = initial_secret(salt, &DCID, Side::Server).expect("secret");
-        assert_eq!(
-            secret.to_vec(),
-            unhex("3c199828fd139efd216c155ad844cc81 fb82fa8d7446fa7d78be803acdda951b")
+        assert_initial_keys(
+            version::V1,
+            Side::Server,
+            [
+                "3c199828fd139efd216c155ad844cc81 fb82fa8d7446fa7d78be803acdda951b",
+                "cf3a5331653c364c88f0f379b6067e37",
+                "0ac1493ca1905853b0bba03e",
+                "c206b8d9b9f0f37644430b490eeaa314",
+            ],
         );
-        let keys = keys_from_secret(&secret, labels).expect("keys");
-        assert_eq!(keys.key.to_vec(), unhex("cf3a5331653c364c88f0f379b6067e37"));
-        assert_eq!(keys.iv.to_vec(), unhex("0ac1493ca1905853b0bba03e"));
-        assert_eq!(keys.hp.to_vec(), unhex("c206b8d9b9f0f37644430b490eeaa314"));
     }
 
     #[test]
     fn rfc9369_a1_client_keys() {
-        let (salt, labels) = initial_params(version::V2).expect("v2");
-        let secret = initial_secret(salt, &DCID, Side::Client).expect("secret");
-        assert_eq!(
-            secret.to_vec(),
-            unhex("14ec9d6eb9fd7af83bf5a668bc17a7e2 83766aade7ecd0891f70f9ff7f4bf47b")
+        let keys = assert_initial_keys(
+            version::V2,
+            Side::Client,
+            [
+                "14ec9d6eb9fd7af83bf5a668bc17a7e2 83766aade7ecd0891f70f9ff7f4bf47b",
+                "8b1a0bc121284290a29e0971b5cd045d",
+                "91f73e2351d8fa91660e909f",
+                "45b95e15235d6f45a6b19cbcb0294ba9",
+            ],
         );
-        let keys = keys_from_secret(&secret, labels).expect("keys");
-        assert_eq!(keys.key.to_vec(), unhex("8b1a0bc121284290a29e0971b5cd045d"));
-        assert_eq!(keys.iv.to_vec(), unhex("91f73e2351d8fa91660e909f"));
-        assert_eq!(keys.hp.to_vec(), unhex("45b95e15235d6f45a6b19cbcb0294ba9"));
         let sample: [u8; 16] = unhex("ffe67b6abcdb4298b485dd04de806071")
             .try_into()
             .expect("16 bytes");

@@ -453,17 +453,10 @@ fn server_initial(
     let Some(cid) = key_cid.filter(|_| header::is_ietf(v)) else {
         return false;
     };
-    let keys = match &state.server_keys {
-        Some((kv, kc, k)) if *kv == v && *kc == cid => k.clone(),
-        _ => {
-            let Some(k) = crypto::initial_keys(v, cid.as_slice(), Side::Server) else {
-                return false;
-            };
-            state.server_keys = Some((v, cid, k.clone()));
-            k
-        }
+    let Some(keys) = cached_keys(&mut state.server_keys, v, cid, Side::Server) else {
+        return false;
     };
-    let Some(plain) = crypto::open_long(d, pkt, &keys) else {
+    let Some(plain) = crypto::open_long(d, pkt, keys) else {
         return false;
     };
     let server_crypto = &mut state.server_crypto;
@@ -492,20 +485,27 @@ fn open_initial(state: &mut State, d: &[u8], pkt: &header::LongPacket<'_>) -> Op
     let first = *state.dcid.get_or_insert(own);
     let mut candidates = [Some(first), (own != first).then_some(own)];
     for cid in candidates.iter_mut().flatten() {
-        let keys = match &state.keys {
-            Some((kv, kc, k)) if *kv == v && kc == cid => k.clone(),
-            _ => {
-                let k = crypto::initial_keys(v, cid.as_slice(), Side::Client)?;
-                state.keys = Some((v, *cid, k.clone()));
-                k
-            }
-        };
-        if let Some(plain) = crypto::open_long(d, pkt, &keys) {
+        let keys = cached_keys(&mut state.keys, v, *cid, Side::Client)?;
+        if let Some(plain) = crypto::open_long(d, pkt, keys) {
             state.dcid = Some(*cid);
             return Some(plain);
         }
     }
     None
+}
+
+/// `side`'s Initial keys in version `v` for connection ID `cid`, derived only when `cache`
+/// holds another version's or connection ID's.
+fn cached_keys(
+    cache: &mut Option<(u32, Cid, InitialKeys)>,
+    v: u32,
+    cid: Cid,
+    side: Side,
+) -> Option<&InitialKeys> {
+    if !matches!(cache, Some((kv, kc, _)) if *kv == v && *kc == cid) {
+        *cache = Some((v, cid, crypto::initial_keys(v, cid.as_slice(), side)?));
+    }
+    cache.as_ref().map(|(_, _, keys)| keys)
 }
 
 /// Reads a complete client handshake message: a TLS ClientHello, or a Google QUIC `CHLO`.

@@ -694,11 +694,7 @@ mod tests {
     }
 
     fn meta(dpi: &Dpi, spec: &'static crate::metadata::AttrSpec) -> Option<String> {
-        match dpi.meta.get(spec)? {
-            MetaValue::Str(s) => Some(s.clone()),
-            MetaValue::List(l) => Some(l.join(",")),
-            MetaValue::Int(i) => Some(i.to_string()),
-        }
+        dpi.meta.get(spec).map(crate::protocols::harness::as_text)
     }
 
     #[test]
