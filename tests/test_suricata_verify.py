@@ -30,11 +30,11 @@ class Run:
 def _run(pcap: str, **options: Any) -> Run:
     assert SV is not None
     opts = netsonde.Options(**options)
-    analysis = _core.FileAnalysis([str(SV / "pcap" / pcap)], opts.to_core())
-    records: list[dict[str, Any]] = []
+    analysis = _core.FileAnalysis([str(SV / "pcap" / pcap)], opts.to_core(), netsonde.Flow)
+    flows: list[netsonde.Flow] = []
     while (batch := analysis.next_batch()) is not None:
-        records.extend(batch)
-    return Run([netsonde.Flow(r) for r in records], analysis.stats())
+        flows.extend(batch)
+    return Run(flows, analysis.stats())
 
 
 def _get(flow: netsonde.Flow, key: str) -> Any:

@@ -139,7 +139,7 @@ def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any
 def _analyze_files(paths: list[str], opts: Options) -> Analysis:
     # Opening happens here, eagerly, so that a missing file or a non-capture raises at the
     # call rather than at the first next().
-    core = _core.FileAnalysis(paths, opts.to_core())
+    core = _core.FileAnalysis(paths, opts.to_core(), Flow)
 
     def flows() -> Iterator[Flow]:
         while True:
@@ -148,8 +148,7 @@ def _analyze_files(paths: list[str], opts: Options) -> Analysis:
                 warnings.warn(message, TruncatedCaptureWarning, stacklevel=2)
             if batch is None:
                 return
-            for record in batch:
-                yield Flow(record)
+            yield from batch
 
     return Analysis(flows(), core.stats)
 
@@ -170,7 +169,7 @@ class Engine:
 
     def __init__(self, **options: Any) -> None:
         self.options = Options.from_kwargs(options)
-        self._core = _core.PacketEngine(self.options.to_core())
+        self._core = _core.PacketEngine(self.options.to_core(), Flow)
         self._flow_callbacks: list[Callable[[Flow], object]] = []
         self._event_callbacks: dict[str, list[Callable[[Event], object]]] = {}
 
@@ -193,8 +192,8 @@ class Engine:
         paths = _as_paths(source)
         if paths is not None:
             for path in paths:
-                records, warning = self._core.process_file(path)
-                ended.extend(self._deliver(records))
+                flows, warning = self._core.process_file(path)
+                ended.extend(self._deliver(flows))
                 if warning:
                     warnings.warn(warning, TruncatedCaptureWarning, stacklevel=2)
             return ended
@@ -222,14 +221,13 @@ class Engine:
         """Counters of frames, flows, fragments and everything dropped or given up."""
         return self._core.stats()
 
-    def _deliver(self, records: list[dict[str, Any]]) -> list[Flow]:
+    def _deliver(self, flows: list[Flow]) -> list[Flow]:
         # Events first: a flow's transactions come before its end.
         if self._event_callbacks:
             for raw in self._core.take_events():
                 event = Event.from_core(raw)
                 for event_callback in self._event_callbacks.get(event.name, ()):
                     event_callback(event)
-        flows = [Flow(r) for r in records]
         for callback in self._flow_callbacks:
             for flow in flows:
                 callback(flow)

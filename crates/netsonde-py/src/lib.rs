@@ -2,6 +2,7 @@
 //! the public API and the CLI live in the Python package; this crate only moves batches of
 //! records across, with the GIL released while the engine works.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -17,8 +18,10 @@ use netsonde_core::record::{
 use netsonde_core::{Analysis, Engine, EngineOptions, FlowRecord, Stats};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyFileNotFoundError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyString, PyType};
 
 create_exception!(
     netsonde._core,
@@ -148,41 +151,84 @@ impl EngineConfig {
     }
 }
 
-fn record_to_dict<'py>(py: Python<'py>, r: &FlowRecord) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for (name, value) in r.fields() {
-        match value {
-            FieldValue::UInt(n) => d.set_item(name, n)?,
-            FieldValue::Int(n) => d.set_item(name, n)?,
-            FieldValue::Str(s) => d.set_item(name, s)?,
-            FieldValue::Ip(version, addr) => d.set_item(name, format_ip(version, addr))?,
-            FieldValue::TcpFlags(flags) => d.set_item(name, tcp_flags_text(flags))?,
-            FieldValue::Null => d.set_item(name, py.None())?,
-            FieldValue::List(l) => d.set_item(name, PyList::new(py, l)?)?,
-            FieldValue::Metadata(items) => {
-                let m = PyDict::new(py);
-                for (k, v) in items {
-                    set_meta(&m, k, v)?;
-                }
-                d.set_item(name, m)?
+/// The names every record repeats, as Python strings made once: the record's fields and
+/// the metadata attributes'. Made for each record, each of its ~35 keys was created,
+/// hashed and freed again.
+struct Names {
+    fields: Vec<Py<PyString>>,
+    attributes: HashMap<&'static str, Py<PyString>>,
+}
+
+static NAMES: PyOnceLock<Names> = PyOnceLock::new();
+
+fn names(py: Python<'_>) -> &'static Names {
+    NAMES.get_or_init(py, || Names {
+        fields: FIELD_NAMES
+            .iter()
+            .map(|n| PyString::intern(py, n).unbind())
+            .collect(),
+        attributes: netsonde_core::protocols::attributes()
+            .into_iter()
+            .map(|a| (a.name, PyString::intern(py, a.name).unbind()))
+            .collect(),
+    })
+}
+
+fn field_value<'py>(
+    py: Python<'py>,
+    value: FieldValue<'_>,
+    names: &Names,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        FieldValue::UInt(n) => n.into_pyobject(py)?.into_any(),
+        FieldValue::Int(n) => n.into_pyobject(py)?.into_any(),
+        FieldValue::Str(s) => PyString::new(py, s).into_any(),
+        FieldValue::Ip(version, addr) => PyString::new(py, &format_ip(version, addr)).into_any(),
+        FieldValue::TcpFlags(flags) => PyString::new(py, &tcp_flags_text(flags)).into_any(),
+        FieldValue::Null => py.None().into_bound(py),
+        FieldValue::List(l) => PyList::new(py, l)?.into_any(),
+        FieldValue::Metadata(items) => {
+            let m = PyDict::new(py);
+            for (k, v) in items {
+                set_attribute(&m, names, k, v)?;
             }
+            m.into_any()
         }
-    }
-    Ok(d)
+    })
 }
 
-fn set_meta(d: &Bound<'_, PyDict>, key: &str, v: &MetaValue) -> PyResult<()> {
-    match v {
-        MetaValue::Str(s) => d.set_item(key, s),
-        MetaValue::Int(n) => d.set_item(key, n),
-        MetaValue::List(l) => d.set_item(key, PyList::new(d.py(), l)?),
+/// Sets an attribute in a record's `metadata` or an event's `attributes`.
+fn set_attribute(d: &Bound<'_, PyDict>, names: &Names, key: &str, v: &MetaValue) -> PyResult<()> {
+    let py = d.py();
+    let v = match v {
+        MetaValue::Str(s) => PyString::new(py, s).into_any(),
+        MetaValue::Int(n) => n.into_pyobject(py)?.into_any(),
+        MetaValue::List(l) => PyList::new(py, l)?.into_any(),
+    };
+    match names.attributes.get(key) {
+        Some(name) => d.set_item(name.bind(py), v),
+        None => d.set_item(key, v),
     }
 }
 
-fn records_to_list<'py>(py: Python<'py>, records: &[FlowRecord]) -> PyResult<Bound<'py, PyList>> {
+/// The records as instances of `class` (`netsonde.Flow`), made without its `__init__`: the
+/// fields are set straight from the record. Through a dict per record and `__init__`'s
+/// loop, the Python objects cost more than the analysis that found the flows.
+fn records_to_list<'py>(
+    py: Python<'py>,
+    records: &[FlowRecord],
+    class: &Py<PyType>,
+) -> PyResult<Bound<'py, PyList>> {
+    let names = names(py);
+    let class = class.bind(py);
+    let new = class.getattr(intern!(py, "__new__"))?;
     let list = PyList::empty(py);
     for r in records {
-        list.append(record_to_dict(py, r)?)?;
+        let flow = new.call1((class,))?;
+        for ((_, value), key) in r.fields().into_iter().zip(&names.fields) {
+            flow.setattr(key.bind(py), field_value(py, value, names)?)?;
+        }
+        list.append(flow)?;
     }
     Ok(list)
 }
@@ -229,12 +275,21 @@ impl Progress {
 struct FileAnalysis {
     inner: Analysis,
     batch: Vec<FlowRecord>,
+    /// The class of the records handed out (see [`records_to_list`]).
+    record_class: Py<PyType>,
 }
 
 #[pymethods]
 impl FileAnalysis {
+    /// Records come out as instances of `record_class` (`netsonde.Flow`), their fields set
+    /// as attributes.
     #[new]
-    fn new(py: Python<'_>, paths: Vec<PathBuf>, config: EngineConfig) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        config: EngineConfig,
+        record_class: Py<PyType>,
+    ) -> PyResult<Self> {
         let mut inner = py
             .detach(|| Analysis::open(&paths, config.engine_options()))
             .map_err(open_error)?;
@@ -243,10 +298,11 @@ impl FileAnalysis {
         Ok(FileAnalysis {
             inner,
             batch: Vec::new(),
+            record_class,
         })
     }
 
-    /// The next batch of flow records as dicts, or `None` when the input is exhausted.
+    /// The next batch of flow records, or `None` when the input is exhausted.
     #[pyo3(signature = (min_records=1024, progress=None))]
     fn next_batch<'py>(
         &mut self,
@@ -266,7 +322,7 @@ impl FileAnalysis {
         let out = if batch.is_empty() && !more {
             None
         } else {
-            Some(records_to_list(py, &batch)?)
+            Some(records_to_list(py, &batch, &self.record_class)?)
         };
         self.batch = batch;
         Ok(out)
@@ -286,14 +342,18 @@ impl FileAnalysis {
 #[pyclass(module = "netsonde._core")]
 struct PacketEngine {
     engine: Engine,
+    /// The class of the records handed out (see [`records_to_list`]).
+    record_class: Py<PyType>,
 }
 
 #[pymethods]
 impl PacketEngine {
+    /// Records come out as instances of `record_class`, as [`FileAnalysis`]'s do.
     #[new]
-    fn new(config: EngineConfig) -> PyResult<Self> {
+    fn new(config: EngineConfig, record_class: Py<PyType>) -> PyResult<Self> {
         Ok(PacketEngine {
             engine: config.engine()?,
+            record_class,
         })
     }
 
@@ -328,7 +388,7 @@ impl PacketEngine {
             }
             out
         });
-        records_to_list(py, &out)
+        records_to_list(py, &out, &self.record_class)
     }
 
     /// Reads a whole capture file through this engine; returns the records of flows that
@@ -345,7 +405,7 @@ impl PacketEngine {
                 netsonde_core::analysis::process_file(engine, &path, &mut out).map(|w| (out, w))
             })
             .map_err(open_error)?;
-        Ok((records_to_list(py, &out)?, warning))
+        Ok((records_to_list(py, &out, &self.record_class)?, warning))
     }
 
     /// Ends every flow and returns their records.
@@ -356,7 +416,7 @@ impl PacketEngine {
             engine.flush(&mut out);
             out
         });
-        records_to_list(py, &out)
+        records_to_list(py, &out, &self.record_class)
     }
 
     fn active_flows(&self) -> usize {
@@ -370,6 +430,7 @@ impl PacketEngine {
 
     /// Events since the last call, as dicts: name, flow_id, ts_ns, attributes.
     fn take_events<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let names = names(py);
         let list = PyList::empty(py);
         for e in self.engine.take_events() {
             let d = PyDict::new(py);
@@ -378,7 +439,7 @@ impl PacketEngine {
             d.set_item("ts_ns", e.ts_ns)?;
             let attrs = PyDict::new(py);
             for (k, v) in &e.attrs {
-                set_meta(&attrs, k, v)?;
+                set_attribute(&attrs, names, k, v)?;
             }
             d.set_item("attributes", attrs)?;
             list.append(d)?;
