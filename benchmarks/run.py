@@ -333,6 +333,60 @@ class NdpiReader(Tool):
 
 # The nfstream child: iterate every flow (the normal way to consume NFStreamer), then report
 # flow counts and the peak RSS of itself and of its metering processes (reaped children).
+NETSONDE_API_CHILD = r"""
+import json, sys
+import netsonde
+flows = classified = 0
+for flow in netsonde.analyze(sys.argv[1]):
+    flows += 1
+    if flow.application_name != "Unknown":
+        classified += 1
+print(json.dumps({"flows": flows, "classified": classified}))
+"""
+
+
+class NetsondeApi(Tool):
+    """``for flow in netsonde.analyze(F)`` in a child process: the Python API, each record a
+    ``Flow`` object, as nfstream's records are (its row is the like-for-like comparison)."""
+
+    family = "netsonde"
+    name = "netsonde-api"
+
+    def __init__(self, python: str = sys.executable) -> None:
+        self.python = python
+
+    def unavailable(self) -> str | None:
+        text = _capture_output([self.python, "-c", "import netsonde; print('ok')"])
+        return None if text.startswith("ok") else f"netsonde does not import: {text.strip()[-200:]}"
+
+    def version(self) -> str:
+        return _capture_output([self.python, "-c", "import netsonde; print(netsonde.__version__)"]).strip()
+
+    def command(self, capture: Path) -> list[str]:
+        return [self.python, "-c", NETSONDE_API_CHILD, str(capture)]
+
+    def display(self) -> str:
+        return "python -c 'for flow in netsonde.analyze(F): count flow'"
+
+    def check(self, capture: Path, workdir: Path) -> tuple[Run, Check]:
+        out = workdir / f"{self.name}.check.out"
+        run = run_child(self.command(capture), out, workdir / f"{self.name}.check.err")
+        res = self.timed_result(run)
+        flows, classified = res.get("flows"), res.get("classified")
+        return run, Check(
+            flows=flows if isinstance(flows, int) else None,
+            classified=classified if isinstance(classified, int) else None,
+        )
+
+    def timed_result(self, run: Run) -> dict[str, object]:
+        try:
+            lines = run.stdout.read_text().strip().splitlines() if run.stdout else []
+            res = json.loads(lines[-1])
+        except (OSError, ValueError, IndexError):
+            return {}
+        return {"flows": res["flows"], "classified": res["classified"]}
+
+
 NFSTREAM_CHILD = r"""
 import json, resource, sys
 from nfstream import NFStreamer
@@ -411,6 +465,7 @@ def tool_specs(args: argparse.Namespace) -> list[Tool]:
         *(Netsonde(ns, workers=w) for w in args.netsonde_workers),
         *([NetsondePair(Netsonde(ns))] if args.ceiling else []),
         *([NetsondeStartUp(Netsonde(ns))] if args.netsonde_workers else []),
+        *([NetsondeApi()] if args.api else []),
         NdpiReader(),
     ]
     if args.nfstream:
@@ -851,6 +906,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--repeat", type=int, default=3, help="timed rounds per capture (default 3)")
     p.add_argument("--nfstream", action="store_true", help="also time nfstream (slow)")
+    p.add_argument(
+        "--api", action="store_true", help="also time the Python API (for flow in netsonde.analyze(F))"
+    )
     p.add_argument(
         "--nfstream-meters",
         type=int,

@@ -142,3 +142,19 @@ def test_the_harness_byte_compiles_the_package_it_times(harness: ModuleType) -> 
     cached.unlink(missing_ok=True)
     assert harness.byte_compile(sys.executable) is None
     assert cached.exists()
+
+
+def test_the_api_run_counts_the_flows_the_api_yields(harness: ModuleType, tmp_path: Path) -> None:
+    import netsonde
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "loopback.pcapng"
+    flows = list(netsonde.analyze(sample))
+    tool = harness.NetsondeApi()
+    assert tool.unavailable() is None
+    run, chk = tool.check(sample, tmp_path)
+    assert run.rc == 0
+    assert (chk.flows, chk.classified) == (
+        len(flows),
+        sum(f.application_name != "Unknown" for f in flows),
+    )
+    assert chk.flows > 0
