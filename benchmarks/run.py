@@ -1127,7 +1127,13 @@ def write_report(
         "netsonde-1w-x2 (`--ceiling`) runs two one-worker processes side by side: its speeds count both "
         "analyses (twice the capture per wall time), its RSS is one process's. "
         "netsonde-start-up runs netsonde on the capture's first packet only: the fixed cost of every run "
-        "(interpreter start-up, imports, exit), which no number of workers shortens.",
+        "(interpreter start-up, imports, exit), which no number of workers shortens."
+        + (
+            " netsonde-api (`--api`) iterates `netsonde.analyze(F)` in Python, one `Flow` object per "
+            "record, as nfstream's row iterates its flow objects: the like-for-like comparison with nfstream."
+            if args.api
+            else ""
+        ),
         "",
         "## Acceptance (issue 5)",
         "",
@@ -1142,6 +1148,7 @@ def write_report(
         )
         + "".join(f" --capture {shlex.quote(c)}" for c in args.capture)
         + (" --ceiling" if args.ceiling else "")
+        + (" --api" if args.api else "")
         + "`",
     ]
     if notes:
