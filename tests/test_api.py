@@ -195,6 +195,29 @@ def test_flow_value_types(ref_pcap: Path) -> None:
     assert http.application_name  # never empty: a name or "Unknown"
 
 
+def test_flows_of_one_batch_share_their_repeated_text_values() -> None:
+    # The bundled sample's six flows (three of them HTTP) come in one batch. The names a
+    # record repeats are one string per value, not one per flow (memory for kept flows).
+    flows = list(netsonde.analyze(Path(__file__).resolve().parents[1] / "samples" / "loopback.pcapng"))
+    http = [f for f in flows if f.application_name == "HTTP"]
+    assert len(http) >= 2
+    shared = (
+        "application_name",
+        "application_category_name",
+        "application_confidence",
+        "expiration",
+        "tunnel",
+        "src2dst_tcp_flags",
+        "dst2src_tcp_flags",
+    )
+    pairs = [(a, b) for i, a in enumerate(flows) for b in flows[i + 1 :]]
+    for name in shared:
+        for a, b in pairs:
+            if getattr(a, name) == getattr(b, name):
+                assert getattr(a, name) is getattr(b, name), name
+    assert http[0].application_name is http[1].application_name
+
+
 def test_to_dict_is_a_copy(ref_pcap: Path) -> None:
     flow = next(netsonde.analyze(ref_pcap))
     d = flow.to_dict()

@@ -155,7 +155,8 @@ impl EngineConfig {
 /// the metadata attributes'. Made for each record, each of its ~35 keys was created,
 /// hashed and freed again.
 struct Names {
-    fields: Vec<Py<PyString>>,
+    /// Each field's name, and whether its values are shared (see [`SHARED_TEXT_FIELDS`]).
+    fields: Vec<(Py<PyString>, bool)>,
     attributes: HashMap<&'static str, Py<PyString>>,
 }
 
@@ -165,7 +166,10 @@ fn names(py: Python<'_>) -> &'static Names {
     NAMES.get_or_init(py, || Names {
         fields: FIELD_NAMES
             .iter()
-            .map(|n| PyString::intern(py, n).unbind())
+            .map(|n| {
+                let shared = SHARED_TEXT_FIELDS.contains(n);
+                (PyString::intern(py, n).unbind(), shared)
+            })
             .collect(),
         attributes: netsonde_core::protocols::attributes()
             .into_iter()
@@ -174,17 +178,53 @@ fn names(py: Python<'_>) -> &'static Names {
     })
 }
 
+/// Text fields whose values repeat from record to record (a few dozen applications and
+/// categories, five reasons to end, a handful of flag sets): one Python string per value in
+/// a batch, shared by its records, instead of one per record. Saves making them, and the
+/// memory of every copy when the caller keeps the flows.
+const SHARED_TEXT_FIELDS: [&str; 7] = [
+    "expiration",
+    "src2dst_tcp_flags",
+    "dst2src_tcp_flags",
+    "application_name",
+    "application_category_name",
+    "application_confidence",
+    "tunnel",
+];
+
+/// The Python strings of one batch's repeated values (see [`SHARED_TEXT_FIELDS`]).
+#[derive(Default)]
+struct SharedText<'py> {
+    strings: HashMap<String, Bound<'py, PyString>>,
+}
+
+impl<'py> SharedText<'py> {
+    fn get(&mut self, py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+        if let Some(s) = self.strings.get(text) {
+            return s.clone();
+        }
+        let s = PyString::new(py, text);
+        self.strings.insert(text.to_owned(), s.clone());
+        s
+    }
+}
+
 fn field_value<'py>(
     py: Python<'py>,
     value: FieldValue<'_>,
     names: &Names,
+    shared: Option<&mut SharedText<'py>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let text = |s: &str, shared: Option<&mut SharedText<'py>>| match shared {
+        Some(shared) => shared.get(py, s).into_any(),
+        None => PyString::new(py, s).into_any(),
+    };
     Ok(match value {
         FieldValue::UInt(n) => n.into_pyobject(py)?.into_any(),
         FieldValue::Int(n) => n.into_pyobject(py)?.into_any(),
-        FieldValue::Str(s) => PyString::new(py, s).into_any(),
+        FieldValue::Str(s) => text(s, shared),
         FieldValue::Ip(version, addr) => PyString::new(py, &format_ip(version, addr)).into_any(),
-        FieldValue::TcpFlags(flags) => PyString::new(py, &tcp_flags_text(flags)).into_any(),
+        FieldValue::TcpFlags(flags) => text(&tcp_flags_text(flags), shared),
         FieldValue::Null => py.None().into_bound(py),
         FieldValue::List(l) => PyList::new(py, l)?.into_any(),
         FieldValue::Metadata(items) => {
@@ -222,11 +262,13 @@ fn records_to_list<'py>(
     let names = names(py);
     let class = class.bind(py);
     let new = class.getattr(intern!(py, "__new__"))?;
+    let mut shared = SharedText::default();
     let list = PyList::empty(py);
     for r in records {
         let flow = new.call1((class,))?;
-        for ((_, value), key) in r.fields().into_iter().zip(&names.fields) {
-            flow.setattr(key.bind(py), field_value(py, value, names)?)?;
+        for ((_, value), (key, is_shared)) in r.fields().into_iter().zip(&names.fields) {
+            let shared = is_shared.then_some(&mut shared);
+            flow.setattr(key.bind(py), field_value(py, value, names, shared)?)?;
         }
         list.append(flow)?;
     }
