@@ -151,13 +151,16 @@ impl EngineConfig {
     }
 }
 
+/// Maps keyed by short names, looked up for every field of every record.
+type NameMap<K, V> = HashMap<K, V, ahash::RandomState>;
+
 /// The names every record repeats, as Python strings made once: the record's fields and
 /// the metadata attributes'. Made for each record, each of its ~35 keys was created,
 /// hashed and freed again.
 struct Names {
     /// Each field's name, and whether its values are shared (see [`SHARED_TEXT_FIELDS`]).
     fields: Vec<(Py<PyString>, bool)>,
-    attributes: HashMap<&'static str, Py<PyString>>,
+    attributes: NameMap<&'static str, Py<PyString>>,
 }
 
 static NAMES: PyOnceLock<Names> = PyOnceLock::new();
@@ -195,7 +198,7 @@ const SHARED_TEXT_FIELDS: [&str; 7] = [
 /// The Python strings of one batch's repeated values (see [`SHARED_TEXT_FIELDS`]).
 #[derive(Default)]
 struct SharedText<'py> {
-    strings: HashMap<String, Bound<'py, PyString>>,
+    strings: NameMap<String, Bound<'py, PyString>>,
 }
 
 impl<'py> SharedText<'py> {
