@@ -100,6 +100,29 @@ def test_analyze_packets_accepts_bytearray_and_memoryview() -> None:
     assert f.bidirectional_last_seen_ms == 3500
 
 
+def test_packets_of_the_common_shape_convert_as_any_other_shape() -> None:
+    # (float or int, bytes) tuples take a shortcut; as lists, with a wire length or a
+    # bytearray they take the general path: both give the same triples, timestamps rounded
+    # to the microsecond as pcap stores them (half-way cases to even).
+    from netsonde.api import _packet_triples
+
+    pkt = b"\x00" * 42
+    stamps: list[float | int] = [1.0, 1700000000.1234565, 1700000000.9999996, 0.0000005, 0.0000015, 3, 0]
+    fast = [(ts, pkt) for ts in stamps]
+    general = [[ts, bytearray(pkt), len(pkt)] for ts in stamps]
+    (got,) = list(_packet_triples(fast))
+    assert list(_packet_triples(general)) == [got]
+    assert [ns for ns, _, _ in got] == [
+        1_000_000_000,
+        1_700_000_000_123_456_000,
+        1_700_000_001_000_000_000,
+        0,
+        2000,
+        3_000_000_000,
+        0,
+    ]
+
+
 def test_analyze_packets_with_options() -> None:
     pkt = pg.ipv4("10.0.0.1", "10.0.0.2", 17, pg.udp(5000, 6000))
     flows = list(netsonde.analyze([(1.0, pkt), (100.0, pkt)], link_type="raw", idle_timeout=10))

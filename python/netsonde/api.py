@@ -80,6 +80,19 @@ def _packet_triples(packets: Iterable[Any]) -> Iterator[list[tuple[int, bytes, i
             return
         batch: list[tuple[int, bytes, int]] = []
         for item in chunk:
+            # The common shape first, exact types only, the same result as the general path
+            # below: a per-packet cost that took twice the engine's own on a capture.
+            if type(item) is tuple and len(item) == 2:
+                ts, data = item
+                if type(data) is bytes:
+                    if type(ts) is float:
+                        batch.append((round(ts * 1_000_000) * 1000, data, len(data)))
+                        index += 1
+                        continue
+                    if type(ts) is int:
+                        batch.append((ts * 1_000_000_000, data, len(data)))
+                        index += 1
+                        continue
             try:
                 ts, data, *rest = item
             except (TypeError, ValueError):
