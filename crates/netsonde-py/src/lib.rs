@@ -20,6 +20,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyFileNotFoundError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
@@ -411,11 +412,12 @@ impl PacketEngine {
     }
 
     /// Processes `(timestamp_ns, frame, wire_len)` triples of one link type; returns the
-    /// records of flows that ended meanwhile.
+    /// records of flows that ended meanwhile. The frames are read where Python holds them
+    /// (`bytes` is immutable), not copied.
     fn process<'py>(
         &mut self,
         py: Python<'py>,
-        packets: Vec<(i64, Vec<u8>, u32)>,
+        packets: Vec<(i64, PyBackedBytes, u32)>,
         link_type: u32,
     ) -> PyResult<Bound<'py, PyList>> {
         let engine = &mut self.engine;
@@ -423,6 +425,7 @@ impl PacketEngine {
         let out = py.detach(|| {
             let mut out = Vec::new();
             for (ts_ns, data, wire_len) in &packets {
+                let data: &[u8] = data;
                 let pkt = RawPacket {
                     ts_ns: *ts_ns,
                     link_type: link,
