@@ -80,8 +80,8 @@ def _packet_triples(packets: Iterable[Any]) -> Iterator[list[tuple[int, bytes, i
             return
         batch: list[tuple[int, bytes, int]] = []
         for item in chunk:
-            # The common shape first, exact types only, the same result as the general path
-            # below: a per-packet cost that took twice the engine's own on a capture.
+            # The common shape first, exact types only, with the general path's result: that
+            # path cost more per packet than the engine's analysis of it (1.4 us a packet).
             if type(item) is tuple and len(item) == 2:
                 ts, data = item
                 if type(data) is bytes:
