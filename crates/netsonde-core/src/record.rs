@@ -471,7 +471,7 @@ fn push_int(out: &mut String, n: i64) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
-/// Whether any of 8 bytes needs a JSON escape: a control character, `"` or `\\`. The
+/// Whether any of 8 bytes needs a JSON escape: a control character, `"` or `\`. The
 /// classic "has a byte below n" test on the word and on its XORs with the two characters;
 /// exact for existence (a borrow only ever follows a byte that matched).
 fn word_needs_escape(word: u64) -> bool {
