@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent  # <repo>/benchmarks
 REPO = HERE.parent  # <repo>
@@ -331,8 +332,17 @@ class NdpiReader(Tool):
         return run, chk
 
 
-# The nfstream child: iterate every flow (the normal way to consume NFStreamer), then report
-# flow counts and the peak RSS of itself and of its metering processes (reaped children).
+def _child_report(run: Run) -> dict[str, Any] | None:
+    """The JSON object a child prints on its last line of output (None without one)."""
+    try:
+        lines = run.stdout.read_text().strip().splitlines() if run.stdout else []
+        report = json.loads(lines[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+# The API child: iterate every flow as a user of the library does, then report flow counts.
 NETSONDE_API_CHILD = r"""
 import json, sys
 import netsonde
@@ -379,14 +389,12 @@ class NetsondeApi(Tool):
         )
 
     def timed_result(self, run: Run) -> dict[str, object]:
-        try:
-            lines = run.stdout.read_text().strip().splitlines() if run.stdout else []
-            res = json.loads(lines[-1])
-        except (OSError, ValueError, IndexError):
-            return {}
-        return {"flows": res["flows"], "classified": res["classified"]}
+        res = _child_report(run)
+        return {} if res is None else {"flows": res["flows"], "classified": res["classified"]}
 
 
+# The nfstream child: iterate every flow (the normal way to consume NFStreamer), then report
+# flow counts and the peak RSS of itself and of its metering processes (reaped children).
 NFSTREAM_CHILD = r"""
 import json, resource, sys
 from nfstream import NFStreamer
@@ -431,10 +439,8 @@ class Nfstream(Tool):
         return None, Check()  # type: ignore[return-value]
 
     def timed_result(self, run: Run) -> dict[str, object]:
-        try:
-            lines = run.stdout.read_text().strip().splitlines() if run.stdout else []
-            res = json.loads(lines[-1])
-        except (OSError, ValueError, IndexError):
+        res = _child_report(run)
+        if res is None:
             return {}
         return {
             "flows": res["flows"],
