@@ -1,5 +1,6 @@
 //! The whole engine over a fuzzed capture: every frame decoded, tracked and flushed; the
-//! records' counters add up to no more packets than were read.
+//! records' counters add up to no more packets than were read; the records lay out as
+//! columns (each value of its field's declared type: a debug assertion).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use netsonde_core::{CaptureReader, Engine, EngineOptions};
@@ -18,4 +19,6 @@ fuzz_target!(|data: &[u8]| {
     let counted: u64 = out.iter().map(|r| r.src2dst_packets + r.dst2src_packets).sum();
     assert!(counted <= frames);
     assert_eq!(engine.active_flows(), 0);
+    let batches = netsonde_core::columns::column_batches(&out);
+    assert_eq!(batches.iter().map(|b| b.rows).sum::<usize>(), out.len());
 });

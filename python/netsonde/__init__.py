@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .api import Analysis, Engine, analyze
+    from .arrow import record_batches, to_arrow, to_pandas, write_parquet
     from .events import EVENTS, Event
     from .flow import FIELD_NAMES, Flow
     from .options import Options
@@ -27,6 +28,10 @@ _LAZY = {
     "Analysis": "api",
     "Engine": "api",
     "analyze": "api",
+    "record_batches": "arrow",
+    "to_arrow": "arrow",
+    "to_pandas": "arrow",
+    "write_parquet": "arrow",
     "EVENTS": "events",
     "Event": "events",
     "FIELD_NAMES": "flow",
@@ -61,4 +66,8 @@ __all__ = [
     "TruncatedCaptureWarning",
     "__version__",
     "analyze",
+    "record_batches",
+    "to_arrow",
+    "to_pandas",
+    "write_parquet",
 ]

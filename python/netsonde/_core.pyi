@@ -9,6 +9,7 @@ from netsonde.flow import Flow
 __all__ = [
     "DEFRAG_POLICIES",
     "FIELD_NAMES",
+    "FIELD_TYPES",
     "TCP_POLICIES",
     "CaptureFormatError",
     "EngineConfig",
@@ -24,6 +25,8 @@ __all__ = [
 
 __version__: str
 FIELD_NAMES: list[str]
+#: Each field's column type: uint8, uint16, uint64, int64, text, optional_text, json, text_list.
+FIELD_TYPES: list[str]
 TCP_POLICIES: list[str]
 DEFRAG_POLICIES: list[str]
 
@@ -32,6 +35,8 @@ class CaptureFormatError(NetsondeError): ...
 
 _Path = str | PathLike[str]
 _Progress = Callable[[int, int], object]
+#: One column in Arrow's layout: the validity bitmap (None: no nulls) and the other buffers.
+_Column = tuple[bytes | None, list[bytes]]
 
 @final
 class EngineConfig:
@@ -55,6 +60,9 @@ class FileAnalysis:
         cls, paths: Sequence[_Path], config: EngineConfig, record_class: type[Flow]
     ) -> FileAnalysis: ...
     def next_batch(self, min_records: int = 1024, progress: _Progress | None = None) -> list[Flow] | None: ...
+    def next_columns(
+        self, min_records: int = 65536, progress: _Progress | None = None
+    ) -> list[tuple[int, list[_Column]]] | None: ...
     def take_warnings(self) -> list[str]: ...
     def stats(self) -> dict[str, int]: ...
 

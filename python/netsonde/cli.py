@@ -1,6 +1,6 @@
 """The ``netsonde`` command line.
 
-    netsonde analyze PATH... [-o OUT] [-f jsonl|csv|table]
+    netsonde analyze PATH... [-o OUT] [-f jsonl|csv|parquet|table]
     netsonde protocols [--attributes | --apps | --events] [--json]
 
 Bad input (a missing file, a file that is not a capture, a bad option) gives one line on
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from typing import IO, NoReturn
 
 PROG = "netsonde"
-FORMATS = ("jsonl", "csv", "table")
+FORMATS = ("jsonl", "csv", "parquet", "table")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-f",
         "--format",
         choices=FORMATS,
-        help="jsonl: one flow record per line; csv; table: a summary by application "
-        "(default: table on a terminal, else from OUT's extension, else jsonl)",
+        help="jsonl: one flow record per line; csv; parquet (needs pyarrow); table: a summary by "
+        "application (default: table on a terminal, else from OUT's extension, else jsonl)",
     )
     a.add_argument(
         "--idle-timeout",
@@ -151,7 +151,7 @@ def _pick_format(args: argparse.Namespace) -> str:
         return str(args.format)
     if args.output:
         ext = os.path.splitext(args.output)[1].lower()
-        return {".csv": "csv", ".txt": "table"}.get(ext, "jsonl")
+        return {".csv": "csv", ".parquet": "parquet", ".txt": "table"}.get(ext, "jsonl")
     return "table" if sys.stdout.isatty() else "jsonl"
 
 
@@ -237,16 +237,20 @@ def _analyze(args: argparse.Namespace) -> int:
         out_path = "/dev/stdout"
         sys.stdout.flush()
     try:
-        stats, summary, warnings, _ = _core.analyze_to_file(
-            args.paths, out_path, "jsonl" if fmt == "table" else fmt, _config.to_core(args), progress=bar
-        )
+        if fmt == "parquet":
+            stats, flows, warnings = _write_parquet(args, out_path, bar)
+        else:
+            stats, summary, warnings, _ = _core.analyze_to_file(
+                args.paths, out_path, "jsonl" if fmt == "table" else fmt, _config.to_core(args), progress=bar
+            )
+            flows = sum(r[1] for r in summary)
     finally:
         if bar is not None:
             bar.close()
     for message in warnings:
         print(f"{PROG}: warning: {message}", file=sys.stderr)
     if args.stats or show_progress:
-        _print_stats(stats, sum(r[1] for r in summary), verbose=args.stats)
+        _print_stats(stats, flows, verbose=args.stats)
     if fmt == "table":
         if args.output and args.output != "-":
             with open(args.output, "w") as fh:
@@ -254,6 +258,56 @@ def _analyze(args: argparse.Namespace) -> int:
         else:
             _table(summary, stats, sys.stdout)
     return EXIT_OK
+
+
+class _Position:
+    """A binary stream that tells how much was written to it: the Parquet writer asks, and
+    a pipe cannot say."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.written = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self.raw.write(data)
+        self.written += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.written
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+
+
+def _write_parquet(
+    args: argparse.Namespace, out_path: str | None, bar: _ProgressBar | None
+) -> tuple[dict[str, int], int, list[str]]:
+    """Writes the records as Parquet, a row group per batch; returns the run's counters,
+    the number of flows and the warnings."""
+    if out_path == "/dev/stdout" and sys.stdout.isatty():
+        raise UsageError("Parquet is binary: write it to a file (-o FILE) or a pipe")
+    try:
+        import pyarrow.parquet as pq
+
+        from . import arrow
+        from .flow import Flow
+    except ImportError as e:
+        raise UsageError(f"-f parquet needs pyarrow: pip install 'netsonde[arrow]' ({e})") from None
+    core = _core.FileAnalysis(args.paths, _config.to_core(args), Flow)
+    warnings: list[str] = []
+    flows = 0
+    sink = _Position(sys.stdout.buffer) if out_path == "/dev/stdout" else out_path
+    with pq.ParquetWriter(sink, arrow.SCHEMA, compression="zstd") as writer:
+        for batch in arrow.file_batches(core, progress=bar, on_warning=warnings.append):
+            writer.write_batch(batch)
+            flows += batch.num_rows
+    return core.stats(), flows, warnings
 
 
 def _protocols(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod capture;
 pub mod classify;
+pub mod columns;
 pub mod decode;
 pub mod engine;
 pub mod flow;

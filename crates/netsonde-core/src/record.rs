@@ -191,6 +191,79 @@ pub const FIELD_NAMES: [&str; 32] = [
     "tunnel",
 ];
 
+/// The type of a field's values, for columnar output ([`crate::columns`]: Arrow, pandas,
+/// Parquet), in the order of [`FIELD_NAMES`]. A test checks every record's values against it.
+pub const FIELD_TYPES: [FieldType; 32] = {
+    use FieldType::*;
+    [
+        UInt64,       // id
+        Text,         // expiration
+        Text,         // src_ip
+        UInt16,       // src_port
+        Text,         // dst_ip
+        UInt16,       // dst_port
+        UInt8,        // protocol
+        UInt8,        // ip_version
+        UInt16,       // vlan_id
+        UInt8,        // tunnel_id
+        Int64,        // bidirectional_first_seen_ms
+        Int64,        // bidirectional_last_seen_ms
+        Int64,        // bidirectional_duration_ms
+        UInt64,       // bidirectional_packets
+        UInt64,       // bidirectional_bytes
+        UInt64,       // src2dst_packets
+        UInt64,       // src2dst_bytes
+        UInt64,       // dst2src_packets
+        UInt64,       // dst2src_bytes
+        Text,         // src2dst_tcp_flags
+        Text,         // dst2src_tcp_flags
+        Text,         // application_name
+        Text,         // application_category_name
+        Text,         // application_confidence
+        OptionalText, // requested_server_name
+        OptionalText, // user_agent
+        OptionalText, // content_type
+        OptionalText, // client_fingerprint
+        OptionalText, // server_fingerprint
+        Json,         // metadata
+        TextList,     // risks
+        Text,         // tunnel
+    ]
+};
+
+/// What a field holds, as a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    UInt8,
+    UInt16,
+    UInt64,
+    Int64,
+    /// Text, always present.
+    Text,
+    /// Text or nothing.
+    OptionalText,
+    /// An object (the metadata), as its JSON text.
+    Json,
+    /// A list of names (the risks).
+    TextList,
+}
+
+impl FieldType {
+    /// The name the Python bindings map to an Arrow type.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::UInt8 => "uint8",
+            FieldType::UInt16 => "uint16",
+            FieldType::UInt64 => "uint64",
+            FieldType::Int64 => "int64",
+            FieldType::Text => "text",
+            FieldType::OptionalText => "optional_text",
+            FieldType::Json => "json",
+            FieldType::TextList => "text_list",
+        }
+    }
+}
+
 fn ns_to_ms(ns: i64) -> i64 {
     ns.div_euclid(1_000_000)
 }
@@ -203,7 +276,7 @@ pub fn tcp_flags_text(flags: u8) -> String {
     out
 }
 
-fn push_tcp_flags(out: &mut String, flags: u8) {
+pub(crate) fn push_tcp_flags(out: &mut String, flags: u8) {
     const LETTERS: [(u8, char); 8] = [
         (0x02, 'S'),
         (0x10, 'A'),
@@ -525,7 +598,7 @@ pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn json_value(out: &mut String, v: &FieldValue<'_>) {
+pub(crate) fn json_value(out: &mut String, v: &FieldValue<'_>) {
     match v {
         FieldValue::UInt(n) => push_decimal(out, *n),
         FieldValue::Int(n) => push_int(out, *n),

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use netsonde_core::analysis::OpenError;
 use netsonde_core::capture::{CaptureError, LinkType, RawPacket};
 use netsonde_core::classify::TcpPolicy;
+use netsonde_core::columns::column_batches;
 use netsonde_core::decode::format_ip;
 use netsonde_core::flow::defrag::DefragPolicy;
 use netsonde_core::record::{
-    tcp_flags_text, FieldValue, MetaValue, TextBatch, TextFormat, FIELD_NAMES,
+    tcp_flags_text, FieldValue, MetaValue, TextBatch, TextFormat, FIELD_NAMES, FIELD_TYPES,
 };
 use netsonde_core::{Analysis, Engine, EngineOptions, FlowRecord, Stats};
 use pyo3::create_exception;
@@ -22,7 +23,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyType};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 create_exception!(
     netsonde._core,
@@ -279,6 +280,30 @@ fn records_to_list<'py>(
     Ok(list)
 }
 
+/// The records as column batches for pyarrow (see `netsonde_core::columns`): a list of
+/// `(rows, columns)`, each column `(validity or None, [buffers])`, all as `bytes`.
+fn records_to_columns<'py>(
+    py: Python<'py>,
+    records: &[FlowRecord],
+) -> PyResult<Bound<'py, PyList>> {
+    let batches = py.detach(|| column_batches(records));
+    let out = PyList::empty(py);
+    for b in batches {
+        let columns = PyList::empty(py);
+        for c in b.columns {
+            let validity = c.validity.map(|v| PyBytes::new(py, &v));
+            let buffers: Vec<Bound<'py, PyBytes>> =
+                c.buffers.iter().map(|x| PyBytes::new(py, x)).collect();
+            columns.append((validity, PyList::new(py, buffers)?))?;
+        }
+        out.append(PyTuple::new(
+            py,
+            [b.rows.into_pyobject(py)?.into_any(), columns.into_any()],
+        )?)?;
+    }
+    Ok(out)
+}
+
 fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     for (k, v) in stats.counters() {
@@ -356,22 +381,25 @@ impl FileAnalysis {
         min_records: usize,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyList>>> {
-        let mut batch = std::mem::take(&mut self.batch);
-        batch.clear();
-        let inner = &mut self.inner;
-        let mut reporter = Progress::new(progress);
-        let more = py.detach(|| {
-            inner.run(&mut batch, min_records.max(1), &mut |d, t| {
-                reporter.report(d, t)
-            })
-        });
-        let out = if batch.is_empty() && !more {
-            None
-        } else {
-            Some(records_to_list(py, &batch, &self.record_class)?)
-        };
-        self.batch = batch;
-        Ok(out)
+        if !self.run(py, min_records, progress) {
+            return Ok(None);
+        }
+        records_to_list(py, &self.batch, &self.record_class).map(Some)
+    }
+
+    /// The next flow records as column batches (see [`records_to_columns`]), or `None` when
+    /// the input is exhausted.
+    #[pyo3(signature = (min_records=65536, progress=None))]
+    fn next_columns<'py>(
+        &mut self,
+        py: Python<'py>,
+        min_records: usize,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        if !self.run(py, min_records, progress) {
+            return Ok(None);
+        }
+        records_to_columns(py, &self.batch).map(Some)
     }
 
     /// Warnings about damaged inputs since the last call.
@@ -381,6 +409,20 @@ impl FileAnalysis {
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         stats_dict(py, &self.inner.stats())
+    }
+}
+
+impl FileAnalysis {
+    /// Runs the analysis until `self.batch` holds at least `min_records` records or the
+    /// input ends; false once nothing is left.
+    fn run(&mut self, py: Python<'_>, min_records: usize, progress: Option<Py<PyAny>>) -> bool {
+        let batch = &mut self.batch;
+        batch.clear();
+        let inner = &mut self.inner;
+        let mut reporter = Progress::new(progress);
+        let more =
+            py.detach(|| inner.run(batch, min_records.max(1), &mut |d, t| reporter.report(d, t)));
+        more || !batch.is_empty()
     }
 }
 
@@ -633,6 +675,7 @@ fn link_type_number(name: &str) -> Option<u32> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", netsonde_core::VERSION)?;
     m.add("FIELD_NAMES", FIELD_NAMES.to_vec())?;
+    m.add("FIELD_TYPES", FIELD_TYPES.map(|t| t.name()).to_vec())?;
     let tcp: Vec<&str> = TcpPolicy::ALL.iter().map(|(n, _)| *n).collect();
     m.add("TCP_POLICIES", tcp)?;
     let defrag: Vec<&str> = DefragPolicy::ALL.iter().map(|(n, _)| *n).collect();

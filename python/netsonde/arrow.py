@@ -1,0 +1,167 @@
+"""Flow records as Arrow record batches and tables, pandas DataFrames and Parquet files.
+
+The records of capture files come from the Rust core already laid out as Arrow columns and
+become arrays without a Python object per flow or per value. Columns follow the flow
+record (:data:`netsonde.FIELD_NAMES`, the same values as the JSON lines) with these types:
+integers as unsigned or signed integers of their width, text as strings (``None`` for an
+absent optional field), ``risks`` as a list of strings and ``metadata`` as its JSON text
+(``json.loads`` gives the record's dict; attributes differ from flow to flow, a column each
+would be mostly empty).
+
+Needs pyarrow (``pip install 'netsonde[arrow]'``); :func:`to_pandas` also needs pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+try:
+    import pyarrow as pa
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "netsonde's Arrow, pandas and Parquet output needs pyarrow: pip install 'netsonde[arrow]'"
+    ) from e
+
+from . import _core
+from .api import Engine, Source, _as_paths
+from .errors import TruncatedCaptureWarning
+from .flow import FIELD_NAMES, Flow
+from .options import Options
+
+if TYPE_CHECKING:
+    import pandas
+
+#: Flows per record batch when reading capture files.
+BATCH_SIZE = 65536
+
+_ARROW_TYPES = {
+    "uint8": pa.uint8(),
+    "uint16": pa.uint16(),
+    "uint64": pa.uint64(),
+    "int64": pa.int64(),
+    "text": pa.string(),
+    "optional_text": pa.string(),
+    "json": pa.string(),
+    "text_list": pa.list_(pa.string()),
+}
+
+#: The Arrow schema of flow records, from the core's declaration of the record's fields.
+SCHEMA: Any = pa.schema(
+    [
+        pa.field(name, _ARROW_TYPES[kind], nullable=kind == "optional_text")
+        for name, kind in zip(_core.FIELD_NAMES, _core.FIELD_TYPES, strict=True)
+    ]
+)
+
+
+def _array(field: Any, rows: int, validity: bytes | None, buffers: list[bytes]) -> Any:
+    """One column of the core's batch as an Arrow array, sharing the bytes' memory."""
+    bufs = [None if validity is None else pa.py_buffer(validity), *(pa.py_buffer(b) for b in buffers)]
+    if pa.types.is_list(field.type):
+        list_offsets = buffers[0]
+        items = int.from_bytes(list_offsets[-4:], "little", signed=True) if list_offsets else 0
+        strings = pa.Array.from_buffers(pa.string(), items, [None, bufs[2], bufs[3]])
+        return pa.Array.from_buffers(field.type, rows, bufs[:2], children=[strings])
+    return pa.Array.from_buffers(field.type, rows, bufs)
+
+
+def _record_batch(rows: int, columns: list[tuple[bytes | None, list[bytes]]]) -> Any:
+    arrays = [_array(f, rows, v, b) for f, (v, b) in zip(SCHEMA, columns, strict=True)]
+    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, TruncatedCaptureWarning, stacklevel=4)
+
+
+def file_batches(
+    core: _core.FileAnalysis,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int, int], object] | None = None,
+    on_warning: Callable[[str], object] = _warn,
+) -> Iterator[Any]:
+    """The record batches of an opened ``_core.FileAnalysis``; a damaged input's warning
+    goes to ``on_warning`` (by default a :class:`TruncatedCaptureWarning`)."""
+    while True:
+        chunks = core.next_columns(batch_size, progress)
+        for message in core.take_warnings():
+            on_warning(message)
+        if chunks is None:
+            return
+        for rows, columns in chunks:
+            batch = _record_batch(rows, columns)
+            # The core hands out at least batch_size records (all that are left at the end
+            # of input); slices share the batch's memory.
+            for start in range(0, rows, batch_size):
+                yield batch.slice(start, batch_size)
+
+
+def record_batches(
+    source: Source, *, link_type: int | str = "ethernet", batch_size: int = BATCH_SIZE, **options: Any
+) -> Iterator[Any]:
+    """The flow records of ``source`` as ``pyarrow.RecordBatch``es of :data:`SCHEMA` of at
+    most ``batch_size`` flows, in the order flows end. Sources and options are those of
+    :func:`netsonde.analyze`."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+    opts = Options.from_kwargs(options)
+    paths = _as_paths(source)
+    if paths is not None:
+        # Opened here, so that a missing file raises at the call.
+        core = _core.FileAnalysis(paths, opts.to_core(), Flow)
+        return file_batches(core, batch_size)
+    if isinstance(source, (bytes, bytearray)):
+        raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
+    engine = Engine(**{k: getattr(opts, k) for k in options})
+    return _flow_batches(engine, source, link_type, batch_size)  # type: ignore[arg-type]
+
+
+def _flow_batches(
+    engine: Engine, packets: Iterable[Any], link_type: int | str, batch_size: int
+) -> Iterator[Any]:
+    for flows in (engine.process(packets, link_type=link_type), engine.flush()):
+        for start in range(0, len(flows), batch_size):
+            yield flows_to_batch(flows[start : start + batch_size])
+
+
+def to_arrow(source: Source, *, link_type: int | str = "ethernet", **options: Any) -> Any:
+    """Every flow record of ``source`` as one ``pyarrow.Table`` of :data:`SCHEMA`."""
+    return pa.Table.from_batches(list(record_batches(source, link_type=link_type, **options)), schema=SCHEMA)
+
+
+def to_pandas(source: Source, *, link_type: int | str = "ethernet", **options: Any) -> pandas.DataFrame:
+    """Every flow record of ``source`` as a ``pandas.DataFrame``, a row per flow."""
+    frame: pandas.DataFrame = to_arrow(source, link_type=link_type, **options).to_pandas()
+    return frame
+
+
+def flows_to_batch(flows: Iterable[Flow]) -> Any:
+    """:class:`Flow` objects (from an :class:`Engine`, say) as one ``pyarrow.RecordBatch``."""
+    flows = list(flows)
+    data: dict[str, list[Any]] = {name: [getattr(f, name) for f in flows] for name in FIELD_NAMES}
+    data["metadata"] = [json.dumps(m, ensure_ascii=False, separators=(",", ":")) for m in data["metadata"]]
+    return pa.RecordBatch.from_pydict(data, schema=SCHEMA)
+
+
+def write_parquet(
+    source: Source,
+    path: str | os.PathLike[str],
+    *,
+    link_type: int | str = "ethernet",
+    compression: str = "zstd",
+    **options: Any,
+) -> int:
+    """Writes the flow records of ``source`` to a Parquet file as they come, a row group per
+    batch (bounded memory); returns the number of flows."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    with pq.ParquetWriter(path, SCHEMA, compression=compression) as writer:
+        for batch in record_batches(source, link_type=link_type, **options):
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    return rows
