@@ -3,6 +3,7 @@
 
 Usage: same_records.py A.jsonl B.jsonl   (exit 1 and a few differences when they differ)
 """
+
 import json
 import sys
 from collections import Counter
@@ -24,7 +25,9 @@ def main():
     if not only_a and not only_b:
         print(f"same {sum(a.values())} records")
         return 0
-    print(f"{sum(only_a.values())} records only in {sys.argv[1]}, {sum(only_b.values())} only in {sys.argv[2]}")
+    print(
+        f"{sum(only_a.values())} records only in {sys.argv[1]}, {sum(only_b.values())} only in {sys.argv[2]}"
+    )
     for r in list(only_a)[:3]:
         print("<", r[:400])
     for r in list(only_b)[:3]:

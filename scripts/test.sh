@@ -16,7 +16,7 @@ cargo test --workspace --quiet >/dev/null
 echo "== fuzz targets build"
 (cd fuzz && cargo check --quiet)
 echo "== ruff"
-python3 -m ruff check python tests benchmarks
+python3 -m ruff check python tests benchmarks scripts
 echo "== mypy --strict"
 python3 -m mypy
 echo "== stubtest"

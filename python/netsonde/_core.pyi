@@ -8,8 +8,8 @@ from netsonde.flow import Flow
 
 __all__ = [
     "DEFRAG_POLICIES",
+    "FIELDS",
     "FIELD_NAMES",
-    "FIELD_TYPES",
     "TCP_POLICIES",
     "CaptureFormatError",
     "EngineConfig",
@@ -25,8 +25,9 @@ __all__ = [
 
 __version__: str
 FIELD_NAMES: list[str]
-#: Each field's column type: uint8, uint16, uint64, int64, text, optional_text, json, text_list.
-FIELD_TYPES: list[str]
+#: Each field's name, column type (uint8, uint16, uint64, int64, text, optional_text, json,
+#: text_list) and description, in output order.
+FIELDS: list[tuple[str, str, str]]
 TCP_POLICIES: list[str]
 DEFRAG_POLICIES: list[str]
 

@@ -53,7 +53,7 @@ _ARROW_TYPES = {
 SCHEMA: Any = pa.schema(
     [
         pa.field(name, _ARROW_TYPES[kind], nullable=kind == "optional_text")
-        for name, kind in zip(_core.FIELD_NAMES, _core.FIELD_TYPES, strict=True)
+        for name, kind, _ in _core.FIELDS
     ]
 )
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from . import _core
 
-# The record's fields are named once, in the Rust core (`record::FIELD_NAMES`); the
+# The record's fields are declared once, in the Rust core (`record::FIELDS`); the
 # annotations below give them types for users and mypy, and a test checks both agree.
 FIELD_NAMES: tuple[str, ...] = tuple(_core.FIELD_NAMES)
 

@@ -1,8 +1,8 @@
 //! Flow records as columns in Arrow's memory layout, so that the Python bindings can hand
-//! them to pyarrow (tables, pandas, Parquet) as they are, without a Python object per record
-//! or per value. Each field becomes one column of the type [`FIELD_TYPES`] declares for it:
-//! numbers as little-endian values, text as 32-bit offsets and UTF-8 bytes, the risks as a
-//! list of text, the metadata as its JSON text (the same text as in a JSON line).
+//! them to pyarrow (tables, pandas, Parquet) as they are, without a Python object per
+//! record or per value. Each field becomes one column of the type [`crate::record::FIELDS`]
+//! declares for it: numbers as little-endian values, text as 32-bit offsets and UTF-8
+//! bytes, the risks as a list of text, the metadata as its JSON text (as in a JSON line).
 
 use crate::decode::write_ip;
 use crate::record::{json_value, push_tcp_flags, FieldType, FieldValue, FlowRecord, FIELD_TYPES};

@@ -155,81 +155,92 @@ pub enum FieldValue<'a> {
     List(&'a [&'static str]),
 }
 
-/// The names of the record's fields, in output order.
-pub const FIELD_NAMES: [&str; 32] = [
-    "id",
-    "expiration",
-    "src_ip",
-    "src_port",
-    "dst_ip",
-    "dst_port",
-    "protocol",
-    "ip_version",
-    "vlan_id",
-    "tunnel_id",
-    "bidirectional_first_seen_ms",
-    "bidirectional_last_seen_ms",
-    "bidirectional_duration_ms",
-    "bidirectional_packets",
-    "bidirectional_bytes",
-    "src2dst_packets",
-    "src2dst_bytes",
-    "dst2src_packets",
-    "dst2src_bytes",
-    "src2dst_tcp_flags",
-    "dst2src_tcp_flags",
-    "application_name",
-    "application_category_name",
-    "application_confidence",
-    "requested_server_name",
-    "user_agent",
-    "content_type",
-    "client_fingerprint",
-    "server_fingerprint",
-    "metadata",
-    "risks",
-    "tunnel",
-];
+/// A field of the flow record, as declared once in [`FIELDS`].
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: FieldType,
+    /// One line for the reference page and the docs.
+    pub description: &'static str,
+}
 
-/// The type of a field's values, for columnar output ([`crate::columns`]: Arrow, pandas,
-/// Parquet), in the order of [`FIELD_NAMES`]. A test checks every record's values against it.
-pub const FIELD_TYPES: [FieldType; 32] = {
+const fn field(name: &'static str, ty: FieldType, description: &'static str) -> Field {
+    Field {
+        name,
+        ty,
+        description,
+    }
+}
+
+/// The record's fields, in output order: JSON lines, CSV, the Python `Flow`, Arrow and
+/// Parquet columns and the reference page all follow this declaration ([`FlowRecord::fields`]
+/// gives the values in the same order; a test checks each value against its type).
+pub const FIELDS: [Field; 32] = {
     use FieldType::*;
     [
-        UInt64,       // id
-        Text,         // expiration
-        Text,         // src_ip
-        UInt16,       // src_port
-        Text,         // dst_ip
-        UInt16,       // dst_port
-        UInt8,        // protocol
-        UInt8,        // ip_version
-        UInt16,       // vlan_id
-        UInt8,        // tunnel_id
-        Int64,        // bidirectional_first_seen_ms
-        Int64,        // bidirectional_last_seen_ms
-        Int64,        // bidirectional_duration_ms
-        UInt64,       // bidirectional_packets
-        UInt64,       // bidirectional_bytes
-        UInt64,       // src2dst_packets
-        UInt64,       // src2dst_bytes
-        UInt64,       // dst2src_packets
-        UInt64,       // dst2src_bytes
-        Text,         // src2dst_tcp_flags
-        Text,         // dst2src_tcp_flags
-        Text,         // application_name
-        Text,         // application_category_name
-        Text,         // application_confidence
-        OptionalText, // requested_server_name
-        OptionalText, // user_agent
-        OptionalText, // content_type
-        OptionalText, // client_fingerprint
-        OptionalText, // server_fingerprint
-        Json,         // metadata
-        TextList,     // risks
-        Text,         // tunnel
+        field("id", UInt64, "Number of the flow, unique in a run (in order of creation with one worker)"),
+        field("expiration", Text, "Why the record was made: idle, active, end (a closed TCP connection), eviction (max_flows), end_of_input"),
+        field("src_ip", Text, "Address of the client (the initiator: the SYN sender, else the side not on a service port, else the first sender)"),
+        field("src_port", UInt16, "Port of the client (0 without ports)"),
+        field("dst_ip", Text, "Address of the server"),
+        field("dst_port", UInt16, "Port of the server (0 without ports)"),
+        field("protocol", UInt8, "IP protocol number (IANA): 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, …"),
+        field("ip_version", UInt8, "4 or 6, of the innermost IP header"),
+        field("vlan_id", UInt16, "Innermost VLAN id (0: none)"),
+        field("tunnel_id", UInt8, "Innermost tunnel, numbered as nDPI and nfstream do (0 none, 1 GTP, 2 CAPWAP, 3 TZSP, 4 L2TP, 5 VXLAN, 6 GRE; 7 on: netsonde's)"),
+        field("bidirectional_first_seen_ms", Int64, "Time of the first packet, milliseconds since the epoch"),
+        field("bidirectional_last_seen_ms", Int64, "Time of the last packet, milliseconds since the epoch"),
+        field("bidirectional_duration_ms", Int64, "Last minus first, milliseconds"),
+        field("bidirectional_packets", UInt64, "Packets, both directions"),
+        field("bidirectional_bytes", UInt64, "Bytes, both directions: frame lengths on the wire"),
+        field("src2dst_packets", UInt64, "Packets from the client"),
+        field("src2dst_bytes", UInt64, "Bytes from the client"),
+        field("dst2src_packets", UInt64, "Packets from the server"),
+        field("dst2src_bytes", UInt64, "Bytes from the server"),
+        field("src2dst_tcp_flags", Text, "TCP flags seen from the client, as letters (S A F R P U E C)"),
+        field("dst2src_tcp_flags", Text, "TCP flags seen from the server"),
+        field("application_name", Text, "Master.App (TLS.YouTube, DNS.Google) or the protocol alone, in nDPI's spelling; Unknown"),
+        field("application_category_name", Text, "Category of the application, else of the protocol"),
+        field("application_confidence", Text, "How the application was found: DPI, DPI (cache), Match by port, Match by IP, …"),
+        field("requested_server_name", OptionalText, "Server name the client asked for: TLS or QUIC SNI, HTTP Host, DNS query, …"),
+        field("user_agent", OptionalText, "User agent: HTTP, QUIC, SSDP, …"),
+        field("content_type", OptionalText, "Content type: HTTP, …"),
+        field("client_fingerprint", OptionalText, "JA4 of the TLS or QUIC client"),
+        field("server_fingerprint", OptionalText, "JA3S of the TLS server"),
+        field("metadata", Json, "Attributes extracted, keyed protocol.attribute (see Metadata attributes)"),
+        field("risks", TextList, "Security risks seen (see Risks)"),
+        field("tunnel", Text, "Name of the innermost tunnel: none, GTP, VXLAN, … (tunnel_id numbers it)"),
     ]
 };
+
+/// The names of the record's fields, in output order (from [`FIELDS`]).
+#[allow(clippy::indexing_slicing)] // Evaluated while compiling: an index out of range fails the build.
+pub const FIELD_NAMES: [&str; 32] = {
+    let mut names = [""; 32];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = FIELDS[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// The type of each field's values, for columnar output ([`crate::columns`]: Arrow, pandas,
+/// Parquet), in output order (from [`FIELDS`]).
+#[allow(clippy::indexing_slicing)] // Evaluated while compiling: an index out of range fails the build.
+pub const FIELD_TYPES: [FieldType; 32] = {
+    let mut types = [FieldType::Text; 32];
+    let mut i = 0;
+    while i < types.len() {
+        types[i] = FIELDS[i].ty;
+        i += 1;
+    }
+    types
+};
+
+fn ns_to_ms(ns: i64) -> i64 {
+    ns.div_euclid(1_000_000)
+}
 
 /// What a field holds, as a column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,10 +273,6 @@ impl FieldType {
             FieldType::TextList => "text_list",
         }
     }
-}
-
-fn ns_to_ms(ns: i64) -> i64 {
-    ns.div_euclid(1_000_000)
 }
 
 /// TCP flags as letters, in the order tcpdump prints them (`S`, `A`, `F`, `R`, `P`, `U`,
@@ -668,6 +675,21 @@ mod json_tests {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn every_field_is_declared_once_with_a_description() {
+        let mut names: Vec<&str> = super::FIELD_NAMES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), super::FIELDS.len());
+        for (f, (name, ty)) in super::FIELDS
+            .iter()
+            .zip(super::FIELD_NAMES.iter().zip(super::FIELD_TYPES))
+        {
+            assert_eq!((f.name, f.ty), (*name, ty));
+            assert!(!f.description.trim().is_empty(), "{name}");
         }
     }
 

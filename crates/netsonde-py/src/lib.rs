@@ -14,7 +14,7 @@ use netsonde_core::columns::column_batches;
 use netsonde_core::decode::format_ip;
 use netsonde_core::flow::defrag::DefragPolicy;
 use netsonde_core::record::{
-    tcp_flags_text, FieldValue, MetaValue, TextBatch, TextFormat, FIELD_NAMES, FIELD_TYPES,
+    tcp_flags_text, FieldValue, MetaValue, TextBatch, TextFormat, FIELDS, FIELD_NAMES,
 };
 use netsonde_core::{Analysis, Engine, EngineOptions, FlowRecord, Stats};
 use pyo3::create_exception;
@@ -675,7 +675,11 @@ fn link_type_number(name: &str) -> Option<u32> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", netsonde_core::VERSION)?;
     m.add("FIELD_NAMES", FIELD_NAMES.to_vec())?;
-    m.add("FIELD_TYPES", FIELD_TYPES.map(|t| t.name()).to_vec())?;
+    let fields: Vec<(&str, &str, &str)> = FIELDS
+        .iter()
+        .map(|f| (f.name, f.ty.name(), f.description))
+        .collect();
+    m.add("FIELDS", fields)?;
     let tcp: Vec<&str> = TcpPolicy::ALL.iter().map(|(n, _)| *n).collect();
     m.add("TCP_POLICIES", tcp)?;
     let defrag: Vec<&str> = DefragPolicy::ALL.iter().map(|(n, _)| *n).collect();
