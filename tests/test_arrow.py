@@ -111,6 +111,21 @@ def test_packets_from_python_give_the_table_of_their_capture(
     assert rows(from_packets) == rows(netsonde.to_arrow(ref_pcap))
 
 
+def test_packets_from_python_come_in_bounded_batches(
+    ref_pcap: Path, reference: tuple[list[Event], list[pg.Frame]]
+) -> None:
+    _, frames = reference
+    packets = [(Decimal(f.ts_ns) / 10**9, f.data) for f in frames]
+    batches = list(netsonde.record_batches(packets, batch_size=2))
+    assert len(batches) > 1
+    assert all(0 < b.num_rows <= 2 for b in batches)
+    assert pa.Table.from_batches(batches).equals(netsonde.to_arrow(ref_pcap))
+    with pytest.raises(ValueError, match="unknown link type"):
+        netsonde.to_arrow(packets, link_type="carrier-pigeon")
+    with pytest.raises(TypeError, match="packet 0"):
+        netsonde.to_arrow([b"not a packet"])
+
+
 def without_ids(table: Any) -> list[dict[str, Any]]:
     """The rows in an order that does not depend on the workers, without their ids."""
     out = rows(table)

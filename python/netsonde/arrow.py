@@ -27,7 +27,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from . import _core
-from .api import Engine, Source, _as_paths
+from .api import Source, _as_paths, _link_type_number, _packet_triples
 from .errors import TruncatedCaptureWarning
 from .flow import FIELD_NAMES, Flow
 from .options import Options
@@ -51,10 +51,7 @@ _ARROW_TYPES = {
 
 #: The Arrow schema of flow records, from the core's declaration of the record's fields.
 SCHEMA: Any = pa.schema(
-    [
-        pa.field(name, _ARROW_TYPES[kind], nullable=kind == "optional_text")
-        for name, kind, _ in _core.FIELDS
-    ]
+    [pa.field(name, _ARROW_TYPES[kind], nullable=kind == "optional_text") for name, kind, _ in _core.FIELDS]
 )
 
 
@@ -92,12 +89,7 @@ def file_batches(
             on_warning(message)
         if chunks is None:
             return
-        for rows, columns in chunks:
-            batch = _record_batch(rows, columns)
-            # The core hands out at least batch_size records (all that are left at the end
-            # of input); slices share the batch's memory.
-            for start in range(0, rows, batch_size):
-                yield batch.slice(start, batch_size)
+        yield from _sliced(chunks, batch_size)
 
 
 def record_batches(
@@ -112,20 +104,30 @@ def record_batches(
     paths = _as_paths(source)
     if paths is not None:
         # Opened here, so that a missing file raises at the call.
-        core = _core.FileAnalysis(paths, opts.to_core(), Flow)
-        return file_batches(core, batch_size)
+        return file_batches(_core.FileAnalysis(paths, opts.to_core(), Flow), batch_size)
     if isinstance(source, (bytes, bytearray)):
         raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
-    engine = Engine(**{k: getattr(opts, k) for k in options})
-    return _flow_batches(engine, source, link_type, batch_size)  # type: ignore[arg-type]
+    engine = _core.PacketEngine(opts.to_core(), Flow)
+    return _packet_batches(engine, source, _link_type_number(link_type), batch_size)  # type: ignore[arg-type]
 
 
-def _flow_batches(
-    engine: Engine, packets: Iterable[Any], link_type: int | str, batch_size: int
+def _packet_batches(
+    core: _core.PacketEngine, packets: Iterable[Any], link_type: int, batch_size: int
 ) -> Iterator[Any]:
-    for flows in (engine.process(packets, link_type=link_type), engine.flush()):
-        for start in range(0, len(flows), batch_size):
-            yield flows_to_batch(flows[start : start + batch_size])
+    for triples in _packet_triples(packets):
+        yield from _sliced(core.process_columns(triples, link_type, batch_size), batch_size)
+    yield from _sliced(core.flush_columns(), batch_size)
+
+
+def _sliced(
+    chunks: list[tuple[int, list[tuple[bytes | None, list[bytes]]]]], batch_size: int
+) -> Iterator[Any]:
+    """The core's column batches as record batches of at most ``batch_size`` flows (the
+    core hands out at least that many; slices share the batch's memory)."""
+    for rows, columns in chunks:
+        batch = _record_batch(rows, columns)
+        for start in range(0, rows, batch_size):
+            yield batch.slice(start, batch_size)
 
 
 def to_arrow(source: Source, *, link_type: int | str = "ethernet", **options: Any) -> Any:
@@ -140,7 +142,8 @@ def to_pandas(source: Source, *, link_type: int | str = "ethernet", **options: A
 
 
 def flows_to_batch(flows: Iterable[Flow]) -> Any:
-    """:class:`Flow` objects (from an :class:`Engine`, say) as one ``pyarrow.RecordBatch``."""
+    """:class:`Flow` objects (from an :class:`netsonde.Engine`, say) as one
+    ``pyarrow.RecordBatch``."""
     flows = list(flows)
     data: dict[str, list[Any]] = {name: [getattr(f, name) for f in flows] for name in FIELD_NAMES}
     data["metadata"] = [json.dumps(m, ensure_ascii=False, separators=(",", ":")) for m in data["metadata"]]

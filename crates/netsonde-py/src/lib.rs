@@ -432,6 +432,8 @@ struct PacketEngine {
     engine: Engine,
     /// The class of the records handed out (see [`records_to_list`]).
     record_class: Py<PyType>,
+    /// Records gathered for [`PacketEngine::process_columns`] until there are enough.
+    pending: Vec<FlowRecord>,
 }
 
 #[pymethods]
@@ -442,6 +444,7 @@ impl PacketEngine {
         Ok(PacketEngine {
             engine: config.engine()?,
             record_class,
+            pending: Vec::new(),
         })
     }
 
@@ -462,23 +465,41 @@ impl PacketEngine {
         packets: Vec<(i64, PyBackedBytes, u32)>,
         link_type: u32,
     ) -> PyResult<Bound<'py, PyList>> {
-        let engine = &mut self.engine;
-        let link = LinkType(link_type);
-        let out = py.detach(|| {
-            let mut out = Vec::new();
-            for (ts_ns, data, wire_len) in &packets {
-                let data: &[u8] = data;
-                let pkt = RawPacket {
-                    ts_ns: *ts_ns,
-                    link_type: link,
-                    data,
-                    wire_len: (*wire_len).max(data.len() as u32),
-                };
-                engine.process(&pkt, &mut out);
-            }
-            out
-        });
+        let mut out = Vec::new();
+        self.process_into(py, &packets, link_type, &mut out);
         records_to_list(py, &out, &self.record_class)
+    }
+
+    /// As [`PacketEngine::process`], but the records gather in the engine until there are
+    /// `min_records`, and come out as column batches (see [`records_to_columns`]); an empty
+    /// list until then. [`PacketEngine::flush_columns`] hands out the rest.
+    #[pyo3(signature = (packets, link_type, min_records=65536))]
+    fn process_columns<'py>(
+        &mut self,
+        py: Python<'py>,
+        packets: Vec<(i64, PyBackedBytes, u32)>,
+        link_type: u32,
+        min_records: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut pending = std::mem::take(&mut self.pending);
+        self.process_into(py, &packets, link_type, &mut pending);
+        if pending.len() < min_records.max(1) {
+            self.pending = pending;
+            return Ok(PyList::empty(py));
+        }
+        let columns = records_to_columns(py, &pending);
+        pending.clear();
+        self.pending = pending;
+        columns
+    }
+
+    /// Ends every flow; returns the records gathered by [`PacketEngine::process_columns`]
+    /// and theirs as column batches.
+    fn flush_columns<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut pending = std::mem::take(&mut self.pending);
+        let engine = &mut self.engine;
+        py.detach(|| engine.flush(&mut pending));
+        records_to_columns(py, &pending)
     }
 
     /// Reads a whole capture file through this engine; returns the records of flows that
@@ -539,6 +560,33 @@ impl PacketEngine {
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         stats_dict(py, &self.engine.stats())
+    }
+}
+
+impl PacketEngine {
+    /// Runs `(timestamp_ns, frame, wire_len)` triples of one link type through the engine,
+    /// the GIL released; the records of flows that end go to `out`.
+    fn process_into(
+        &mut self,
+        py: Python<'_>,
+        packets: &[(i64, PyBackedBytes, u32)],
+        link_type: u32,
+        out: &mut Vec<FlowRecord>,
+    ) {
+        let engine = &mut self.engine;
+        let link = LinkType(link_type);
+        py.detach(|| {
+            for (ts_ns, data, wire_len) in packets {
+                let data: &[u8] = data;
+                let pkt = RawPacket {
+                    ts_ns: *ts_ns,
+                    link_type: link,
+                    data,
+                    wire_len: (*wire_len).max(data.len() as u32),
+                };
+                engine.process(&pkt, out);
+            }
+        });
     }
 }
 
