@@ -21,7 +21,7 @@ from conftest import Event
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
-from netsonde import arrow  # noqa: E402  (needs pyarrow)
+from netsonde import _core, arrow  # noqa: E402  (needs pyarrow)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "loopback.pcapng"
@@ -95,9 +95,38 @@ def test_tables_of_the_ndpi_corpus_hold_the_same_records_as_the_flows() -> None:
             table.validate(full=True)
             got, want = rows(table), records(path)
             assert got == want, path.name
+            assert_attribute_columns(arrow.add_attribute_columns(table), table)
             checked += 1
             flows += len(got)
     assert checked > 300 and flows > 5000
+
+
+def assert_attribute_columns(expanded: Any, table: Any) -> None:
+    """``expanded`` is ``table`` with a column per attribute its flows carry, of the declared
+    type, holding each flow's value (null where it has none)."""
+    assert expanded.select(table.column_names).equals(table)
+    extra = expanded.column_names[table.num_columns :]
+    assert extra == sorted(extra)
+    declared = {name: kind for name, kind, _, _ in _core.registry()[2]}
+    types = {"str": pa.string(), "int": pa.int64(), "list[str]": pa.list_(pa.string())}
+    for name in extra:
+        assert expanded.schema.field(name).type == types[declared[name]], name
+    for row in expanded.to_pylist():
+        carried = {name: row[name] for name in extra if row[name] is not None}
+        assert carried == json.loads(row["metadata"])
+
+
+def test_attribute_columns_hold_each_flows_attributes(ref_pcap: Path) -> None:
+    for path in (ref_pcap, SAMPLE):
+        expanded = netsonde.to_arrow(path, attribute_columns=True)
+        assert_attribute_columns(expanded, netsonde.to_arrow(path))
+        assert expanded.num_columns > len(netsonde.FIELD_NAMES)
+    frame = netsonde.to_pandas(SAMPLE, attribute_columns=True)
+    assert list(frame["http.status_code"].dropna()) == [200, 404, 200]
+    empty = arrow.flows_to_batch([])
+    assert arrow.add_attribute_columns(pa.Table.from_batches([empty])).num_columns == len(
+        netsonde.FIELD_NAMES
+    )
 
 
 def test_packets_from_python_give_the_table_of_their_capture(

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .api import Analysis, Engine, analyze
-    from .arrow import record_batches, to_arrow, to_pandas, write_parquet
+    from .arrow import add_attribute_columns, record_batches, to_arrow, to_pandas, write_parquet
     from .events import EVENTS, Event
     from .flow import FIELD_NAMES, Flow
     from .options import Options
@@ -28,6 +28,7 @@ _LAZY = {
     "Analysis": "api",
     "Engine": "api",
     "analyze": "api",
+    "add_attribute_columns": "arrow",
     "record_batches": "arrow",
     "to_arrow": "arrow",
     "to_pandas": "arrow",
@@ -65,6 +66,7 @@ __all__ = [
     "Options",
     "TruncatedCaptureWarning",
     "__version__",
+    "add_attribute_columns",
     "analyze",
     "record_batches",
     "to_arrow",
