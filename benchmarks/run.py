@@ -698,7 +698,9 @@ def summarize(
         return row
     flows = extra.get("flows", chk.flows)
     classified = extra.get("classified", chk.classified)
-    rss_kib = extra.get("rss_kib") or max(r.maxrss_kib for r in ok)
+    rss_kib = extra.get("rss_kib")
+    if not isinstance(rss_kib, int) or not rss_kib:
+        rss_kib = max(r.maxrss_kib for r in ok)
     row.update(
         wall=wall,
         wall_min=min(r.wall for r in ok),
@@ -765,7 +767,7 @@ def add_ratios(rows: list[dict[str, object]], peers: tuple[str, ...]) -> None:
         # Scaling: netsonde on one worker over this netsonde variant.
         base = one_worker.get(str(r["capture"]))
         scaled = base and "wall" in r and r["family"] == "netsonde"
-        r["vs_1w"] = (copies * base / float(r["wall"])) if scaled else None  # type: ignore[arg-type, operator]
+        r["vs_1w"] = (copies * base / float(r["wall"])) if scaled else None  # type: ignore[arg-type]
         one_runs = one_worker_runs.get(str(r["capture"]))
         r["vs_1w_paired"] = paired_ratio(one_runs, r["runs"], copies) if scaled and one_runs else None  # type: ignore[arg-type]
 
@@ -873,10 +875,10 @@ def markdown_table(rows: list[dict[str, object]], peers: tuple[str, ...]) -> str
                 f"{r['wall']:.3f}",
                 f"{r['wall_min']:.3f}-{r['wall_max']:.3f}",
                 f"{r['cpu']:.2f}",
-                fmt(r.get("pps") and r["pps"] / 1e6, ".3f"),  # type: ignore[operator]
+                fmt(r.get("pps") and r["pps"] / 1e6, ".3f"),  # type: ignore[operator, arg-type]
                 fmt(r.get("gbps"), ".2f"),  # type: ignore[arg-type]
                 f"{flows:,}" if isinstance(flows, int) else "—",
-                fmt(r.get("fps") and r["fps"] / 1e3, ".1f"),  # type: ignore[operator]
+                fmt(r.get("fps") and r["fps"] / 1e3, ".1f"),  # type: ignore[operator, arg-type]
                 pct,
                 f"{r['rss_mib']:.0f}",
                 *[fmt(r.get(f"vs_{p}"), ".2f") for p in peers],  # type: ignore[arg-type]
@@ -1043,8 +1045,8 @@ def main(argv: list[str] | None = None) -> int:
     add_ratios(rows, peers)
     table = markdown_table(rows, peers)
     print(table)
-    checks = acceptance(rows)
-    for c in checks:
+    verdicts = acceptance(rows)
+    for c in verdicts:
         log(c)
 
     notes: list[str] = []
@@ -1058,9 +1060,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['capture']} / {r['tool']}: no flow classified: this build does flow accounting "
                 "only, so its speed ratios are not DPI against DPI"
             )
-        for n in r["notes"]:  # type: ignore[union-attr]
+        for n in r["notes"]:  # type: ignore[attr-defined]
             notes.append(f"{r['capture']} / {r['tool']}: {n}")
-        for e in r["errors"]:  # type: ignore[union-attr]
+        for e in r["errors"]:  # type: ignore[attr-defined]
             notes.append(f"{r['capture']} / {r['tool']}: ERROR {e}")
     notes += [f"skipped {s}" for s in skipped]
 
@@ -1077,7 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
         "commands": {t.name: t.display() for t in tools},
         "repeat": args.repeat,
     }
-    write_report(args.results, env, captures, table, checks, notes, args)
+    write_report(args.results, env, captures, table, verdicts, notes, args)
     (workdir / "results.json").parent.mkdir(parents=True, exist_ok=True)
     (workdir / "results.json").write_text(json.dumps({"env": env, "rows": rows}, indent=1, default=str))
     log(f"\nwrote {args.results} and {workdir / 'results.json'}")

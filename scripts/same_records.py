@@ -9,8 +9,8 @@ import sys
 from collections import Counter
 
 
-def load(path):
-    out = Counter()
+def load(path: str) -> Counter[str]:
+    out: Counter[str] = Counter()
     with open(path) as fh:
         for line in fh:
             r = json.loads(line)
@@ -19,7 +19,7 @@ def load(path):
     return out
 
 
-def main():
+def main() -> int:
     a, b = load(sys.argv[1]), load(sys.argv[2])
     only_a, only_b = a - b, b - a
     if not only_a and not only_b:
