@@ -354,16 +354,26 @@ for flow in netsonde.analyze(sys.argv[1]):
 print(json.dumps({"flows": flows, "classified": classified}))
 """
 
+# The same through a DataFrame: every flow record of the capture as a row.
+NETSONDE_PANDAS_CHILD = r"""
+import json, sys
+import netsonde
+frame = netsonde.to_pandas(sys.argv[1])
+print(json.dumps({"flows": len(frame), "classified": int((frame["application_name"] != "Unknown").sum())}))
+"""
+
 
 class NetsondeApi(Tool):
     """``for flow in netsonde.analyze(F)`` in a child process: the Python API, each record a
-    ``Flow`` object, as nfstream's records are (its row is the like-for-like comparison)."""
+    ``Flow`` object, as nfstream's records are (its row is the like-for-like comparison).
+    With ``pandas``, ``netsonde.to_pandas(F)`` instead, against nfstream's ``to_pandas()``."""
 
     family = "netsonde"
-    name = "netsonde-api"
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(self, python: str = sys.executable, pandas: bool = False) -> None:
         self.python = python
+        self.pandas = pandas
+        self.name = "netsonde-pandas" if pandas else "netsonde-api"
 
     def unavailable(self) -> str | None:
         text = _capture_output([self.python, "-c", "import netsonde; print('ok')"])
@@ -373,9 +383,11 @@ class NetsondeApi(Tool):
         return _capture_output([self.python, "-c", "import netsonde; print(netsonde.__version__)"]).strip()
 
     def command(self, capture: Path) -> list[str]:
-        return [self.python, "-c", NETSONDE_API_CHILD, str(capture)]
+        return [self.python, "-c", NETSONDE_PANDAS_CHILD if self.pandas else NETSONDE_API_CHILD, str(capture)]
 
     def display(self) -> str:
+        if self.pandas:
+            return "python -c 'frame = netsonde.to_pandas(F)'"
         return "python -c 'for flow in netsonde.analyze(F): count flow'"
 
     def check(self, capture: Path, workdir: Path) -> tuple[Run, Check]:
@@ -408,15 +420,29 @@ kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"flows": flows, "classified": classified, "rss_self_kib": me, "rss_children_kib": kids}))
 """
 
+# The nfstream child for DataFrames: its own to_pandas() (the streamer writes the flows to a
+# temporary CSV file, which pandas reads back).
+NFSTREAM_PANDAS_CHILD = r"""
+import json, resource, sys
+from nfstream import NFStreamer
+frame = NFStreamer(source=sys.argv[1], n_dissections=20, n_meters=int(sys.argv[2])).to_pandas()
+flows, classified = len(frame), int((frame["application_name"] != "Unknown").sum())
+me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"flows": flows, "classified": classified, "rss_self_kib": me, "rss_children_kib": kids}))
+"""
+
 
 class Nfstream(Tool):
     """``NFStreamer(source=F, n_dissections=20)`` in a child process, iterating every flow."""
 
-    name = family = "nfstream"
+    family = "nfstream"
 
-    def __init__(self, python: str = sys.executable, meters: int = 0) -> None:
+    def __init__(self, python: str = sys.executable, meters: int = 0, pandas: bool = False) -> None:
         self.python = python
         self.meters = meters
+        self.pandas = pandas
+        self.name = "nfstream-pandas" if pandas else "nfstream"
 
     def unavailable(self) -> str | None:
         text = _capture_output([self.python, "-c", "import nfstream; print('ok', nfstream.__version__)"])
@@ -426,13 +452,13 @@ class Nfstream(Tool):
         return _capture_output([self.python, "-c", "import nfstream; print(nfstream.__version__)"]).strip()
 
     def command(self, capture: Path) -> list[str]:
-        return [self.python, "-c", NFSTREAM_CHILD, str(capture), str(self.meters)]
+        child = NFSTREAM_PANDAS_CHILD if self.pandas else NFSTREAM_CHILD
+        return [self.python, "-c", child, str(capture), str(self.meters)]
 
     def display(self) -> str:
-        return (
-            f"python -c 'for flow in NFStreamer(source=F, n_dissections=20, n_meters={self.meters}): "
-            "count flow' (nfstream picks 1 meter process for n_meters=0 on 2 cores)"
-        )
+        streamer = f"NFStreamer(source=F, n_dissections=20, n_meters={self.meters})"
+        how = f"frame = {streamer}.to_pandas()" if self.pandas else f"for flow in {streamer}: count flow"
+        return f"python -c '{how}' (nfstream picks 1 meter process for n_meters=0 on 2 cores)"
 
     def check(self, capture: Path, workdir: Path) -> tuple[Run, Check]:
         # nfstream is the slow one: its timed runs report flows themselves, no extra run.
@@ -472,10 +498,13 @@ def tool_specs(args: argparse.Namespace) -> list[Tool]:
         *([NetsondePair(Netsonde(ns))] if args.ceiling else []),
         *([NetsondeStartUp(Netsonde(ns))] if args.netsonde_workers else []),
         *([NetsondeApi()] if args.api else []),
+        *([NetsondeApi(pandas=True)] if args.pandas else []),
         NdpiReader(),
     ]
     if args.nfstream:
         tools.append(Nfstream(meters=args.nfstream_meters))
+        if args.pandas:
+            tools.append(Nfstream(meters=args.nfstream_meters, pandas=True))
     return tools
 
 
@@ -762,7 +791,10 @@ def add_ratios(rows: list[dict[str, object]], peers: tuple[str, ...]) -> None:
             r.update({f"vs_{peer}": None for peer in peers}, vs_1w=None, vs_1w_paired=None)
             continue
         for peer in peers:
-            base = by_cap.get(str(r["capture"]), {}).get(peer)
+            # DataFrames against DataFrames, when the peer made one too.
+            same_kind = f"{peer}-pandas" if str(r["tool"]).endswith("-pandas") else peer
+            cap_walls = by_cap.get(str(r["capture"]), {})
+            base = cap_walls.get(same_kind, cap_walls.get(peer))
             r[f"vs_{peer}"] = (copies * base / float(r["wall"])) if base and "wall" in r else None  # type: ignore[arg-type]
         # Scaling: netsonde on one worker over this netsonde variant.
         base = one_worker.get(str(r["capture"]))
@@ -817,6 +849,12 @@ def acceptance(rows: list[dict[str, object]]) -> list[str]:
             )
     if not scaled:
         check("enterprise: netsonde 2 workers ÷ 1 worker", None, 1.7)
+    for r in rows:
+        if r["tool"] == "netsonde-pandas" and isinstance(r.get("vs_nfstream"), float):
+            out.append(
+                f"{r['capture']}: netsonde.to_pandas ÷ nfstream's to_pandas(): {r['vs_nfstream']:.2f} "
+                "(for information)"
+            )
     for r in rows:
         if r["tool"] == "netsonde-1w-x2" and isinstance(r.get("vs_1w"), float):
             out.append(
@@ -916,6 +954,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nfstream", action="store_true", help="also time nfstream (slow)")
     p.add_argument(
         "--api", action="store_true", help="also time the Python API (for flow in netsonde.analyze(F))"
+    )
+    p.add_argument(
+        "--pandas",
+        action="store_true",
+        help="also time DataFrames: netsonde.to_pandas(F), and with --nfstream NFStreamer(F).to_pandas()",
     )
     p.add_argument(
         "--nfstream-meters",
@@ -1141,6 +1184,13 @@ def write_report(
             "record, as nfstream's row iterates its flow objects: the like-for-like comparison with nfstream."
             if args.api
             else ""
+        )
+        + (
+            " netsonde-pandas (`--pandas`) makes a pandas DataFrame of every flow with "
+            "`netsonde.to_pandas(F)`; nfstream-pandas with nfstream's `to_pandas()`, which its "
+            "`speed ÷ nfstream` is taken against."
+            if args.pandas
+            else ""
         ),
         "",
         "## Acceptance (issue 5)",
@@ -1157,6 +1207,7 @@ def write_report(
         + "".join(f" --capture {shlex.quote(c)}" for c in args.capture)
         + (" --ceiling" if args.ceiling else "")
         + (" --api" if args.api else "")
+        + (" --pandas" if args.pandas else "")
         + "`",
     ]
     if notes:

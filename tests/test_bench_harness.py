@@ -45,6 +45,28 @@ def test_the_pair_counts_two_analyses_in_its_speeds_and_scaling(harness: ModuleT
     assert any("ceiling for 2 workers): 1.60" in line for line in lines)
 
 
+def test_dataframes_are_compared_with_the_peers_dataframes(harness: ModuleType, tmp_path: Path) -> None:
+    cap = harness.Capture(path=tmp_path / "mix-3.pcap", packets=1000, wire_bytes=1_000_000)
+
+    def row(tool: object, wall: float) -> dict[str, object]:
+        run = harness.Run(["x"], 0, wall, wall, 1024, None, tmp_path / "e")
+        return harness.summarize(cap, tool, [run], harness.Check(flows=10, classified=5), {})
+
+    rows = [
+        row(harness.Netsonde(["netsonde"]), 1.0),
+        row(harness.NetsondeApi(pandas=True), 1.5),
+        row(harness.Nfstream(), 20.0),
+        row(harness.Nfstream(pandas=True), 30.0),
+    ]
+    harness.add_ratios(rows, ("nfstream",))
+    by_tool = {r["tool"]: r for r in rows}
+    assert by_tool["netsonde"]["vs_nfstream"] == pytest.approx(20.0)
+    assert by_tool["netsonde-pandas"]["vs_nfstream"] == pytest.approx(20.0)  # 30 / 1.5, not 20 / 1.5
+    assert by_tool["nfstream-pandas"]["vs_nfstream"] == pytest.approx(1.0)
+    lines = harness.acceptance(rows)
+    assert any("netsonde.to_pandas ÷ nfstream's to_pandas(): 20.00" in line for line in lines)
+
+
 class _Fixed:
     """A stand-in for one netsonde process: runs a fixed command."""
 
@@ -144,12 +166,18 @@ def test_the_harness_byte_compiles_the_package_it_times(harness: ModuleType) -> 
     assert cached.exists()
 
 
-def test_the_api_run_counts_the_flows_the_api_yields(harness: ModuleType, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pandas", [False, True])
+def test_the_api_run_counts_the_flows_the_api_yields(
+    harness: ModuleType, tmp_path: Path, pandas: bool
+) -> None:
     import netsonde
 
+    if pandas:
+        pytest.importorskip("pandas")
     sample = Path(__file__).resolve().parents[1] / "samples" / "loopback.pcapng"
     flows = list(netsonde.analyze(sample))
-    tool = harness.NetsondeApi()
+    tool = harness.NetsondeApi(pandas=pandas)
+    assert tool.name == ("netsonde-pandas" if pandas else "netsonde-api")
     assert tool.unavailable() is None
     run, chk = tool.check(sample, tmp_path)
     assert run.rc == 0
