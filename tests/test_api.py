@@ -340,6 +340,29 @@ def test_flow_end_callback_for_files(ref_pcap: Path) -> None:
     assert seen == flows and len(flows) == len(CONVS)
 
 
+def test_callbacks_for_a_file_arrive_while_it_is_read(tmp_path: Path) -> None:
+    from test_classification import http_packets
+
+    packets = []
+    for i in range(1200):  # an HTTP connection a second: each ends while later ones are read
+        client = f"10.2.{i // 200}.{i % 200 + 1}"
+        packets += http_packets(client, 40000 + i, 80, f"h{i}.example", (1_000 + i) * 10**9)
+    path = pg.write_pcap(tmp_path / "many.pcap", [(round(ts * 1e9), data) for ts, data in packets])
+    engine = netsonde.Engine()
+    frames_at: dict[str, list[int]] = {"flow.end": [], "http.request": []}
+    # A callback may use the engine: between steps it is not busy.
+    engine.on("flow.end", lambda flow: frames_at["flow.end"].append(engine.stats["frames"]))
+    engine.on("http.request", lambda event: frames_at["http.request"].append(engine.stats["frames"]))
+    flows = engine.process(path) + engine.flush()
+    assert len(frames_at["http.request"]) == 1200
+    assert len(frames_at["flow.end"]) == len(flows) == 1200
+    # Delivered in steps while the file was read, not all once it was.
+    for seen in frames_at.values():
+        assert min(seen) < len(packets) / 2
+        assert len(set(seen)) > 2
+    assert [f.to_dict() for f in flows] == [f.to_dict() for f in netsonde.analyze(path)]
+
+
 def test_events_list() -> None:
     assert "flow.end" in netsonde.EVENTS
     assert len(set(netsonde.EVENTS)) == len(netsonde.EVENTS)

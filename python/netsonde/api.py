@@ -178,6 +178,8 @@ class Engine:
     ``callback(flow)`` for every flow that ends, in addition to returning it; any other event
     of :data:`EVENTS` (``http.request``, ``dns.response``, ``flow.classified``, …) calls
     ``callback(event)`` with an :class:`Event`. Only subscribed events are produced.
+    Callbacks run while the input is read, after every 4096 packets, capture files included;
+    a callback may use the engine (``stats``, ``active_flows``).
     """
 
     def __init__(self, **options: Any) -> None:
@@ -205,10 +207,15 @@ class Engine:
         paths = _as_paths(source)
         if paths is not None:
             for path in paths:
-                flows, warning = self._core.process_file(path)
-                ended.extend(self._deliver(flows))
-                if warning:
-                    warnings.warn(warning, TruncatedCaptureWarning, stacklevel=2)
+                # A step at a time, delivering between steps: callbacks run while the file is
+                # read, in batches, and the events of a large file are never all held at once.
+                self._core.open_file(path)
+                more = True
+                while more:
+                    flows, more, warning = self._core.read_file(_PACKET_BATCH)
+                    ended.extend(self._deliver(flows))
+                    if warning:
+                        warnings.warn(warning, TruncatedCaptureWarning, stacklevel=2)
             return ended
         number = _link_type_number(link_type)
         for batch in _packet_triples(source):  # type: ignore[arg-type]

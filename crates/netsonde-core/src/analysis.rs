@@ -275,7 +275,7 @@ impl Analysis {
 }
 
 /// The warning for a capture whose reading stopped at damage.
-pub(crate) fn damage_warning(path: &Path, e: &CaptureError, reader: &CaptureReader) -> String {
+pub fn damage_warning(path: &Path, e: &CaptureError, reader: &CaptureReader) -> String {
     format!(
         "{}: {e}; {} packets read before it",
         path.display(),

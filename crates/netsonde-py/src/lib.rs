@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use netsonde_core::analysis::OpenError;
-use netsonde_core::capture::{CaptureError, LinkType, RawPacket};
+use netsonde_core::analysis::{damage_warning, OpenError};
+use netsonde_core::capture::{CaptureError, CaptureReader, LinkType, RawPacket};
 use netsonde_core::classify::TcpPolicy;
 use netsonde_core::columns::column_batches;
 use netsonde_core::decode::format_ip;
@@ -434,6 +434,8 @@ struct PacketEngine {
     record_class: Py<PyType>,
     /// Records gathered for [`PacketEngine::process_columns`] until there are enough.
     pending: Vec<FlowRecord>,
+    /// The capture file being read in steps (see [`PacketEngine::open_file`]).
+    file: Option<(PathBuf, CaptureReader)>,
 }
 
 #[pymethods]
@@ -445,6 +447,7 @@ impl PacketEngine {
             engine: config.engine()?,
             record_class,
             pending: Vec::new(),
+            file: None,
         })
     }
 
@@ -502,21 +505,51 @@ impl PacketEngine {
         records_to_columns(py, &pending)
     }
 
-    /// Reads a whole capture file through this engine; returns the records of flows that
-    /// ended meanwhile and the warning about damage that stopped reading early, if any.
-    fn process_file<'py>(
+    /// Opens a capture file, to be read through this engine by [`PacketEngine::read_file`]
+    /// a step at a time: between steps the caller delivers records and events, so that
+    /// callbacks run while the file is read (and may use the engine), not after it.
+    fn open_file(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let reader = py.detach(|| CaptureReader::open(&path)).map_err(|error| {
+            open_error(OpenError {
+                path: path.clone(),
+                error,
+            })
+        })?;
+        self.file = Some((path, reader));
+        Ok(())
+    }
+
+    /// Reads up to `packets` packets of the file opened by [`PacketEngine::open_file`];
+    /// returns the records of flows that ended meanwhile, whether the file has more, and the
+    /// warning about damage that ended it early, if any. The file is closed at its end.
+    fn read_file<'py>(
         &mut self,
         py: Python<'py>,
-        path: PathBuf,
-    ) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
+        packets: usize,
+    ) -> PyResult<(Bound<'py, PyList>, bool, Option<String>)> {
+        let Some((path, reader)) = self.file.as_mut() else {
+            return Err(PyValueError::new_err("no capture file is open"));
+        };
         let engine = &mut self.engine;
-        let (out, warning) = py
-            .detach(|| {
-                let mut out = Vec::new();
-                netsonde_core::analysis::process_file(engine, &path, &mut out).map(|w| (out, w))
-            })
-            .map_err(open_error)?;
-        Ok((records_to_list(py, &out, &self.record_class)?, warning))
+        let (out, more, warning) = py.detach(|| {
+            let mut out = Vec::new();
+            for _ in 0..packets.max(1) {
+                match reader.next_packet() {
+                    Ok(Some(pkt)) => engine.process(&pkt, &mut out),
+                    Ok(None) => return (out, false, None),
+                    Err(e) => return (out, false, Some(damage_warning(path, &e, reader))),
+                }
+            }
+            (out, true, None)
+        });
+        if !more {
+            self.file = None;
+        }
+        Ok((
+            records_to_list(py, &out, &self.record_class)?,
+            more,
+            warning,
+        ))
     }
 
     /// Ends every flow and returns their records.
