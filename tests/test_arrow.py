@@ -223,6 +223,27 @@ def test_write_parquet_round_trips(tmp_path: Path, ref_pcap: Path) -> None:
     assert table.equals(netsonde.to_arrow([ref_pcap, SAMPLE]))
 
 
+def run_of(metadata: dict[bytes, bytes]) -> tuple[str, dict[str, int]]:
+    return metadata[b"netsonde.version"].decode(), json.loads(metadata[b"netsonde.stats"])
+
+
+def test_tables_and_parquet_files_say_which_run_made_them(tmp_path: Path, ref_pcap: Path) -> None:
+    analysis = netsonde.analyze([ref_pcap, SAMPLE])
+    flows = list(analysis)
+    table = netsonde.to_arrow([ref_pcap, SAMPLE], attribute_columns=True)
+    assert run_of(table.schema.metadata) == (netsonde.__version__, analysis.stats)
+    assert analysis.stats["frames"] > 0 and table.num_rows == len(flows)
+    out = tmp_path / "flows.parquet"
+    netsonde.write_parquet([ref_pcap, SAMPLE], out)
+    assert run_of(pq.read_metadata(out).metadata) == (netsonde.__version__, analysis.stats)
+    by_cli = tmp_path / "cli.parquet"
+    assert cli("analyze", ref_pcap, SAMPLE, "-o", by_cli).returncode == 0
+    assert run_of(pq.read_metadata(by_cli).metadata) == (netsonde.__version__, analysis.stats)
+    batches = netsonde.record_batches([ref_pcap, SAMPLE], batch_size=2)
+    assert sum(b.num_rows for b in batches) == len(flows)
+    assert batches.stats == analysis.stats
+
+
 # --------------------------------------------------------------------------- command line
 
 

@@ -92,9 +92,35 @@ def file_batches(
         yield from _sliced(chunks, batch_size)
 
 
+class RecordBatches(Iterator[Any]):
+    """The record batches of one :func:`record_batches` call; ``stats`` holds the run's
+    counters so far, as :attr:`netsonde.Analysis.stats` does."""
+
+    def __init__(self, batches: Iterator[Any], stats: Callable[[], dict[str, int]]) -> None:
+        self._batches = batches
+        self._stats = stats
+
+    def __iter__(self) -> RecordBatches:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters of the run so far (frames, malformed, evicted flows, …)."""
+        return self._stats()
+
+
+def provenance(stats: dict[str, int]) -> dict[str, str]:
+    """What the schema metadata of a table or Parquet file says of the run that made it:
+    netsonde's version and the run's counters (JSON)."""
+    return {"netsonde.version": _core.__version__, "netsonde.stats": json.dumps(stats, sort_keys=True)}
+
+
 def record_batches(
     source: Source, *, link_type: int | str = "ethernet", batch_size: int = BATCH_SIZE, **options: Any
-) -> Iterator[Any]:
+) -> RecordBatches:
     """The flow records of ``source`` as ``pyarrow.RecordBatch``es of :data:`SCHEMA` of at
     most ``batch_size`` flows, in the order flows end. Sources and options are those of
     :func:`netsonde.analyze`."""
@@ -104,11 +130,13 @@ def record_batches(
     paths = _as_paths(source)
     if paths is not None:
         # Opened here, so that a missing file raises at the call.
-        return file_batches(_core.FileAnalysis(paths, opts.to_core(), Flow), batch_size)
+        core = _core.FileAnalysis(paths, opts.to_core(), Flow)
+        return RecordBatches(file_batches(core, batch_size), core.stats)
     if isinstance(source, (bytes, bytearray)):
         raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
     engine = _core.PacketEngine(opts.to_core(), Flow)
-    return _packet_batches(engine, source, _link_type_number(link_type), batch_size)  # type: ignore[arg-type]
+    batches = _packet_batches(engine, source, _link_type_number(link_type), batch_size)  # type: ignore[arg-type]
+    return RecordBatches(batches, engine.stats)
 
 
 def _packet_batches(
@@ -134,8 +162,12 @@ def to_arrow(
     source: Source, *, link_type: int | str = "ethernet", attribute_columns: bool = False, **options: Any
 ) -> Any:
     """Every flow record of ``source`` as one ``pyarrow.Table`` of :data:`SCHEMA`; with
-    ``attribute_columns``, also a column per attribute (see :func:`add_attribute_columns`)."""
-    table = pa.Table.from_batches(list(record_batches(source, link_type=link_type, **options)), schema=SCHEMA)
+    ``attribute_columns``, also a column per attribute (see :func:`add_attribute_columns`).
+    The schema's metadata gives netsonde's version and the run's counters (:func:`provenance`)."""
+    batches = record_batches(source, link_type=link_type, **options)
+    table = pa.Table.from_batches(list(batches), schema=SCHEMA).replace_schema_metadata(
+        provenance(batches.stats)
+    )
     return add_attribute_columns(table) if attribute_columns else table
 
 
@@ -191,12 +223,15 @@ def write_parquet(
     **options: Any,
 ) -> int:
     """Writes the flow records of ``source`` to a Parquet file as they come, a row group per
-    batch (bounded memory); returns the number of flows."""
+    batch (bounded memory), with the file's metadata giving netsonde's version and the run's
+    counters (:func:`provenance`); returns the number of flows."""
     import pyarrow.parquet as pq
 
     rows = 0
+    batches = record_batches(source, link_type=link_type, **options)
     with pq.ParquetWriter(path, SCHEMA, compression=compression) as writer:
-        for batch in record_batches(source, link_type=link_type, **options):
+        for batch in batches:
             writer.write_batch(batch)
             rows += batch.num_rows
+        writer.add_key_value_metadata(provenance(batches.stats))
     return rows

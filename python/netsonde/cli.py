@@ -307,6 +307,7 @@ def _write_parquet(
         for batch in arrow.file_batches(core, progress=bar, on_warning=warnings.append):
             writer.write_batch(batch)
             flows += batch.num_rows
+        writer.add_key_value_metadata(arrow.provenance(core.stats()))
     return core.stats(), flows, warnings
 
 
