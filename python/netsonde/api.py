@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from itertools import islice
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from . import _core
 from ._config import read_pack
@@ -23,6 +23,7 @@ Source: TypeAlias = "PathLike | Sequence[PathLike] | Iterable[PacketTuple]"
 
 
 _PACKET_BATCH = 4096
+_Item = TypeVar("_Item")
 
 
 def _link_type_number(link_type: int | str) -> int:
@@ -108,27 +109,30 @@ def _packet_triples(packets: Iterable[Any]) -> Iterator[list[tuple[int, bytes, i
         yield batch
 
 
-class Analysis(Iterator[Flow]):
-    """The flow records of one :func:`analyze` call, in the order flows end.
+class Run(Iterator[_Item]):
+    """The items of one run over a source, in the order flows end, with ``stats``: the run's
+    counters so far (frames, malformed, evicted flows, fragments and everything else dropped
+    or given up); read it after the last item for the whole run."""
 
-    ``stats`` holds the run's counters so far (frames, malformed, evicted flows, fragments and
-    everything else dropped or given up); read it after the last flow for the whole run.
-    """
-
-    def __init__(self, flows: Iterator[Flow], stats: Callable[[], dict[str, int]]) -> None:
-        self._flows = flows
+    def __init__(self, items: Iterator[_Item], stats: Callable[[], dict[str, int]]) -> None:
+        self._items = items
         self._stats = stats
 
-    def __iter__(self) -> Analysis:
+    def __iter__(self) -> Run[_Item]:
         return self
 
-    def __next__(self) -> Flow:
-        return next(self._flows)
+    def __next__(self) -> _Item:
+        return next(self._items)
 
     @property
     def stats(self) -> dict[str, int]:
         """Counters of the run so far."""
         return self._stats()
+
+
+class Analysis(Run[Flow]):
+    """The flow records of one :func:`analyze` call, in the order flows end, and the run's
+    counters (``stats``)."""
 
 
 def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any) -> Analysis:

@@ -27,7 +27,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from . import _core
-from .api import Source, _as_paths, _link_type_number, _packet_triples
+from .api import Run, Source, _as_paths, _link_type_number, _packet_triples
 from .errors import TruncatedCaptureWarning
 from .flow import FIELD_NAMES, Flow
 from .options import Options
@@ -92,24 +92,9 @@ def file_batches(
         yield from _sliced(chunks, batch_size)
 
 
-class RecordBatches(Iterator[Any]):
-    """The record batches of one :func:`record_batches` call; ``stats`` holds the run's
-    counters so far, as :attr:`netsonde.Analysis.stats` does."""
-
-    def __init__(self, batches: Iterator[Any], stats: Callable[[], dict[str, int]]) -> None:
-        self._batches = batches
-        self._stats = stats
-
-    def __iter__(self) -> RecordBatches:
-        return self
-
-    def __next__(self) -> Any:
-        return next(self._batches)
-
-    @property
-    def stats(self) -> dict[str, int]:
-        """Counters of the run so far (frames, malformed, evicted flows, …)."""
-        return self._stats()
+class RecordBatches(Run[Any]):
+    """The record batches of one :func:`record_batches` call, and the run's counters
+    (``stats``), as :class:`netsonde.Analysis` has them."""
 
 
 def provenance(stats: dict[str, int]) -> dict[str, str]:
