@@ -192,7 +192,8 @@ def add_attribute_columns(table: Any) -> Any:
 
 def flows_to_batch(flows: Iterable[Flow]) -> Any:
     """:class:`Flow` objects (from an :class:`netsonde.Engine`, say) as one
-    ``pyarrow.RecordBatch``."""
+    ``pyarrow.RecordBatch``. Its ``metadata`` is written by Python's ``json``: the same
+    object as the core writes, though a backspace or form feed is escaped differently."""
     flows = list(flows)
     data: dict[str, list[Any]] = {name: [getattr(f, name) for f in flows] for name in FIELD_NAMES}
     data["metadata"] = [json.dumps(m, ensure_ascii=False, separators=(",", ":")) for m in data["metadata"]]
