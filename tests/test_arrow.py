@@ -122,7 +122,10 @@ def test_attribute_columns_hold_each_flows_attributes(ref_pcap: Path) -> None:
         assert_attribute_columns(expanded, netsonde.to_arrow(path))
         assert expanded.num_columns > len(netsonde.FIELD_NAMES)
     frame = netsonde.to_pandas(SAMPLE, attribute_columns=True)
+    # Integers stay integers where some flows lack them (pandas' nullable Int64, not floats).
+    assert str(frame["http.status_code"].dtype) == "Int64"
     assert list(frame["http.status_code"].dropna()) == [200, 404, 200]
+    assert frame["http.status_code"].isna().sum() == len(frame) - 3
     empty = arrow.flows_to_batch([])
     assert arrow.add_attribute_columns(pa.Table.from_batches([empty])).num_columns == len(
         netsonde.FIELD_NAMES

@@ -160,9 +160,18 @@ def to_pandas(
     source: Source, *, link_type: int | str = "ethernet", attribute_columns: bool = False, **options: Any
 ) -> pandas.DataFrame:
     """Every flow record of ``source`` as a ``pandas.DataFrame``, a row per flow; with
-    ``attribute_columns``, also a column per attribute (``frame["tls.sni"]``)."""
+    ``attribute_columns``, also a column per attribute (``frame["tls.sni"]``), integer ones
+    as pandas' nullable ``Int64`` (a flow without the attribute has ``<NA>``; NumPy's integers
+    have no missing value, so pandas would make them floats)."""
     table = to_arrow(source, link_type=link_type, attribute_columns=attribute_columns, **options)
     frame: pandas.DataFrame = table.to_pandas()
+    if attribute_columns:
+        import pandas as pd
+
+        for field in table.schema:
+            if field.name not in SCHEMA.names and pa.types.is_integer(field.type):
+                column = table.column(field.name).to_pandas(types_mapper={field.type: pd.Int64Dtype()}.get)
+                frame[field.name] = column.array
     return frame
 
 
