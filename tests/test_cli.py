@@ -450,6 +450,17 @@ def test_protocols_lists_the_risks_from_the_registry() -> None:
     assert all(r["description"] for r in rows)
 
 
+def test_protocols_lists_the_record_fields_in_output_order() -> None:
+    res = cli("protocols", "--fields", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = jsonl(res.stdout)
+    assert [r["name"] for r in rows] == list(netsonde.FIELD_NAMES)
+    assert all(r["type"] and r["description"] for r in rows)
+    table = cli("protocols", "--fields")
+    assert table.stdout.splitlines()[0].split() == ["name", "type", "description"]
+    assert len(table.stdout.splitlines()) == 1 + len(netsonde.FIELD_NAMES)
+
+
 @pytest.mark.parametrize("listing", ["--risks", "--attributes"])
 def test_a_reader_that_went_away_ends_the_command_quietly(listing: str) -> None:
     """`netsonde protocols | head -0`: the reader is gone before anything is written. The

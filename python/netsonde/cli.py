@@ -1,7 +1,7 @@
 """The ``netsonde`` command line.
 
     netsonde analyze PATH... [-o OUT] [-f jsonl|csv|parquet|table]
-    netsonde protocols [--attributes | --apps | --events] [--json]
+    netsonde protocols [--attributes | --apps | --events | --risks | --fields] [--json]
 
 Bad input (a missing file, a file that is not a capture, a bad option) gives one line on
 stderr and a non-zero exit; a damaged capture gives a warning and every flow read before
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--apps", action="store_true", help="list applications of the built-in signature packs")
     what.add_argument("--events", action="store_true", help="list events instead")
     what.add_argument("--risks", action="store_true", help="list the risks a flow record can carry")
+    what.add_argument("--fields", action="store_true", help="list the fields of the flow record")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
@@ -315,7 +316,10 @@ def _protocols(args: argparse.Namespace) -> int:
     """Lists the registry; generated from the compiled registry, never from a copy."""
     protocols, apps, attributes, events, risks = _core.registry()
     rows: list[dict[str, object]]
-    if args.risks:
+    if args.fields:
+        # In output order, not sorted: the order of a JSON line's keys and of the CSV columns.
+        rows = [{"name": n, "type": t, "description": d} for n, t, d in _core.FIELDS]
+    elif args.risks:
         rows = [{"name": n, "description": d} for n, d in sorted(risks)]
     elif args.events:
         rows = [{"name": n, "attributes": ", ".join(a), "description": d} for n, d, a in sorted(events)]
