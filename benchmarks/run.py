@@ -354,6 +354,17 @@ for flow in netsonde.analyze(sys.argv[1]):
 print(json.dumps({"flows": flows, "classified": classified}))
 """
 
+
+def _module_unavailable(python: str, module: str) -> str | None:
+    """Why ``python`` cannot import ``module``, or None when it can."""
+    text = _capture_output([python, "-c", f"import {module}; print('ok')"])
+    return None if text.startswith("ok") else f"{module} does not import: {text.strip()[-200:]}"
+
+
+def _module_version(python: str, module: str) -> str:
+    return _capture_output([python, "-c", f"import {module}; print({module}.__version__)"]).strip()
+
+
 # The same through a DataFrame: every flow record of the capture as a row.
 NETSONDE_PANDAS_CHILD = r"""
 import json, sys
@@ -376,11 +387,10 @@ class NetsondeApi(Tool):
         self.name = "netsonde-pandas" if pandas else "netsonde-api"
 
     def unavailable(self) -> str | None:
-        text = _capture_output([self.python, "-c", "import netsonde; print('ok')"])
-        return None if text.startswith("ok") else f"netsonde does not import: {text.strip()[-200:]}"
+        return _module_unavailable(self.python, "netsonde")
 
     def version(self) -> str:
-        return _capture_output([self.python, "-c", "import netsonde; print(netsonde.__version__)"]).strip()
+        return _module_version(self.python, "netsonde")
 
     def command(self, capture: Path) -> list[str]:
         return [self.python, "-c", NETSONDE_PANDAS_CHILD if self.pandas else NETSONDE_API_CHILD, str(capture)]
@@ -445,11 +455,10 @@ class Nfstream(Tool):
         self.name = "nfstream-pandas" if pandas else "nfstream"
 
     def unavailable(self) -> str | None:
-        text = _capture_output([self.python, "-c", "import nfstream; print('ok', nfstream.__version__)"])
-        return None if text.startswith("ok") else f"nfstream does not import: {text.strip()[-200:]}"
+        return _module_unavailable(self.python, "nfstream")
 
     def version(self) -> str:
-        return _capture_output([self.python, "-c", "import nfstream; print(nfstream.__version__)"]).strip()
+        return _module_version(self.python, "nfstream")
 
     def command(self, capture: Path) -> list[str]:
         child = NFSTREAM_PANDAS_CHILD if self.pandas else NFSTREAM_CHILD

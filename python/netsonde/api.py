@@ -56,6 +56,12 @@ def _as_paths(source: Any) -> list[str] | None:
     return None
 
 
+def _refuse_bytes(source: object) -> None:
+    """Bytes iterate as numbers, never as packets: a source of bytes is a mistake."""
+    if isinstance(source, (bytes, bytearray)):
+        raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
+
+
 def _timestamp_ns(ts: object, index: int) -> int:
     """Seconds as int, float or Decimal (scapy's packet times) to integer nanoseconds.
 
@@ -147,8 +153,7 @@ def analyze(source: Source, *, link_type: int | str = "ethernet", **options: Any
     paths = _as_paths(source)
     if paths is not None:
         return _analyze_files(paths, opts)
-    if isinstance(source, (bytes, bytearray)):
-        raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
+    _refuse_bytes(source)
     engine = Engine(**{k: getattr(opts, k) for k in options})
     return Analysis(_analyze_packets(engine, source, link_type), lambda: engine.stats)  # type: ignore[arg-type]
 

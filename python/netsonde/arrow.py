@@ -27,7 +27,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from . import _core
-from .api import Run, Source, _as_paths, _link_type_number, _packet_triples
+from .api import Run, Source, _as_paths, _link_type_number, _packet_triples, _refuse_bytes
 from .errors import TruncatedCaptureWarning
 from .flow import FIELD_NAMES, Flow
 from .options import Options
@@ -117,8 +117,7 @@ def record_batches(
         # Opened here, so that a missing file raises at the call.
         core = _core.FileAnalysis(paths, opts.to_core(), Flow)
         return RecordBatches(file_batches(core, batch_size), core.stats)
-    if isinstance(source, (bytes, bytearray)):
-        raise TypeError("source is bytes: pass a path, a list of paths, or an iterable of (timestamp, bytes)")
+    _refuse_bytes(source)
     engine = _core.PacketEngine(opts.to_core(), Flow)
     batches = _packet_batches(engine, source, _link_type_number(link_type), batch_size)  # type: ignore[arg-type]
     return RecordBatches(batches, engine.stats)
@@ -220,13 +219,22 @@ def write_parquet(
     """Writes the flow records of ``source`` to a Parquet file as they come, a row group per
     batch (bounded memory), with the file's metadata giving netsonde's version and the run's
     counters (:func:`provenance`); returns the number of flows."""
+    batches = record_batches(source, link_type=link_type, **options)
+    return write_batches(path, batches, lambda: batches.stats, compression)
+
+
+def write_batches(
+    where: Any, batches: Iterable[Any], stats: Callable[[], dict[str, int]], compression: str = "zstd"
+) -> int:
+    """Writes record batches of :data:`SCHEMA` to a Parquet file (a path or a binary stream
+    that can tell its position), a row group per batch, then the run's :func:`provenance`
+    from ``stats`` once the batches are done; returns the number of flows."""
     import pyarrow.parquet as pq
 
     rows = 0
-    batches = record_batches(source, link_type=link_type, **options)
-    with pq.ParquetWriter(path, SCHEMA, compression=compression) as writer:
+    with pq.ParquetWriter(where, SCHEMA, compression=compression) as writer:
         for batch in batches:
             writer.write_batch(batch)
             rows += batch.num_rows
-        writer.add_key_value_metadata(provenance(batches.stats))
+        writer.add_key_value_metadata(provenance(stats()))
     return rows

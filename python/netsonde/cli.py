@@ -294,7 +294,7 @@ def _write_parquet(
     if out_path == "/dev/stdout" and sys.stdout.isatty():
         raise UsageError("Parquet is binary: write it to a file (-o FILE) or a pipe")
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet  # noqa: F401  (write_batches needs it: fail before reading)
 
         from . import arrow
         from .flow import Flow
@@ -302,13 +302,9 @@ def _write_parquet(
         raise UsageError(f"-f parquet needs pyarrow: pip install 'netsonde[arrow]' ({e})") from None
     core = _core.FileAnalysis(args.paths, _config.to_core(args), Flow)
     warnings: list[str] = []
-    flows = 0
     sink = _Position(sys.stdout.buffer) if out_path == "/dev/stdout" else out_path
-    with pq.ParquetWriter(sink, arrow.SCHEMA, compression="zstd") as writer:
-        for batch in arrow.file_batches(core, progress=bar, on_warning=warnings.append):
-            writer.write_batch(batch)
-            flows += batch.num_rows
-        writer.add_key_value_metadata(arrow.provenance(core.stats()))
+    batches = arrow.file_batches(core, progress=bar, on_warning=warnings.append)
+    flows = arrow.write_batches(sink, batches, core.stats)
     return core.stats(), flows, warnings
 
 
