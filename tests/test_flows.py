@@ -240,6 +240,16 @@ def test_closed_connection_ends_before_end_of_input() -> None:
     ]
 
 
+def test_a_closed_connection_waits_no_longer_than_the_idle_timeout() -> None:
+    """The grace period after a close (30 s) is cut to a shorter idle timeout: a closed
+    connection never outlives what an open flow would."""
+    later = [(15.0, u(C, S, 5000, 6000))]
+    engine = netsonde.Engine(idle_timeout=2)
+    ended = engine.process(conversation(10.0) + later, link_type="raw")
+    assert [(f.protocol, f.expiration) for f in ended] == [(6, "end")]
+    assert engine.stats["flows_ended_tcp"] == 1
+
+
 # --------------------------------------------------------------------------- bounded table
 
 

@@ -12,9 +12,11 @@ from . import _config, _core
 class Options:
     """What an engine can be told. Times are in seconds.
 
-    idle_timeout: a flow with no packet for this long ends (``expiration="idle"``). Time is
-        the capture's clock, the latest timestamp read so far: a packet stamped earlier
-        than frames before it (captures merged from two interfaces) counts as seen then.
+    idle_timeout: a flow with no packet for this long ends (``expiration="idle"``; a TCP
+        connection that has closed ends 30 s after its last packet, or after this if
+        shorter, with ``expiration="end"``). Time is the capture's clock, the latest
+        timestamp read so far: a packet stamped earlier than frames before it (captures
+        merged from two interfaces) counts as seen then.
     active_timeout: a flow that has lasted this long ends; later packets start a new one.
     max_flows: flows held at once; beyond it a flow is evicted — a closed TCP connection if
         there is one, else the least recently seen flow — and its record is still produced

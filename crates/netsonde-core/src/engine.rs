@@ -30,7 +30,8 @@ pub struct EngineOptions {
     /// A flow that has lasted this long ends and the next packet starts a new one (ms).
     pub active_timeout_ms: u64,
     /// A TCP connection that has closed (FIN both ways, or RST) ends this long after its
-    /// last packet, which leaves time for the last acknowledgements and retransmissions.
+    /// last packet (or the idle timeout, if shorter), which leaves time for the last
+    /// acknowledgements and retransmissions.
     pub tcp_closed_timeout_ms: u64,
     /// Flows held at once; beyond it the least recently seen flow is evicted (and reported).
     pub max_flows: usize,
@@ -480,9 +481,15 @@ impl Engine {
                 ms_to_ns(self.opts.idle_timeout_ms),
                 Expiration::Idle,
             ),
+            // A closed connection waits for late segments, but never longer than an open
+            // flow would wait for its next packet.
             (
                 Lane::Closed,
-                ms_to_ns(self.opts.tcp_closed_timeout_ms),
+                ms_to_ns(
+                    self.opts
+                        .tcp_closed_timeout_ms
+                        .min(self.opts.idle_timeout_ms),
+                ),
                 Expiration::End,
             ),
         ]
