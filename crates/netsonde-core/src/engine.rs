@@ -631,6 +631,25 @@ impl Engine {
         }
     }
 
+    /// Reads up to `max_packets` frames of a live capture, waiting up to `timeout` for the
+    /// first; returns how many were read. When none came, the clock moves on to the time up
+    /// to which the kernel has handed every frame over, so that idle flows of a quiet link
+    /// end when their timeout passes, not at the next packet.
+    #[cfg(target_os = "linux")]
+    pub fn read_live(
+        &mut self,
+        capture: &mut crate::capture::live::LiveCapture,
+        max_packets: usize,
+        timeout: std::time::Duration,
+        out: &mut Vec<FlowRecord>,
+    ) -> Result<usize, crate::capture::live::LiveError> {
+        let read = capture.read(max_packets, timeout, &mut |pkt| self.process(pkt, out))?;
+        if read == 0 {
+            self.advance_time(capture.settled_ns(), out);
+        }
+        Ok(read)
+    }
+
     /// Ends every flow (end of input); their records are appended to `out` in creation order.
     pub fn flush(&mut self, out: &mut Vec<FlowRecord>) {
         while self.flush_some(out, usize::MAX) {}

@@ -1,10 +1,13 @@
 //! Capture sources: classic pcap and pcapng files, read in chunks into a reused buffer and
-//! handed out zero-copy from it.
+//! handed out zero-copy from it, and (on Linux) network interfaces, read from a ring shared
+//! with the kernel ([`live`]).
 //!
 //! A [`CaptureReader`] owns the bytes of one capture and hands out [`RawPacket`]s that borrow
 //! them. Reading stops cleanly at the first damaged record: every packet before it has been
 //! returned, and the error says where the damage is, so callers can warn and keep the flows.
 
+#[cfg(target_os = "linux")]
+pub mod live;
 mod pcap;
 mod pcapng;
 
