@@ -810,6 +810,42 @@ def pcap_bytes(
     return bytes(out)
 
 
+@dataclass(frozen=True)
+class PcapRecord:
+    """One record of a classic pcap file as written: time fields, lengths, the bytes."""
+
+    sec: int
+    frac: int
+    caplen: int
+    orig_len: int
+    data: bytes
+
+
+def read_pcap(raw: bytes) -> tuple[str, int, list[PcapRecord]]:
+    """A classic pcap file's byte order (``<`` or ``>``), link type and records, for checking
+    what was written or replaying it; a file cut short ends the records. Other formats:
+    ValueError."""
+    orders = {
+        b"\xd4\xc3\xb2\xa1": "<",
+        b"\x4d\x3c\xb2\xa1": "<",
+        b"\xa1\xb2\xc3\xd4": ">",
+        b"\xa1\xb2\x3c\x4d": ">",
+    }
+    e = orders.get(raw[:4])
+    if e is None or len(raw) < 24:
+        raise ValueError("not a classic pcap file")
+    linktype = struct.unpack(e + "I", raw[20:24])[0]
+    pos, records = 24, []
+    while pos + 16 <= len(raw):
+        sec, frac, caplen, orig_len = struct.unpack(e + "IIII", raw[pos : pos + 16])
+        data = raw[pos + 16 : pos + 16 + caplen]
+        if len(data) < caplen:
+            break
+        records.append(PcapRecord(sec, frac, caplen, orig_len, data))
+        pos += 16 + caplen
+    return e, linktype, records
+
+
 def write_pcap(path: str | Path, frames: Iterable[Frame | tuple[int, bytes]], **kwargs: object) -> Path:
     path = Path(path)
     path.write_bytes(pcap_bytes(frames, **kwargs))  # type: ignore[arg-type]

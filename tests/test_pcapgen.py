@@ -95,29 +95,13 @@ def test_fragment_ipv6_reassembles_to_original() -> None:
     assert data == whole[40:]
 
 
-def _read_pcap(raw: bytes) -> tuple[str, int, list[tuple[int, int, int, int]]]:
-    magic = raw[:4]
-    e = {
-        b"\xd4\xc3\xb2\xa1": "<",
-        b"\x4d\x3c\xb2\xa1": "<",
-        b"\xa1\xb2\xc3\xd4": ">",
-        b"\xa1\xb2\x3c\x4d": ">",
-    }[magic]
-    linktype = struct.unpack(e + "I", raw[20:24])[0]
-    pos, recs = 24, []
-    while pos < len(raw):
-        sec, frac, incl, orig = struct.unpack(e + "IIII", raw[pos : pos + 16])
-        recs.append((sec, frac, incl, orig))
-        pos += 16 + incl
-    return e, linktype, recs
-
-
 @pytest.mark.parametrize("nanosecond", [False, True])
 @pytest.mark.parametrize("big_endian", [False, True])
 def test_pcap_writer_layout(nanosecond: bool, big_endian: bool) -> None:
     frames = [pg.Frame(pg.ns("12.345678912"), b"\x00" * 100), pg.Frame(pg.ns("13"), b"\x01" * 10)]
     raw = pg.pcap_bytes(frames, nanosecond=nanosecond, big_endian=big_endian, snaplen=64, linktype=101)
-    e, linktype, recs = _read_pcap(raw)
+    e, linktype, records = pg.read_pcap(raw)
+    recs = [(r.sec, r.frac, r.caplen, r.orig_len) for r in records]
     assert e == (">" if big_endian else "<")
     assert linktype == 101
     assert recs[0] == (12, 345678912 if nanosecond else 345678, 64, 100)

@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import Analysis, Engine, analyze
+    from .api import Analysis, Engine, analyze, live
     from .arrow import add_attribute_columns, record_batches, to_arrow, to_pandas, write_parquet
     from .events import EVENTS, Event
     from .flow import FIELD_NAMES, Flow
@@ -28,6 +28,7 @@ _LAZY = {
     "Analysis": "api",
     "Engine": "api",
     "analyze": "api",
+    "live": "api",
     "add_attribute_columns": "arrow",
     "record_batches": "arrow",
     "to_arrow": "arrow",
@@ -68,6 +69,7 @@ __all__ = [
     "__version__",
     "add_attribute_columns",
     "analyze",
+    "live",
     "record_batches",
     "to_arrow",
     "to_pandas",

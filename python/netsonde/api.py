@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -23,6 +24,10 @@ Source: TypeAlias = "PathLike | Sequence[PathLike] | Iterable[PacketTuple]"
 
 
 _PACKET_BATCH = 4096
+#: Bytes of the ring a live capture shares with the kernel.
+_CAPTURE_BUFFER = 64 << 20
+#: Longest wait for packets before a live capture looks at its clock and at Ctrl-C (ms).
+_CAPTURE_WAIT_MS = 100
 _Item = TypeVar("_Item")
 
 
@@ -180,6 +185,54 @@ def _analyze_packets(engine: Engine, packets: Iterable[PacketTuple], link_type: 
     yield from engine.flush()
 
 
+def live(
+    interface: str,
+    *,
+    duration: float | None = None,
+    packet_count: int | None = None,
+    promiscuous: bool = True,
+    buffer_size: int = _CAPTURE_BUFFER,
+    **options: Any,
+) -> Analysis:
+    """Capture on a network interface and yield every flow record as the flow ends.
+
+    Linux, as root or with ``CAP_NET_RAW``; ``interface`` is a name such as ``"eth0"``, or
+    ``"any"`` for all of them. The capture runs until ``duration`` seconds have passed,
+    ``packet_count`` frames have been read, or Ctrl-C (which ends it as the end of a file
+    would: the flows still held are yielded, then the iteration ends); breaking out of the
+    loop stops it too. Flows end on the idle and active timeouts of ``options`` (those of
+    :class:`netsonde.Options`), whether packets come or not. ``stats`` holds the run's
+    counters and the kernel's: ``capture_received``, and ``capture_dropped`` for frames lost
+    because the capture buffer (``buffer_size`` bytes) was full.
+    """
+    engine = Engine(**options)
+    steps = engine._capture_steps(interface, duration, packet_count, promiscuous, buffer_size)
+
+    def flows() -> Iterator[Flow]:
+        for ended in steps:
+            yield from ended
+        yield from engine.flush()
+
+    return Analysis(flows(), lambda: engine.stats)
+
+
+def _check_capture(interface: object, duration: object, packet_count: object, buffer_size: object) -> None:
+    if not isinstance(interface, str) or not interface:
+        raise TypeError(f"interface must be an interface name such as 'eth0', not {interface!r}")
+    if duration is not None and (
+        isinstance(duration, bool)
+        or not isinstance(duration, (int, float))
+        or not 0 < duration < float("inf")
+    ):
+        raise ValueError(f"duration must be a positive number of seconds or None, not {duration!r}")
+    if packet_count is not None and (
+        isinstance(packet_count, bool) or not isinstance(packet_count, int) or packet_count < 1
+    ):
+        raise ValueError(f"packet_count must be a whole number of at least 1 or None, not {packet_count!r}")
+    if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 2 << 20:
+        raise ValueError(f"buffer_size must be a number of bytes of at least 2 MiB, not {buffer_size!r}")
+
+
 class Engine:
     """A long-lived engine: feed it captures or packets, get flows as they end.
 
@@ -230,6 +283,63 @@ class Engine:
         for batch in _packet_triples(source):  # type: ignore[arg-type]
             ended.extend(self._deliver(self._core.process(batch, number)))
         return ended
+
+    def capture(
+        self,
+        interface: str,
+        *,
+        duration: float | None = None,
+        packet_count: int | None = None,
+        promiscuous: bool = True,
+        buffer_size: int = _CAPTURE_BUFFER,
+    ) -> int:
+        """Capture on a network interface (Linux, as root or with ``CAP_NET_RAW``) until
+        ``duration`` seconds have passed, ``packet_count`` frames have been read, or Ctrl-C;
+        returns how many frames were read. Flows that end go to the ``flow.end`` callbacks,
+        events to theirs, as they happen; the flows still held at the end stay in the engine
+        (``flush()`` ends them). See :func:`netsonde.live` for the options and the counters."""
+        read = [0]
+        for _ in self._capture_steps(interface, duration, packet_count, promiscuous, buffer_size, read):
+            pass
+        return read[0]
+
+    def _capture_steps(
+        self,
+        interface: str,
+        duration: float | None,
+        packet_count: int | None,
+        promiscuous: bool,
+        buffer_size: int,
+        read: list[int] | None = None,
+    ) -> Iterator[list[Flow]]:
+        """Opens the interface now (a bad name or missing privileges raise at the call),
+        then yields the flows that end, a step at a time, delivered to the callbacks."""
+        _check_capture(interface, duration, packet_count, buffer_size)
+        self._core.open_interface(interface, promiscuous, buffer_size)
+        return self._capture_loop(duration, packet_count, [0] if read is None else read)
+
+    def _capture_loop(
+        self, duration: float | None, packet_count: int | None, read: list[int]
+    ) -> Iterator[list[Flow]]:
+        deadline = None if duration is None else time.monotonic() + duration
+        try:
+            while True:
+                wanted = _PACKET_BATCH if packet_count is None else min(_PACKET_BATCH, packet_count - read[0])
+                wait = _CAPTURE_WAIT_MS
+                if deadline is not None:
+                    wait = max(0, min(wait, int((deadline - time.monotonic()) * 1000)))
+                flows, n = self._core.read_interface(wanted, wait)
+                read[0] += n
+                yield self._deliver(flows)
+                if packet_count is not None and read[0] >= packet_count:
+                    return
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+        except KeyboardInterrupt:
+            # Ctrl-C ends a capture as the end of a file ends a read, not the program.
+            return
+        finally:
+            self._core.close_interface()
 
     def flush(self) -> list[Flow]:
         """End every flow still held (end of input) and return them."""

@@ -1,6 +1,7 @@
 """The ``netsonde`` command line.
 
     netsonde analyze PATH... [-o OUT] [-f jsonl|csv|parquet|table]
+    netsonde analyze -i INTERFACE [--duration S] [-c N] [-o OUT] [-f jsonl|csv|table]
     netsonde protocols [--attributes | --apps | --events | --risks | --fields] [--json]
 
 Bad input (a missing file, a file that is not a capture, a bad option) gives one line on
@@ -67,8 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    a = sub.add_parser("analyze", help="analyse pcap/pcapng captures into flow records")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="capture files, read in order as one capture")
+    a = sub.add_parser(
+        "analyze", help="analyse pcap/pcapng captures, or a network interface, into flow records"
+    )
+    a.add_argument("paths", nargs="*", metavar="PATH", help="capture files, read in order as one capture")
+    live = a.add_argument_group("live capture (Linux, as root or with CAP_NET_RAW)")
+    live.add_argument(
+        "-i",
+        "--interface",
+        metavar="NAME",
+        help="capture on this network interface (any: all of them) instead of reading files; "
+        "records are written as flows end; Ctrl-C ends the capture and the flows still held",
+    )
+    live.add_argument("--duration", type=_positive_float, metavar="S", help="stop capturing after S seconds")
+    live.add_argument("-c", "--count", type=_positive_int, metavar="N", help="stop capturing after N frames")
+    live.add_argument("--no-promiscuous", action="store_true", help="only frames addressed to this host")
     a.add_argument("-o", "--output", metavar="OUT", help="write records here (default: standard output)")
     a.add_argument(
         "-f",
@@ -220,7 +234,35 @@ def _print_stats(stats: dict[str, int], flows: int, *, verbose: bool) -> None:
             print(f"{PROG}:   {key} {nonzero[key]}", file=sys.stderr)
 
 
+def _output_path(args: argparse.Namespace, fmt: str) -> str | None:
+    """Where the core writes records: nowhere for a table (it is written at the end), the
+    file named, or standard output."""
+    if fmt == "table":
+        return None
+    if args.output and args.output != "-":
+        return str(args.output)
+    sys.stdout.flush()
+    return "/dev/stdout"
+
+
+def _write_table(
+    args: argparse.Namespace, summary: list[tuple[str, int, int, int]], stats: dict[str, int]
+) -> None:
+    if args.output and args.output != "-":
+        with open(args.output, "w") as fh:
+            _table(summary, stats, fh)
+    else:
+        _table(summary, stats, sys.stdout)
+
+
 def _analyze(args: argparse.Namespace) -> int:
+    if args.interface is not None:
+        return _capture(args)
+    if not args.paths:
+        raise UsageError("give capture files (PATH...) to read, or -i INTERFACE to capture live")
+    for option, given in (("--duration", args.duration), ("--count", args.count)):
+        if given is not None:
+            raise UsageError(f"{option} applies to live capture (-i INTERFACE), not to files")
     for path in args.paths:
         if os.path.isdir(path):
             raise UsageError(f"{path}: is a directory, not a capture file")
@@ -229,14 +271,7 @@ def _analyze(args: argparse.Namespace) -> int:
     _config.check(args)
     show_progress = not args.quiet and sys.stderr.isatty()
     bar = _ProgressBar(sys.stderr) if show_progress else None
-    out_path: str | None
-    if fmt == "table":
-        out_path = None
-    elif args.output and args.output != "-":
-        out_path = args.output
-    else:
-        out_path = "/dev/stdout"
-        sys.stdout.flush()
+    out_path = _output_path(args, fmt)
     try:
         if fmt == "parquet":
             stats, flows, warnings = _write_parquet(args, out_path, bar)
@@ -253,11 +288,51 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.stats or show_progress:
         _print_stats(stats, flows, verbose=args.stats)
     if fmt == "table":
-        if args.output and args.output != "-":
-            with open(args.output, "w") as fh:
-                _table(summary, stats, fh)
-        else:
-            _table(summary, stats, sys.stdout)
+        _write_table(args, summary, stats)
+    return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _capture(args: argparse.Namespace) -> int:
+    """Captures on an interface, writing records as flows end; Ctrl-C ends it cleanly."""
+    if args.paths:
+        raise UsageError("give capture files or -i INTERFACE, not both")
+    fmt = _pick_format(args)
+    if fmt == "parquet":
+        raise UsageError("a live capture is written as jsonl, csv or table; Parquet is for capture files")
+    if args.workers != 1:
+        raise UsageError("--workers applies to capture files; a live capture runs on one thread")
+    args.defrag, args.decode_tunnels = not args.no_defrag, not args.no_tunnels
+    _config.check(args)
+    out_path = _output_path(args, fmt)
+    if not args.quiet:
+        print(f"{PROG}: capturing on {args.interface}; Ctrl-C to stop", file=sys.stderr)
+    # A service manager stops a capture with SIGTERM: it ends it as Ctrl-C does, the flows
+    # still held written out, rather than killing it with them.
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    stats, summary, flows, _interrupted = _core.capture_to_file(
+        args.interface,
+        out_path,
+        "jsonl" if fmt == "table" else fmt,
+        _config.to_core(args),
+        args.duration,
+        args.count,
+        not args.no_promiscuous,
+    )
+    if args.stats or not args.quiet:
+        _print_stats(stats, flows, verbose=args.stats)
+        print(
+            f"{PROG}: {stats['capture_received']} frames received by the kernel, "
+            f"{stats['capture_dropped']} dropped (capture buffer full)",
+            file=sys.stderr,
+        )
+    if fmt == "table":
+        _write_table(args, summary, stats)
     return EXIT_OK
 
 

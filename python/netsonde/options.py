@@ -16,7 +16,8 @@ class Options:
         connection that has closed ends 30 s after its last packet, or after this if
         shorter, with ``expiration="end"``). Time is the capture's clock, the latest
         timestamp read so far: a packet stamped earlier than frames before it (captures
-        merged from two interfaces) counts as seen then.
+        merged from two interfaces) counts as seen then. A live capture's clock also moves
+        on while no packet comes.
     active_timeout: a flow that has lasted this long ends; later packets start a new one.
     max_flows: flows held at once; beyond it a flow is evicted — a closed TCP connection if
         there is one, else the least recently seen flow — and its record is still produced

@@ -436,6 +436,10 @@ struct PacketEngine {
     pending: Vec<FlowRecord>,
     /// The capture file being read in steps (see [`PacketEngine::open_file`]).
     file: Option<(PathBuf, CaptureReader)>,
+    /// The interface being captured (see [`PacketEngine::open_interface`]).
+    live: Option<Live>,
+    /// Frames received and dropped by the kernel on the last interface captured.
+    live_counts: Option<(u64, u64)>,
 }
 
 #[pymethods]
@@ -448,6 +452,8 @@ impl PacketEngine {
             record_class,
             pending: Vec::new(),
             file: None,
+            live: None,
+            live_counts: None,
         })
     }
 
@@ -552,6 +558,49 @@ impl PacketEngine {
         ))
     }
 
+    /// Starts capturing on a network interface, to be read through this engine by
+    /// [`PacketEngine::read_interface`]; returns the link type of its frames.
+    #[pyo3(signature = (interface, promiscuous=true, buffer_bytes=64 << 20))]
+    fn open_interface(
+        &mut self,
+        py: Python<'_>,
+        interface: &str,
+        promiscuous: bool,
+        buffer_bytes: usize,
+    ) -> PyResult<String> {
+        let mut live = py.detach(|| Live::open(interface, promiscuous, buffer_bytes))?;
+        let link = live.link_name();
+        self.live = Some(live);
+        Ok(link.to_string())
+    }
+
+    /// Reads up to `max_packets` frames of the interface, waiting up to `timeout_ms` for the
+    /// first; returns the records of flows that ended meanwhile (idle flows end as the
+    /// clock moves on, packets or not) and how many frames were read.
+    fn read_interface<'py>(
+        &mut self,
+        py: Python<'py>,
+        max_packets: usize,
+        timeout_ms: u64,
+    ) -> PyResult<(Bound<'py, PyList>, usize)> {
+        let Some(live) = self.live.as_mut() else {
+            return Err(PyValueError::new_err("no interface is being captured"));
+        };
+        let engine = &mut self.engine;
+        let mut out = Vec::new();
+        let read = py.detach(|| live.read(engine, max_packets, timeout_ms, &mut out));
+        self.live_counts = Some(live.counts());
+        let read = read?;
+        Ok((records_to_list(py, &out, &self.record_class)?, read))
+    }
+
+    /// Stops capturing (the flows stay in the engine until they end or are flushed).
+    fn close_interface(&mut self) {
+        if let Some(mut live) = self.live.take() {
+            self.live_counts = Some(live.counts());
+        }
+    }
+
     /// Ends every flow and returns their records.
     fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let engine = &mut self.engine;
@@ -592,7 +641,12 @@ impl PacketEngine {
     }
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        stats_dict(py, &self.engine.stats())
+        let d = stats_dict(py, &self.engine.stats())?;
+        if let Some((received, dropped)) = self.live_counts {
+            d.set_item("capture_received", received)?;
+            d.set_item("capture_dropped", dropped)?;
+        }
+        Ok(d)
     }
 }
 
@@ -620,6 +674,94 @@ impl PacketEngine {
                 engine.process(&pkt, out);
             }
         });
+    }
+}
+
+/// A live capture of an interface (Linux), driven by the bindings. In a mutex only because
+/// a Python class must be shareable between threads; reached through `&mut` (`get_mut`),
+/// it is never locked.
+#[cfg(target_os = "linux")]
+struct Live(std::sync::Mutex<netsonde_core::capture::live::LiveCapture>);
+
+#[cfg(target_os = "linux")]
+impl Live {
+    fn open(interface: &str, promiscuous: bool, buffer_bytes: usize) -> PyResult<Live> {
+        use netsonde_core::capture::live::{LiveCapture, LiveOptions};
+        let opts = LiveOptions {
+            promiscuous,
+            buffer_bytes,
+            ..LiveOptions::default()
+        };
+        LiveCapture::open(interface, &opts)
+            .map(|c| Live(std::sync::Mutex::new(c)))
+            .map_err(live_error)
+    }
+
+    fn capture(&mut self) -> &mut netsonde_core::capture::live::LiveCapture {
+        // Never locked, so never poisoned: `into_inner` only unwraps the type.
+        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn link_name(&mut self) -> &'static str {
+        self.capture().link_type().name()
+    }
+
+    fn read(
+        &mut self,
+        engine: &mut Engine,
+        max_packets: usize,
+        timeout_ms: u64,
+        out: &mut Vec<FlowRecord>,
+    ) -> PyResult<usize> {
+        let timeout = Duration::from_millis(timeout_ms);
+        engine
+            .read_live(self.capture(), max_packets, timeout, out)
+            .map_err(live_error)
+    }
+
+    /// Frames received and dropped by the kernel so far.
+    fn counts(&mut self) -> (u64, u64) {
+        self.capture().counts()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn live_error(e: netsonde_core::capture::live::LiveError) -> PyErr {
+    if e.permission {
+        PyErr::new::<pyo3::exceptions::PyPermissionError, _>(e.to_string())
+    } else {
+        PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string())
+    }
+}
+
+/// Elsewhere than on Linux there is no live capture yet: opening one says so.
+#[cfg(not(target_os = "linux"))]
+struct Live;
+
+#[cfg(not(target_os = "linux"))]
+impl Live {
+    fn open(interface: &str, _promiscuous: bool, _buffer_bytes: usize) -> PyResult<Live> {
+        Err(PyErr::new::<pyo3::exceptions::PyOSError, _>(format!(
+            "{interface}: live capture is supported on Linux only"
+        )))
+    }
+
+    fn link_name(&mut self) -> &'static str {
+        "unknown"
+    }
+
+    fn read(
+        &mut self,
+        _engine: &mut Engine,
+        _max_packets: usize,
+        _timeout_ms: u64,
+        _out: &mut Vec<FlowRecord>,
+    ) -> PyResult<usize> {
+        Ok(0)
+    }
+
+    fn counts(&mut self) -> (u64, u64) {
+        (0, 0)
     }
 }
 
@@ -699,6 +841,112 @@ fn analyze_to_file<'py>(
     Ok((stats, summary, analysis.take_warnings(), written))
 }
 
+/// Captures on `interface` and writes every record to `out_path` (`None`: nothing
+/// written) as JSON lines or CSV, as flows end, until `duration_s` seconds have passed,
+/// `count` frames have been read, or Ctrl-C; then ends the flows still held. Returns (stats
+/// with the kernel's counts, per-application summary, flows written, whether Ctrl-C
+/// ended it).
+#[pyfunction]
+#[pyo3(signature = (interface, out_path, fmt, config, duration_s=None, count=None, promiscuous=true, buffer_bytes=64 << 20))]
+#[allow(clippy::too_many_arguments)]
+fn capture_to_file<'py>(
+    py: Python<'py>,
+    interface: &str,
+    out_path: Option<PathBuf>,
+    fmt: &str,
+    config: EngineConfig,
+    duration_s: Option<f64>,
+    count: Option<u64>,
+    promiscuous: bool,
+    buffer_bytes: usize,
+) -> PyResult<(Bound<'py, PyDict>, Summary, u64, bool)> {
+    let format = match (&out_path, fmt) {
+        (None, _) => TextFormat::TotalsOnly,
+        (Some(_), "jsonl") => TextFormat::Jsonl,
+        (Some(_), "csv") => TextFormat::Csv,
+        (_, other) => {
+            return Err(PyValueError::new_err(format!(
+                "unknown output format {other:?}"
+            )))
+        }
+    };
+    let mut engine = config.engine()?;
+    let mut live = py.detach(|| Live::open(interface, promiscuous, buffer_bytes))?;
+    let io_error = |e: std::io::Error| PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string());
+    let mut sink: Option<Box<dyn Write>> = match &out_path {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(io_error)?,
+        ))),
+        None => None,
+    };
+    let mut batch = TextBatch::default();
+    if format == TextFormat::Csv {
+        batch.text.push_str(&FlowRecord::csv_header());
+    }
+    let deadline = duration_s.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let mut read: u64 = 0;
+    let mut records = Vec::new();
+    let mut interrupted = false;
+    let mut failure = None;
+    loop {
+        let left = count.map_or(usize::MAX, |c| c.saturating_sub(read) as usize);
+        let wait = deadline.map_or(100, |d| {
+            d.saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(100) as u64
+        });
+        let step = py.detach(|| live.read(&mut engine, left.min(4096), wait, &mut records));
+        match step {
+            Ok(n) => read += n as u64,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+        batch.add_all(&records, format);
+        records.clear();
+        // As flows end, not at the end: a reader of the output sees them as they come.
+        if let Some(w) = sink.as_mut() {
+            if !batch.text.is_empty() {
+                w.write_all(batch.text.as_bytes()).map_err(io_error)?;
+                w.flush().map_err(io_error)?;
+                batch.text.clear();
+            }
+        }
+        if let Err(e) = py.check_signals() {
+            if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+                interrupted = true;
+            } else {
+                failure = Some(e);
+            }
+            break;
+        }
+        if count.is_some_and(|c| read >= c) || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+    }
+    let counts = live.counts();
+    drop(live);
+    py.detach(|| engine.flush(&mut records));
+    batch.add_all(&records, format);
+    if let Some(w) = sink.as_mut() {
+        w.write_all(batch.text.as_bytes()).map_err(io_error)?;
+        w.flush().map_err(io_error)?;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let stats = stats_dict(py, &engine.stats())?;
+    stats.set_item("capture_received", counts.0)?;
+    stats.set_item("capture_dropped", counts.1)?;
+    let summary = batch
+        .by_app
+        .into_iter()
+        .map(|(app, t)| (app, t.flows, t.packets, t.bytes))
+        .collect();
+    Ok((stats, summary, batch.records, interrupted))
+}
+
 type Registry = (
     Vec<(u16, &'static str, &'static str, String)>,
     Vec<(u16, String, String)>,
@@ -774,6 +1022,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FileAnalysis>()?;
     m.add_class::<PacketEngine>()?;
     m.add_function(wrap_pyfunction!(analyze_to_file, m)?)?;
+    m.add_function(wrap_pyfunction!(capture_to_file, m)?)?;
     m.add_function(wrap_pyfunction!(is_capture, m)?)?;
     m.add_function(wrap_pyfunction!(registry, m)?)?;
     m.add_function(wrap_pyfunction!(link_type_number, m)?)?;

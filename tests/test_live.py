@@ -1,0 +1,317 @@
+"""Live capture on the loopback interface, with real servers and clients talking over it:
+``netsonde.live()``, ``Engine.capture()`` with callbacks, and ``netsonde analyze -i``.
+
+Needs Linux and root or CAP_NET_RAW; skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import netsonde
+import pcapgen as pg
+import pytest
+
+
+def _can_capture() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
+    except (PermissionError, OSError):
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _can_capture(), reason="live capture needs Linux and CAP_NET_RAW")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"live"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server() -> Iterator[int]:
+    """A real HTTP server on the loopback; yields its port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _get(port: int, path: str = "/live", *, after: float = 0.3) -> threading.Thread:
+    """Fetches a page from the server, in a thread, once the capture has started."""
+
+    def fetch() -> None:
+        time.sleep(after)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", headers={"User-Agent": "netsonde-live/1.0"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.read() == b"live"
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    return thread
+
+
+def _ours(flows: list[netsonde.Flow], port: int) -> list[netsonde.Flow]:
+    return [f for f in flows if f.dst_port == port and f.protocol == 6]
+
+
+def test_live_yields_the_http_exchange_with_its_metadata_and_the_kernel_counts(http_server: int) -> None:
+    client = _get(http_server)
+    run = netsonde.live("lo", duration=1.5)
+    flows = list(run)
+    client.join()
+    [flow] = _ours(flows, http_server)
+    assert flow.application_name == "HTTP"
+    assert flow.src_ip == flow.dst_ip == "127.0.0.1"
+    assert flow.user_agent == "netsonde-live/1.0"
+    assert flow.metadata["http.url"].endswith("/live")
+    assert flow.metadata["http.status_code"] == 200
+    assert flow.src2dst_packets >= 3 and flow.dst2src_packets >= 3
+    assert abs(flow.bidirectional_first_seen_ms / 1000 - time.time()) < 60
+    stats = run.stats
+    assert stats["capture_received"] == stats["frames"] >= flow.bidirectional_packets
+    assert stats["capture_dropped"] == 0
+
+
+def test_engine_capture_delivers_events_and_flows_to_callbacks_as_they_happen(http_server: int) -> None:
+    engine = netsonde.Engine(idle_timeout=0.5)
+    requests: list[tuple[float, netsonde.Event]] = []
+    ended: list[tuple[float, netsonde.Flow]] = []
+    engine.on("http.request", lambda e: requests.append((time.monotonic(), e)))
+    engine.on("flow.end", lambda f: ended.append((time.monotonic(), f)))
+    start = time.monotonic()
+    client = _get(http_server, "/first")
+    read = engine.capture("lo", duration=3.0)
+    end = time.monotonic()
+    client.join()
+    assert read == engine.stats["frames"] > 0
+    assert [e for _, e in requests if e.attributes["http.uri"] == "/first"]
+    ours = [(t, f) for t, f in ended if f.dst_port == http_server]
+    assert len(ours) == 1
+    when, flow = ours[0]
+    # The connection closed at about 0.3 s; it ended long before the capture did, though no
+    # packet came after it to move the clock.
+    assert flow.application_name == "HTTP"
+    assert when - start < 2.0 < end - start
+    assert all(f.dst_port != http_server for f in engine.flush())
+
+
+def test_packet_count_stops_the_capture() -> None:
+    stop = threading.Event()
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def send() -> None:
+        while not stop.is_set():
+            sender.sendto(b"count me", receiver.getsockname())
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    try:
+        engine = netsonde.Engine()
+        assert engine.capture("lo", packet_count=7, duration=10) == 7
+        assert engine.stats["frames"] == 7
+    finally:
+        stop.set()
+        thread.join()
+        sender.close()
+        receiver.close()
+
+
+def test_errors_are_raised_at_the_call() -> None:
+    with pytest.raises(OSError, match="netsonde-none0: no such network interface"):
+        netsonde.live("netsonde-none0")
+    with pytest.raises(ValueError, match="duration"):
+        netsonde.live("lo", duration=0)
+    with pytest.raises(ValueError, match="packet_count"):
+        netsonde.Engine().capture("lo", packet_count=0)
+    with pytest.raises(ValueError, match="buffer_size"):
+        netsonde.live("lo", buffer_size=1000)
+    with pytest.raises(TypeError, match="interface"):
+        netsonde.live(b"lo")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="unknown option"):
+        netsonde.live("lo", idle=3)
+
+
+def _restore_sigint() -> None:
+    # A child started from a test inherits whatever SIGINT disposition the runner has; a
+    # person's Ctrl-C reaches a command whose handler is Python's default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "netsonde", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_restore_sigint,
+    )
+
+
+def test_cli_writes_each_flow_as_it_ends(http_server: int) -> None:
+    proc = _cli("analyze", "-i", "lo", "--idle-timeout", "0.5", "-f", "jsonl", "-q")
+    try:
+        _get(http_server, after=0.5).join()
+        assert proc.stdout is not None
+        # The line comes while the capture still runs: the flow ended on its idle timeout.
+        line = proc.stdout.readline()
+        record = json.loads(line)
+        while record["dst_port"] != http_server:
+            record = json.loads(proc.stdout.readline())
+        assert proc.poll() is None
+        assert record["application_name"] == "HTTP"
+        assert record["expiration"] in ("idle", "end")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert err == ""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_cli_ctrl_c_or_sigterm_ends_the_capture_with_every_flow_written(http_server: int, stop: int) -> None:
+    proc = _cli("analyze", "-i", "lo", "-f", "csv", "--stats")
+    _get(http_server, after=0.5).join()
+    time.sleep(0.3)
+    proc.send_signal(stop)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    ours = [r for r in rows if r["dst_port"] == str(http_server)]
+    assert len(ours) == 1
+    assert ours[0]["application_name"] == "HTTP"
+    assert ours[0]["expiration"] == "end_of_input"
+    assert "frames received by the kernel, 0 dropped" in err
+
+
+def test_cli_table_summary_after_a_duration(http_server: int) -> None:
+    proc = _cli("analyze", "-i", "lo", "--duration", "1.5", "-f", "table")
+    _get(http_server).join()
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert any(line.startswith("HTTP ") for line in out.splitlines())
+    assert "capturing on lo" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-i", "lo", "x.pcap"], "not both"),
+        (["-i", "lo", "-f", "parquet", "-o", os.devnull], "Parquet is for capture files"),
+        (["-i", "lo", "--workers", "2"], "one thread"),
+        (["x.pcap", "--count", "3"], "--count applies to live capture"),
+        ([], "-i INTERFACE to capture live"),
+    ],
+)
+def test_cli_usage_errors(args: list[str], message: str) -> None:
+    proc = _cli("analyze", *args)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 2
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_missing_interface() -> None:
+    proc = _cli("analyze", "-i", "netsonde-none0", "-q")
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 1
+    assert err == "netsonde: error: netsonde-none0: no such network interface\n"
+
+
+# --------------------------------------------------------------------------- replayed captures
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ndpi" / "pcap"
+
+
+def _ethernet_frames(path: Path) -> list[bytes] | None:
+    """The frames of a classic pcap capture of Ethernet, if each was captured whole and fits
+    the loopback; else None."""
+    try:
+        _, linktype, records = pg.read_pcap(path.read_bytes())
+    except ValueError:
+        return None
+    if linktype != 1 or not all(r.caplen == r.orig_len and 14 <= r.caplen <= 16_000 for r in records):
+        return None
+    return [r.data for r in records]
+
+
+def _replayable() -> list[tuple[Path, list[bytes]]]:
+    chosen = []
+    for path in sorted(CORPUS.glob("*.pcap")) if CORPUS.is_dir() else []:
+        frames = _ethernet_frames(path)
+        if frames and len(frames) <= 2000:
+            chosen.append((path, frames))
+    return chosen[::3]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+def test_captures_replayed_onto_the_loopback_give_the_records_of_their_files() -> None:
+    """Frames of real captures sent onto the loopback (a packet socket) and captured live
+    give the flows, counts and applications that reading the files gives. Time is not
+    replayed, so neither run may split flows on a timeout."""
+    timeouts = {"idle_timeout": 10**7, "active_timeout": 10**7}
+    chosen = _replayable()
+    assert len(chosen) >= 10
+    sender = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sender.bind(("lo", 0))
+    mismatches: dict[str, object] = {}
+    compared = 0
+    for path, frames in chosen:
+        if any(_local(f.src_ip) or _local(f.dst_ip) for f in netsonde.analyze(path)):
+            continue  # this host would answer frames sent to its own addresses
+        expected = {
+            _key(f): (f.application_name, f.bidirectional_packets) for f in netsonde.analyze(path, **timeouts)
+        }
+        run = netsonde.live("lo", packet_count=len(frames), duration=10, buffer_size=8 << 20, **timeouts)
+        for frame in frames:
+            sender.send(frame)
+        got = {_key(f): (f.application_name, f.bidirectional_packets) for f in run}
+        assert run.stats["capture_dropped"] == 0
+        compared += len(expected)
+        if got != expected:
+            mismatches[path.name] = {
+                k: (expected.get(k), got.get(k))
+                for k in expected.keys() | got.keys()
+                if expected.get(k) != got.get(k)
+            }
+    sender.close()
+    assert not mismatches, mismatches
+    assert compared >= 50
+
+
+def _local(address: str) -> bool:
+    return address.startswith("127.") or address == "::1"
+
+
+def _key(f: netsonde.Flow) -> tuple[object, ...]:
+    return (f.src_ip, f.src_port, f.dst_ip, f.dst_port, f.protocol, f.vlan_id, f.tunnel_id)
