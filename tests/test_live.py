@@ -11,12 +11,13 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import netsonde
@@ -315,3 +316,84 @@ def _local(address: str) -> bool:
 
 def _key(f: netsonde.Flow) -> tuple[object, ...]:
     return (f.src_ip, f.src_port, f.dst_ip, f.dst_port, f.protocol, f.vlan_id, f.tunnel_id)
+
+
+# --------------------------------------------------------------------------- a veth pair
+
+
+@pytest.fixture
+def veth() -> Iterator[tuple[str, str]]:
+    """A veth pair (frames sent into one end arrive at the other, as from a wire); skipped
+    where interfaces cannot be made (no CAP_NET_ADMIN)."""
+    names = (f"nsv{os.getpid() % 10000}a", f"nsv{os.getpid() % 10000}b")
+    made = subprocess.run(
+        ["ip", "link", "add", names[0], "type", "veth", "peer", "name", names[1]], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a veth pair: {made.stderr.decode().strip()}")
+    try:
+        for name in names:
+            subprocess.run(["ip", "link", "set", name, "up"], check=True)
+        yield names
+    finally:
+        subprocess.run(["ip", "link", "del", names[0]], capture_output=True)
+
+
+def _dns_query_frame(vlan: int | None) -> bytes:
+    query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01"
+    packet = pg.ipv4("10.1.1.1", "10.1.1.2", 17, pg.udp(40000, 53, query))
+    tag = b"" if vlan is None else struct.pack("!HH", 0x8100, vlan)
+    return pg.mac("02:00:00:00:00:02") + pg.mac("02:00:00:00:00:01") + tag + b"\x08\x00" + packet
+
+
+def _send(interface: str, frames: list[bytes]) -> None:
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sender:
+        sender.bind((interface, 0))
+        for frame in frames:
+            sender.send(frame)
+
+
+def _ours_on_veth(flows: Iterable[netsonde.Flow]) -> list[netsonde.Flow]:
+    """The test's flows, not the interfaces' own chatter (IPv6 router solicitations, ...)."""
+    return [f for f in flows if f.src_ip == "10.1.1.1"]
+
+
+def test_a_vlan_tag_the_kernel_takes_off_is_put_back(veth: tuple[str, str]) -> None:
+    """Linux takes the 802.1Q tag off every frame it receives before a packet socket sees
+    it; the capture puts it back from the ring's metadata, so the flow keeps its VLAN."""
+    run = netsonde.live(veth[1], duration=1.0)
+    tagged, untagged = _dns_query_frame(42), _dns_query_frame(None)
+    _send(veth[0], [tagged, tagged, untagged])
+    flows = sorted(_ours_on_veth(run), key=lambda f: f.vlan_id)
+    assert [(f.vlan_id, f.application_name, f.bidirectional_packets) for f in flows] == [
+        (0, "DNS", 1),
+        (42, "DNS", 2),
+    ]
+    assert flows[1].bidirectional_bytes == 2 * len(tagged)
+    assert flows[1].requested_server_name == "www.example.com"
+
+
+def test_an_interface_going_away_gives_the_flows_read_then_the_error(veth: tuple[str, str]) -> None:
+    run = netsonde.live(veth[1], duration=10)
+    _send(veth[0], [_dns_query_frame(None)])
+    threading.Timer(0.5, subprocess.run, [["ip", "link", "del", veth[0]]]).start()
+    flows = []
+    start = time.monotonic()
+    with pytest.raises(OSError, match=f"{veth[1]}: capture stopped: "):
+        for flow in run:
+            flows.append(flow)
+    assert time.monotonic() - start < 5
+    assert [(f.application_name, f.bidirectional_packets) for f in _ours_on_veth(flows)] == [("DNS", 1)]
+
+
+def test_cli_writes_the_flows_read_before_the_interface_went_away(veth: tuple[str, str]) -> None:
+    proc = _cli("analyze", "-i", veth[1], "-f", "jsonl", "-q")
+    time.sleep(0.5)
+    _send(veth[0], [_dns_query_frame(7)])
+    time.sleep(0.3)
+    subprocess.run(["ip", "link", "del", veth[0]], check=True)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 1
+    assert err.startswith(f"netsonde: error: {veth[1]}: capture stopped: ") and err.count("\n") == 1
+    [record] = [r for r in map(json.loads, out.splitlines()) if r["src_ip"] == "10.1.1.1"]
+    assert (record["vlan_id"], record["application_name"]) == (7, "DNS")

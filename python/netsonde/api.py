@@ -200,7 +200,8 @@ def live(
     ``"any"`` for all of them. The capture runs until ``duration`` seconds have passed,
     ``packet_count`` frames have been read, or Ctrl-C (which ends it as the end of a file
     would: the flows still held are yielded, then the iteration ends); breaking out of the
-    loop stops it too. Flows end on the idle and active timeouts of ``options`` (those of
+    loop stops it too. If the interface goes down or away, the flows still held are
+    yielded, then the ``OSError`` saying so is raised. Flows end on the idle and active timeouts of ``options`` (those of
     :class:`netsonde.Options`), whether packets come or not. ``stats`` holds the run's
     counters and the kernel's: ``capture_received``, and ``capture_dropped`` for frames lost
     because the capture buffer (``buffer_size`` bytes) was full.
@@ -209,8 +210,13 @@ def live(
     steps = engine._capture_steps(interface, duration, packet_count, promiscuous, buffer_size)
 
     def flows() -> Iterator[Flow]:
-        for ended in steps:
-            yield from ended
+        try:
+            for ended in steps:
+                yield from ended
+        except OSError:
+            # The interface went down or away: the flows read so far come first, then why.
+            yield from engine.flush()
+            raise
         yield from engine.flush()
 
     return Analysis(flows(), lambda: engine.stats)

@@ -385,10 +385,11 @@ impl LiveCapture {
             }
             return Err(os_error(&self.interface, "cannot wait for packets"));
         }
-        if poll.revents & libc::POLLERR != 0 {
+        handed += self.drain(max_packets, each);
+        // The frames already in the ring first; the error is still pending at the next call.
+        if handed == 0 && poll.revents & libc::POLLERR != 0 {
             return Err(self.socket_error());
         }
-        handed += self.drain(max_packets, each);
         Ok(handed)
     }
 
