@@ -230,7 +230,6 @@ def test_cli_table_summary_after_a_duration(http_server: int) -> None:
     [
         (["-i", "lo", "x.pcap"], "not both"),
         (["-i", "lo", "-f", "parquet", "-o", os.devnull], "Parquet is for capture files"),
-        (["-i", "lo", "--workers", "2"], "one thread"),
         (["x.pcap", "--count", "3"], "--count applies to live capture"),
         ([], "-i INTERFACE to capture live"),
     ],
@@ -276,38 +275,76 @@ def _replayable() -> list[tuple[Path, list[bytes]]]:
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
-def test_captures_replayed_onto_the_loopback_give_the_records_of_their_files() -> None:
-    """Frames of real captures sent onto the loopback (a packet socket) and captured live
-    give the flows, counts and applications that reading the files gives. Time is not
-    replayed, so neither run may split flows on a timeout."""
+@pytest.mark.parametrize(("link", "workers"), [("lo", 1), ("lo", 2), ("veth", 2)])
+def test_captures_replayed_live_give_the_records_of_their_files(
+    link: str, workers: int, request: pytest.FixtureRequest
+) -> None:
+    """Frames of real captures sent through a packet socket onto the loopback, or into a
+    veth pair, and captured live, on one thread or on two the kernel spreads them over by
+    flow, give the flows, counts and applications that reading the files gives. Time is not
+    replayed, so neither run may split flows on a timeout. (On the loopback each frame shows
+    twice, sent and received, and a fanout that ignored flows could still give each worker
+    whole flows: the veth pair, where frames arrive once, shows that it does not.)"""
+    send_on, capture_on = ("lo", "lo") if link == "lo" else request.getfixturevalue("veth")
     timeouts = {"idle_timeout": 10**7, "active_timeout": 10**7}
     chosen = _replayable()
     assert len(chosen) >= 10
     sender = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    sender.bind(("lo", 0))
+    sender.bind((send_on, 0))
     mismatches: dict[str, object] = {}
-    compared = 0
+    compared = raced = 0
     for path, frames in chosen:
         if any(_local(f.src_ip) or _local(f.dst_ip) for f in netsonde.analyze(path)):
             continue  # this host would answer frames sent to its own addresses
-        expected = {
-            _key(f): (f.application_name, f.bidirectional_packets) for f in netsonde.analyze(path, **timeouts)
-        }
-        run = netsonde.live("lo", packet_count=len(frames), duration=10, buffer_size=8 << 20, **timeouts)
+        expected = {_key(f): f for f in netsonde.analyze(path, **timeouts)}
+        run = netsonde.live(
+            capture_on,
+            packet_count=len(frames),
+            duration=10,
+            buffer_size=8 << 20,
+            workers=workers,
+            **timeouts,
+        )
         for frame in frames:
             sender.send(frame)
-        got = {_key(f): (f.application_name, f.bidirectional_packets) for f in run}
+        flows = list(run)
+        got = {_key(f): f for f in flows}
+        assert len({f.id for f in flows}) == len(flows)
         assert run.stats["capture_dropped"] == 0
         compared += len(expected)
-        if got != expected:
-            mismatches[path.name] = {
-                k: (expected.get(k), got.get(k))
-                for k in expected.keys() | got.keys()
-                if expected.get(k) != got.get(k)
-            }
+        differ = {}
+        for k in expected.keys() | got.keys():
+            want, have = _verdict(expected.get(k)), _verdict(got.get(k))
+            if want == have:
+                continue
+            if workers > 1 and _raced(expected.get(k), got.get(k)):
+                raced += 1
+                continue
+            differ[k] = (want, have)
+        if differ:
+            mismatches[path.name] = differ
     sender.close()
     assert not mismatches, mismatches
-    assert compared >= 50
+    assert compared >= 400
+    assert raced <= compared // 100
+
+
+def _verdict(flow: netsonde.Flow | None) -> tuple[str, int] | None:
+    return None if flow is None else (flow.application_name, flow.bidirectional_packets)
+
+
+def _raced(want: netsonde.Flow | None, have: netsonde.Flow | None) -> bool:
+    """A verdict another flow gave through the shared caches (a DNS answer, a call's
+    signalling) that the live capture's workers missed: the other flow's frames were at the
+    other worker, a moment too late. Frames sent back to back race like this; a capture
+    from a network, where a DNS answer comes milliseconds before the connection, rarely."""
+    return (
+        want is not None
+        and have is not None
+        and want.application_confidence == "DPI (cache)"
+        and want.bidirectional_packets == have.bidirectional_packets
+        and have.application_name == want.application_name.split(".")[0]
+    )
 
 
 def _local(address: str) -> bool:
@@ -333,7 +370,10 @@ def veth() -> Iterator[tuple[str, str]]:
         pytest.skip(f"cannot make a veth pair: {made.stderr.decode().strip()}")
     try:
         for name in names:
-            subprocess.run(["ip", "link", "set", name, "up"], check=True)
+            # No IPv6 chatter of the interfaces' own (router solicitations) among the test's
+            # frames, and room for the largest frames of the captures replayed.
+            subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], capture_output=True)
+            subprocess.run(["ip", "link", "set", name, "mtu", "16000", "up"], check=True)
         yield names
     finally:
         subprocess.run(["ip", "link", "del", names[0]], capture_output=True)

@@ -14,6 +14,7 @@ __all__ = [
     "CaptureFormatError",
     "EngineConfig",
     "FileAnalysis",
+    "LiveAnalysis",
     "NetsondeError",
     "PacketEngine",
     "__version__",
@@ -87,6 +88,22 @@ class PacketEngine:
     def subscribe(self, name: str) -> None: ...
     def load_signatures(self, text: str, origin: str) -> int: ...
     def take_events(self) -> list[dict[str, Any]]: ...
+
+@final
+class LiveAnalysis:
+    def __new__(
+        cls,
+        interface: str,
+        config: EngineConfig,
+        record_class: type[Flow],
+        promiscuous: bool = True,
+        buffer_bytes: int = ...,
+        count: int | None = None,
+    ) -> LiveAnalysis: ...
+    def next_batch(self, timeout_ms: int) -> tuple[list[Flow], BaseException | None]: ...
+    def counted_out(self) -> bool: ...
+    def stop(self) -> tuple[list[Flow], BaseException | None]: ...
+    def stats(self) -> dict[str, int]: ...
 
 def analyze_to_file(
     paths: Sequence[_Path],

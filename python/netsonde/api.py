@@ -201,25 +201,53 @@ def live(
     ``packet_count`` frames have been read, or Ctrl-C (which ends it as the end of a file
     would: the flows still held are yielded, then the iteration ends); breaking out of the
     loop stops it too. If the interface goes down or away, the flows still held are
-    yielded, then the ``OSError`` saying so is raised. Flows end on the idle and active timeouts of ``options`` (those of
-    :class:`netsonde.Options`), whether packets come or not. ``stats`` holds the run's
-    counters and the kernel's: ``capture_received``, and ``capture_dropped`` for frames lost
-    because the capture buffer (``buffer_size`` bytes) was full.
+    yielded, then the ``OSError`` saying so is raised. Options are those of
+    :class:`netsonde.Options`: flows end on its idle and active timeouts whether packets
+    come or not, and with ``workers=N`` N threads capture, the kernel spreading the frames
+    over them by flow. ``stats`` holds the run's counters and the kernel's:
+    ``capture_received``, and ``capture_dropped`` for frames lost because the capture
+    buffer (``buffer_size`` bytes in all) was full; while the capture runs they are at most
+    half a second old.
     """
-    engine = Engine(**options)
-    steps = engine._capture_steps(interface, duration, packet_count, promiscuous, buffer_size)
+    _check_capture(interface, duration, packet_count, buffer_size)
+    opts = Options.from_kwargs(options)
+    core = _core.LiveAnalysis(interface, opts.to_core(), Flow, promiscuous, buffer_size, packet_count)
 
     def flows() -> Iterator[Flow]:
+        clock = _Deadline(duration)
+        error: BaseException | None = None
         try:
-            for ended in steps:
-                yield from ended
-        except OSError:
-            # The interface went down or away: the flows read so far come first, then why.
-            yield from engine.flush()
+            while error is None and not core.counted_out() and not clock.passed():
+                batch, error = core.next_batch(clock.wait_ms())
+                yield from batch
+        except KeyboardInterrupt:
+            pass  # Ctrl-C ends a capture as the end of a file ends a read, not the program
+        except GeneratorExit:
+            core.stop()
             raise
-        yield from engine.flush()
+        rest, stopped = core.stop()
+        yield from rest
+        error = error or stopped
+        if error is not None:
+            raise error
 
-    return Analysis(flows(), lambda: engine.stats)
+    return Analysis(flows(), core.stats)
+
+
+class _Deadline:
+    """When a capture of ``duration`` seconds (None: no end) ends, and how long to wait for
+    packets before looking at the clock and at Ctrl-C again."""
+
+    def __init__(self, duration: float | None) -> None:
+        self.end = None if duration is None else time.monotonic() + duration
+
+    def passed(self) -> bool:
+        return self.end is not None and time.monotonic() >= self.end
+
+    def wait_ms(self) -> int:
+        if self.end is None:
+            return _CAPTURE_WAIT_MS
+        return max(0, min(_CAPTURE_WAIT_MS, int((self.end - time.monotonic()) * 1000)))
 
 
 def _check_capture(interface: object, duration: object, packet_count: object, buffer_size: object) -> None:
@@ -303,49 +331,24 @@ class Engine:
         ``duration`` seconds have passed, ``packet_count`` frames have been read, or Ctrl-C;
         returns how many frames were read. Flows that end go to the ``flow.end`` callbacks,
         events to theirs, as they happen; the flows still held at the end stay in the engine
-        (``flush()`` ends them). See :func:`netsonde.live` for the options and the counters."""
-        read = [0]
-        for _ in self._capture_steps(interface, duration, packet_count, promiscuous, buffer_size, read):
-            pass
-        return read[0]
-
-    def _capture_steps(
-        self,
-        interface: str,
-        duration: float | None,
-        packet_count: int | None,
-        promiscuous: bool,
-        buffer_size: int,
-        read: list[int] | None = None,
-    ) -> Iterator[list[Flow]]:
-        """Opens the interface now (a bad name or missing privileges raise at the call),
-        then yields the flows that end, a step at a time, delivered to the callbacks."""
+        (``flush()`` ends them). The engine reads on the calling thread (``workers`` applies
+        to files; :func:`netsonde.live` captures on several). See :func:`netsonde.live` for
+        the arguments and the counters."""
         _check_capture(interface, duration, packet_count, buffer_size)
         self._core.open_interface(interface, promiscuous, buffer_size)
-        return self._capture_loop(duration, packet_count, [0] if read is None else read)
-
-    def _capture_loop(
-        self, duration: float | None, packet_count: int | None, read: list[int]
-    ) -> Iterator[list[Flow]]:
-        deadline = None if duration is None else time.monotonic() + duration
+        clock = _Deadline(duration)
+        read = 0
         try:
-            while True:
-                wanted = _PACKET_BATCH if packet_count is None else min(_PACKET_BATCH, packet_count - read[0])
-                wait = _CAPTURE_WAIT_MS
-                if deadline is not None:
-                    wait = max(0, min(wait, int((deadline - time.monotonic()) * 1000)))
-                flows, n = self._core.read_interface(wanted, wait)
-                read[0] += n
-                yield self._deliver(flows)
-                if packet_count is not None and read[0] >= packet_count:
-                    return
-                if deadline is not None and time.monotonic() >= deadline:
-                    return
+            while not clock.passed() and (packet_count is None or read < packet_count):
+                wanted = _PACKET_BATCH if packet_count is None else min(_PACKET_BATCH, packet_count - read)
+                flows, n = self._core.read_interface(wanted, clock.wait_ms())
+                read += n
+                self._deliver(flows)
         except KeyboardInterrupt:
-            # Ctrl-C ends a capture as the end of a file ends a read, not the program.
-            return
+            pass  # as in live()
         finally:
             self._core.close_interface()
+        return read
 
     def flush(self) -> list[Flow]:
         """End every flow still held (end of input) and return them."""

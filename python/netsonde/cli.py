@@ -303,8 +303,6 @@ def _capture(args: argparse.Namespace) -> int:
     fmt = _pick_format(args)
     if fmt == "parquet":
         raise UsageError("a live capture is written as jsonl, csv or table; Parquet is for capture files")
-    if args.workers != 1:
-        raise UsageError("--workers applies to capture files; a live capture runs on one thread")
     args.defrag, args.decode_tunnels = not args.no_defrag, not args.no_tunnels
     _config.check(args)
     out_path = _output_path(args, fmt)

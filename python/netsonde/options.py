@@ -36,7 +36,10 @@ class Options:
         captures in turns and each processes the packets whose innermost address pair it
         owns, with its own flow table and its share of ``max_flows`` and of the memory
         bounds for reassembly (the records are the same; their order and ids differ).
-        Packets handed in from Python are analysed on one thread.
+        A live capture (``netsonde.live``, ``netsonde analyze -i``) on N threads has N
+        sockets, over which the kernel spreads the frames by a symmetric hash of their flow
+        (reassembling IP fragments first). Packets handed in from Python, and
+        ``Engine.capture``, are analysed on one thread.
     """
 
     idle_timeout: float = _config.IDLE_TIMEOUT

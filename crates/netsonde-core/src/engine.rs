@@ -631,23 +631,37 @@ impl Engine {
         }
     }
 
+    /// Numbers this engine's flows `first`, `first + step`, ...: the ids of `step` engines
+    /// capturing side by side, numbered from 0 to `step - 1`, never collide.
+    pub fn number_flows(&mut self, first: u64, step: u64) {
+        self.table.number_ids(first, step);
+    }
+
     /// Reads up to `max_packets` frames of a live capture, waiting up to `timeout` for the
-    /// first; returns how many were read. When none came, the clock moves on to the time up
-    /// to which the kernel has handed every frame over, so that idle flows of a quiet link
-    /// end when their timeout passes, not at the next packet.
+    /// first, and processes those `admit` lets through; returns how many it processed.
+    /// When no frame came, the clock moves on to the time up to which the kernel has handed
+    /// every frame over, so that idle flows of a quiet link end when their timeout passes,
+    /// not at the next packet.
     #[cfg(target_os = "linux")]
     pub fn read_live(
         &mut self,
         capture: &mut crate::capture::live::LiveCapture,
         max_packets: usize,
         timeout: std::time::Duration,
+        admit: &mut dyn FnMut() -> bool,
         out: &mut Vec<FlowRecord>,
     ) -> Result<usize, crate::capture::live::LiveError> {
-        let read = capture.read(max_packets, timeout, &mut |pkt| self.process(pkt, out))?;
+        let mut processed = 0;
+        let read = capture.read(max_packets, timeout, &mut |pkt| {
+            if admit() {
+                processed += 1;
+                self.process(pkt, out);
+            }
+        })?;
         if read == 0 {
             self.advance_time(capture.settled_ns(), out);
         }
-        Ok(read)
+        Ok(processed)
     }
 
     /// Ends every flow (end of input); their records are appended to `out` in creation order.

@@ -13,6 +13,8 @@ pub mod columns;
 pub mod decode;
 pub mod engine;
 pub mod flow;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod metadata;
 pub mod names;
 pub mod parallel;

@@ -44,7 +44,13 @@ fn read_until(
     let mut out = Vec::new();
     while start.elapsed() < limit && !done(&out) {
         engine
-            .read_live(capture, 256, Duration::from_millis(50), &mut out)
+            .read_live(
+                capture,
+                256,
+                Duration::from_millis(50),
+                &mut || true,
+                &mut out,
+            )
             .expect("the capture reads");
     }
     out

@@ -715,7 +715,7 @@ impl Live {
     ) -> PyResult<usize> {
         let timeout = Duration::from_millis(timeout_ms);
         engine
-            .read_live(self.capture(), max_packets, timeout, out)
+            .read_live(self.capture(), max_packets, timeout, &mut || true, out)
             .map_err(live_error)
     }
 
@@ -841,11 +841,173 @@ fn analyze_to_file<'py>(
     Ok((stats, summary, analysis.take_warnings(), written))
 }
 
+/// A live capture on worker threads (see `netsonde_core::live`), from the bindings: in a
+/// mutex only because a Python class must be shareable between threads; reached through
+/// `&mut`, it is never locked.
+#[cfg(target_os = "linux")]
+struct LiveRun(std::sync::Mutex<netsonde_core::live::LiveWorkers>);
+
+#[cfg(target_os = "linux")]
+impl LiveRun {
+    fn start(
+        interface: &str,
+        config: &EngineConfig,
+        promiscuous: bool,
+        buffer_bytes: usize,
+        count: Option<u64>,
+    ) -> PyResult<LiveRun> {
+        use netsonde_core::capture::live::LiveOptions;
+        let engine = config.engine()?;
+        let opts = LiveOptions {
+            promiscuous,
+            buffer_bytes,
+            ..LiveOptions::default()
+        };
+        netsonde_core::live::LiveWorkers::start(interface, &opts, &engine, config.workers, count)
+            .map(|w| LiveRun(std::sync::Mutex::new(w)))
+            .map_err(live_error)
+    }
+
+    fn workers(&mut self) -> &mut netsonde_core::live::LiveWorkers {
+        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records of flows that ended, waiting up to `wait` for some; the error that ended a
+    /// worker's capture, if one did.
+    fn next(&mut self, wait: Duration, out: &mut Vec<FlowRecord>) -> Option<PyErr> {
+        let batch = self.workers().next(wait)?;
+        out.extend(batch.records);
+        batch.error.map(live_error)
+    }
+
+    fn done(&mut self) -> bool {
+        self.workers().counted_out()
+    }
+
+    /// Stops the workers; the records of every flow they held go to `out`.
+    fn stop(&mut self, out: &mut Vec<FlowRecord>) -> Option<PyErr> {
+        let mut error = None;
+        for batch in self.workers().stop() {
+            out.extend(batch.records);
+            error = error.or(batch.error.map(live_error));
+        }
+        error
+    }
+
+    fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let (stats, (received, dropped)) = self.workers().stats();
+        let d = stats_dict(py, &stats)?;
+        d.set_item("capture_received", received)?;
+        d.set_item("capture_dropped", dropped)?;
+        Ok(d)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+struct LiveRun;
+
+#[cfg(not(target_os = "linux"))]
+impl LiveRun {
+    fn start(
+        interface: &str,
+        _config: &EngineConfig,
+        _promiscuous: bool,
+        _buffer_bytes: usize,
+        _count: Option<u64>,
+    ) -> PyResult<LiveRun> {
+        Live::open(interface, false, 0).map(|_| LiveRun)
+    }
+
+    fn next(&mut self, _wait: Duration, _out: &mut Vec<FlowRecord>) -> Option<PyErr> {
+        None
+    }
+
+    fn done(&mut self) -> bool {
+        true
+    }
+
+    fn stop(&mut self, _out: &mut Vec<FlowRecord>) -> Option<PyErr> {
+        None
+    }
+
+    fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        stats_dict(py, &Stats::default())
+    }
+}
+
+/// A live capture from Python (`netsonde.live()`): records come out as flows end, on as
+/// many worker threads as the configuration says.
+#[pyclass(module = "netsonde._core")]
+struct LiveAnalysis {
+    run: LiveRun,
+    record_class: Py<PyType>,
+    stopped: bool,
+}
+
+#[pymethods]
+impl LiveAnalysis {
+    #[new]
+    #[pyo3(signature = (interface, config, record_class, promiscuous=true, buffer_bytes=64 << 20, count=None))]
+    fn new(
+        py: Python<'_>,
+        interface: &str,
+        config: EngineConfig,
+        record_class: Py<PyType>,
+        promiscuous: bool,
+        buffer_bytes: usize,
+        count: Option<u64>,
+    ) -> PyResult<Self> {
+        let run =
+            py.detach(|| LiveRun::start(interface, &config, promiscuous, buffer_bytes, count))?;
+        Ok(LiveAnalysis {
+            run,
+            record_class,
+            stopped: false,
+        })
+    }
+
+    /// Records of flows that ended, waiting up to `timeout_ms` for some, and the error
+    /// that ended the capture, if one did (the caller then stops it).
+    fn next_batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        timeout_ms: u64,
+    ) -> PyResult<(Bound<'py, PyList>, Option<PyErr>)> {
+        let mut out = Vec::new();
+        let run = &mut self.run;
+        let error = py.detach(|| run.next(Duration::from_millis(timeout_ms), &mut out));
+        Ok((records_to_list(py, &out, &self.record_class)?, error))
+    }
+
+    /// Whether the frame count asked for has been read.
+    fn counted_out(&mut self) -> bool {
+        self.run.done()
+    }
+
+    /// Stops the capture and returns the records of every flow still held, and the error
+    /// that ended a worker's capture, if one did. Once only: later calls return nothing.
+    fn stop<'py>(&mut self, py: Python<'py>) -> PyResult<(Bound<'py, PyList>, Option<PyErr>)> {
+        let mut out = Vec::new();
+        let mut error = None;
+        if !self.stopped {
+            self.stopped = true;
+            let run = &mut self.run;
+            error = py.detach(|| run.stop(&mut out));
+        }
+        Ok((records_to_list(py, &out, &self.record_class)?, error))
+    }
+
+    /// The counters, and the kernel's, as last reported (complete once stopped).
+    fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.run.stats(py)
+    }
+}
+
 /// Captures on `interface` and writes every record to `out_path` (`None`: nothing
 /// written) as JSON lines or CSV, as flows end, until `duration_s` seconds have passed,
 /// `count` frames have been read, or Ctrl-C; then ends the flows still held. Returns (stats
 /// with the kernel's counts, per-application summary, flows written, whether Ctrl-C
-/// ended it).
+/// ended it). A capture error is raised after every record is written.
 #[pyfunction]
 #[pyo3(signature = (interface, out_path, fmt, config, duration_s=None, count=None, promiscuous=true, buffer_bytes=64 << 20))]
 #[allow(clippy::too_many_arguments)]
@@ -870,8 +1032,8 @@ fn capture_to_file<'py>(
             )))
         }
     };
-    let mut engine = config.engine()?;
-    let mut live = py.detach(|| Live::open(interface, promiscuous, buffer_bytes))?;
+    let mut run =
+        py.detach(|| LiveRun::start(interface, &config, promiscuous, buffer_bytes, count))?;
     let io_error = |e: std::io::Error| PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string());
     let mut sink: Option<Box<dyn Write>> = match &out_path {
         Some(p) => Some(Box::new(std::io::BufWriter::new(
@@ -884,25 +1046,15 @@ fn capture_to_file<'py>(
         batch.text.push_str(&FlowRecord::csv_header());
     }
     let deadline = duration_s.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let mut read: u64 = 0;
     let mut records = Vec::new();
     let mut interrupted = false;
-    let mut failure = None;
+    let mut failure: Option<PyErr>;
     loop {
-        let left = count.map_or(usize::MAX, |c| c.saturating_sub(read) as usize);
-        let wait = deadline.map_or(100, |d| {
+        let wait = deadline.map_or(Duration::from_millis(100), |d| {
             d.saturating_duration_since(Instant::now())
-                .as_millis()
-                .min(100) as u64
+                .min(Duration::from_millis(100))
         });
-        let step = py.detach(|| live.read(&mut engine, left.min(4096), wait, &mut records));
-        match step {
-            Ok(n) => read += n as u64,
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
+        failure = py.detach(|| run.next(wait, &mut records));
         batch.add_all(&records, format);
         records.clear();
         // As flows end, not at the end: a reader of the output sees them as they come.
@@ -913,6 +1065,9 @@ fn capture_to_file<'py>(
                 batch.text.clear();
             }
         }
+        if failure.is_some() || run.done() || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
         if let Err(e) = py.check_signals() {
             if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
                 interrupted = true;
@@ -921,13 +1076,9 @@ fn capture_to_file<'py>(
             }
             break;
         }
-        if count.is_some_and(|c| read >= c) || deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
     }
-    let counts = live.counts();
-    drop(live);
-    py.detach(|| engine.flush(&mut records));
+    let stopped = py.detach(|| run.stop(&mut records));
+    failure = failure.or(stopped);
     batch.add_all(&records, format);
     if let Some(w) = sink.as_mut() {
         w.write_all(batch.text.as_bytes()).map_err(io_error)?;
@@ -936,9 +1087,7 @@ fn capture_to_file<'py>(
     if let Some(e) = failure {
         return Err(e);
     }
-    let stats = stats_dict(py, &engine.stats())?;
-    stats.set_item("capture_received", counts.0)?;
-    stats.set_item("capture_dropped", counts.1)?;
+    let stats = run.stats(py)?;
     let summary = batch
         .by_app
         .into_iter()
@@ -1021,6 +1170,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<EngineConfig>()?;
     m.add_class::<FileAnalysis>()?;
     m.add_class::<PacketEngine>()?;
+    m.add_class::<LiveAnalysis>()?;
     m.add_function(wrap_pyfunction!(analyze_to_file, m)?)?;
     m.add_function(wrap_pyfunction!(capture_to_file, m)?)?;
     m.add_function(wrap_pyfunction!(is_capture, m)?)?;

@@ -28,6 +28,11 @@ pub struct LiveOptions {
     pub buffer_bytes: usize,
     /// Longest wait before the kernel hands over a block that is not full.
     pub block_timeout_ms: u32,
+    /// Join this `PACKET_FANOUT` group: the kernel spreads the interface's frames over the
+    /// group's sockets by a symmetric hash of their flow (both directions of a flow reach
+    /// the same socket), after reassembling IP fragments, so that every fragment of a
+    /// datagram reaches the socket of its flow.
+    pub fanout_group: Option<u16>,
 }
 
 impl Default for LiveOptions {
@@ -36,6 +41,7 @@ impl Default for LiveOptions {
             promiscuous: true,
             buffer_bytes: 64 << 20,
             block_timeout_ms: 20,
+            fanout_group: None,
         }
     }
 }
@@ -217,6 +223,13 @@ impl LiveCapture {
         };
         capture.set_up_ring(opts)?;
         capture.bind(index)?;
+        if let Some(group) = opts.fanout_group {
+            let mode = libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_DEFRAG;
+            let value = u32::from(group) | (mode << 16);
+            if !set_option(fd, libc::SOL_PACKET, libc::PACKET_FANOUT, &value) {
+                return Err(os_error(interface, "cannot join the fanout group"));
+            }
+        }
         if opts.promiscuous && !any {
             let request = libc::packet_mreq {
                 mr_ifindex: index,

@@ -36,6 +36,9 @@ pub struct FlowTable {
     free: Vec<u32>,
     lanes: [List; 2],
     next_id: u64,
+    /// How much each new flow's id exceeds the last: 1, or the number of tables whose ids
+    /// interleave (see [`FlowTable::number_ids`]).
+    id_step: u64,
     /// Counts every change of a lane's head (see [`Self::head_changes`]).
     head_changes: u64,
 }
@@ -54,6 +57,7 @@ impl FlowTable {
             free: Vec::new(),
             lanes: [EMPTY; 2],
             next_id: 0,
+            id_step: 1,
             head_changes: 0,
         }
     }
@@ -104,6 +108,13 @@ impl FlowTable {
     }
 
     /// Makes the next flow id at least `id` (ids only grow).
+    /// Numbers new flows `first`, `first + step`, `first + 2 * step`, ...: `step` tables
+    /// numbering from 0 to `step - 1` never give two flows the same id.
+    pub fn number_ids(&mut self, first: u64, step: u64) {
+        self.next_id = first;
+        self.id_step = step.max(1);
+    }
+
     pub fn raise_next_id(&mut self, id: u64) {
         self.next_id = self.next_id.max(id);
     }
@@ -131,7 +142,7 @@ impl FlowTable {
             prev: NIL,
             next: NIL,
         };
-        self.next_id += 1;
+        self.next_id += self.id_step;
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = flow;
