@@ -179,7 +179,8 @@ def _cli(*args: str) -> subprocess.Popen[str]:
 
 
 def test_cli_writes_each_flow_as_it_ends(http_server: int) -> None:
-    proc = _cli("analyze", "-i", "lo", "--idle-timeout", "0.5", "-f", "jsonl", "-q")
+    # --duration: should the flow never come, the capture ends and the test fails, not hangs.
+    proc = _cli("analyze", "-i", "lo", "--idle-timeout", "0.5", "-f", "jsonl", "-q", "--duration", "20")
     try:
         _get(http_server, after=0.5).join()
         assert proc.stdout is not None
