@@ -3,7 +3,7 @@
 //! hash of their flow, so both directions of a flow reach the same worker and each flow
 //! table holds its own flows (the flow sharding of [`crate::parallel`], done by the kernel).
 //! The engines share the signature set and the DNS and call caches, and number their flows
-//! apart. Records and events come back to the caller's thread in batches.
+//! apart. Records come back to the caller's thread in batches.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
+use crate::capture::live::{Fanout, LiveCapture, LiveError, LiveOptions};
 use crate::{Engine, FlowRecord, Stats};
 
 /// What a worker hands back: records of flows that ended, or the error that ended its
@@ -45,16 +45,6 @@ pub struct LiveWorkers {
     progress: Vec<Progress>,
 }
 
-/// Fanout group ids are per network namespace: one per capture of this process.
-fn fanout_group() -> u16 {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    (u64::from(std::process::id())
-        .wrapping_mul(31)
-        .wrapping_add(n)
-        & 0xffff) as u16
-}
-
 /// How long a worker waits for packets before it looks at the stop flag.
 const WAIT: Duration = Duration::from_millis(50);
 
@@ -71,14 +61,31 @@ impl LiveWorkers {
         count: Option<u64>,
     ) -> Result<LiveWorkers, LiveError> {
         let workers = workers.max(1);
-        let opts = LiveOptions {
-            fanout_group: (workers > 1).then(fanout_group),
+        let mut opts = LiveOptions {
+            fanout: if workers > 1 {
+                Fanout::NewGroup
+            } else {
+                Fanout::Alone
+            },
             buffer_bytes: (opts.buffer_bytes / workers).max(2 << 20),
             ..opts.clone()
         };
-        let captures = (0..workers)
-            .map(|_| LiveCapture::open(interface, &opts))
-            .collect::<Result<Vec<_>, _>>()?;
+        let first = LiveCapture::open(interface, &opts)?;
+        if workers > 1 {
+            // The others join the group the kernel made for the first; without its id they
+            // would each get every frame.
+            let group = first.fanout_group().ok_or_else(|| LiveError {
+                interface: interface.to_string(),
+                message: "cannot read the fanout group's id".to_string(),
+                permission: false,
+                no_such_interface: false,
+            })?;
+            opts.fanout = Fanout::Join(group);
+        }
+        let mut captures = vec![first];
+        for _ in 1..workers {
+            captures.push(LiveCapture::open(interface, &opts)?);
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let frames = Arc::new(AtomicU64::new(0));
         let budget = count.map(|c| Arc::new(AtomicU64::new(c)));

@@ -206,3 +206,51 @@ fn a_missing_interface_is_a_clear_error() {
         "netsonde-no-such0: no such network interface"
     );
 }
+
+#[test]
+fn two_captures_on_several_workers_each_see_every_frame() {
+    use netsonde_core::live::LiveWorkers;
+    let _turn = take_turn();
+    let engine = Engine::new(EngineOptions::default());
+    let start = |workers| LiveWorkers::start("lo", &LiveOptions::default(), &engine, workers, None);
+    let (mut first, mut second) = match (start(2), start(3)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) if e.permission => {
+            eprintln!("skipped: {e}");
+            return;
+        }
+        (Err(e), _) | (_, Err(e)) => panic!("cannot capture on lo: {e}"),
+    };
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let pair = (
+        sender.local_addr().unwrap().port(),
+        receiver.local_addr().unwrap().port(),
+    );
+    for i in 0..5u8 {
+        sender
+            .send_to(&[i; 8], receiver.local_addr().unwrap())
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // Each capture's groups are its own: neither shares the other's frames.
+    for workers in [&mut first, &mut second] {
+        let mut records: Vec<FlowRecord> = Vec::new();
+        while let Some(batch) = workers.next(Duration::from_millis(10)) {
+            records.extend(batch.records);
+        }
+        for batch in workers.stop() {
+            assert!(batch.error.is_none());
+            records.extend(batch.records);
+        }
+        let ours: Vec<&FlowRecord> = records.iter().filter(|r| port_pair(r) == pair).collect();
+        assert_eq!(ours.len(), 1, "{records:?}");
+        assert_eq!(ours[0].src2dst_packets, 5);
+        let ids: std::collections::HashSet<u64> = records.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids.len(),
+            records.len(),
+            "flow ids are unique across the workers"
+        );
+    }
+}

@@ -28,11 +28,23 @@ pub struct LiveOptions {
     pub buffer_bytes: usize,
     /// Longest wait before the kernel hands over a block that is not full.
     pub block_timeout_ms: u32,
-    /// Join this `PACKET_FANOUT` group: the kernel spreads the interface's frames over the
-    /// group's sockets by a symmetric hash of their flow (both directions of a flow reach
-    /// the same socket), after reassembling IP fragments, so that every fragment of a
-    /// datagram reaches the socket of its flow.
-    pub fanout_group: Option<u16>,
+    /// Share the interface's frames with other sockets (see [`Fanout`]).
+    pub fanout: Fanout,
+}
+
+/// Whether a capture's socket is one of a `PACKET_FANOUT` group, over whose sockets the
+/// kernel spreads the interface's frames by a symmetric hash of their flow (both directions
+/// of a flow reach the same socket), after reassembling IP fragments, so that every
+/// fragment of a datagram reaches the socket of its flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fanout {
+    /// The socket gets every frame.
+    Alone,
+    /// The first socket of a new group, whose id the kernel picks so that it is no other
+    /// group's (read it with [`LiveCapture::fanout_group`]).
+    NewGroup,
+    /// A socket joining the group of this id.
+    Join(u16),
 }
 
 impl Default for LiveOptions {
@@ -41,7 +53,7 @@ impl Default for LiveOptions {
             promiscuous: true,
             buffer_bytes: 64 << 20,
             block_timeout_ms: 20,
-            fanout_group: None,
+            fanout: Fanout::Alone,
         }
     }
 }
@@ -223,9 +235,15 @@ impl LiveCapture {
         };
         capture.set_up_ring(opts)?;
         capture.bind(index)?;
-        if let Some(group) = opts.fanout_group {
-            let mode = libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_DEFRAG;
-            let value = u32::from(group) | (mode << 16);
+        let mode = libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_DEFRAG;
+        let fanout = match opts.fanout {
+            Fanout::Alone => None,
+            // A group id of our own choosing could be another program's group, whose frames
+            // we would then share: the kernel picks one no group has.
+            Fanout::NewGroup => Some((mode | libc::PACKET_FANOUT_FLAG_UNIQUEID) << 16),
+            Fanout::Join(group) => Some(u32::from(group) | (mode << 16)),
+        };
+        if let Some(value) = fanout {
             if !set_option(fd, libc::SOL_PACKET, libc::PACKET_FANOUT, &value) {
                 return Err(os_error(interface, "cannot join the fanout group"));
             }
@@ -317,6 +335,24 @@ impl LiveCapture {
             return Err(os_error(&self.interface, "cannot bind to the interface"));
         }
         Ok(())
+    }
+
+    /// The id of the fanout group this socket belongs to, if any.
+    pub fn fanout_group(&self) -> Option<u16> {
+        let mut value: u32 = 0;
+        let mut len = std::mem::size_of::<u32>() as libc::socklen_t;
+        // SAFETY: `value` is writable for `len` bytes.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd,
+                libc::SOL_PACKET,
+                libc::PACKET_FANOUT,
+                (&mut value as *mut u32).cast(),
+                &mut len,
+            )
+        };
+        // The id is the low 16 bits; a socket in no group reads 0.
+        (rc == 0 && value != 0).then_some((value & 0xffff) as u16)
     }
 
     /// The link type of the frames handed out: Ethernet, or Linux cooked (SLL).
