@@ -56,6 +56,25 @@ fn read_until(
     out
 }
 
+/// Sends five 8-byte UDP datagrams over the loopback; returns their (source, destination)
+/// ports.
+fn send_five_datagrams() -> (u16, u16) {
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..5u8 {
+        sender
+            .send_to(
+                &[b'n', b's', i, 0, 0, 0, 0, 0],
+                receiver.local_addr().unwrap(),
+            )
+            .unwrap();
+    }
+    (
+        sender.local_addr().unwrap().port(),
+        receiver.local_addr().unwrap().port(),
+    )
+}
+
 fn port_pair(r: &FlowRecord) -> (u16, u16) {
     (r.src_port, r.dst_port)
 }
@@ -164,20 +183,7 @@ fn datagrams_count_once_and_time_out(mut capture: LiveCapture, link_header: u64)
         idle_timeout_ms: 600,
         ..EngineOptions::default()
     });
-    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let pair = (
-        sender.local_addr().unwrap().port(),
-        receiver.local_addr().unwrap().port(),
-    );
-    for i in 0..5u8 {
-        sender
-            .send_to(
-                &[b'n', b's', i, 0, 0, 0, 0, 0],
-                receiver.local_addr().unwrap(),
-            )
-            .unwrap();
-    }
+    let pair = send_five_datagrams();
     // No flush: the flow must end by itself once the link has been quiet for its timeout,
     // though no later packet comes to move the engine's clock.
     let records = read_until(
@@ -221,17 +227,7 @@ fn two_captures_on_several_workers_each_see_every_frame() {
         }
         (Err(e), _) | (_, Err(e)) => panic!("cannot capture on lo: {e}"),
     };
-    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let pair = (
-        sender.local_addr().unwrap().port(),
-        receiver.local_addr().unwrap().port(),
-    );
-    for i in 0..5u8 {
-        sender
-            .send_to(&[i; 8], receiver.local_addr().unwrap())
-            .unwrap();
-    }
+    let pair = send_five_datagrams();
     std::thread::sleep(Duration::from_millis(300));
     // Each capture's groups are its own: neither shares the other's frames.
     for workers in [&mut first, &mut second] {
