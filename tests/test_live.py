@@ -245,7 +245,7 @@ def test_cli_usage_errors(args: list[str], message: str) -> None:
 
 
 def test_cli_missing_interface() -> None:
-    proc = _cli("analyze", "-i", "netsonde-none0", "-q")
+    proc = _cli("analyze", "-i", "netsonde-none0")
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 1
     assert err == "netsonde: error: netsonde-none0: no such network interface\n"

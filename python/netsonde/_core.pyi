@@ -121,6 +121,7 @@ def capture_to_file(
     count: int | None = None,
     promiscuous: bool = True,
     buffer_bytes: int = ...,
+    started: Callable[[], object] | None = None,
 ) -> tuple[dict[str, int], list[tuple[str, int, int, int]], int, bool]: ...
 def is_capture(path: _Path) -> bool: ...
 def registry() -> tuple[

@@ -306,8 +306,11 @@ def _capture(args: argparse.Namespace) -> int:
     args.defrag, args.decode_tunnels = not args.no_defrag, not args.no_tunnels
     _config.check(args)
     out_path = _output_path(args, fmt)
-    if not args.quiet:
-        print(f"{PROG}: capturing on {args.interface}; Ctrl-C to stop", file=sys.stderr)
+
+    def started() -> None:
+        if not args.quiet:
+            print(f"{PROG}: capturing on {args.interface}; Ctrl-C to stop", file=sys.stderr)
+
     # A service manager stops a capture with SIGTERM: it ends it as Ctrl-C does, the flows
     # still held written out, rather than killing it with them.
     import signal
@@ -321,6 +324,7 @@ def _capture(args: argparse.Namespace) -> int:
         args.duration,
         args.count,
         not args.no_promiscuous,
+        started=started,
     )
     if args.stats or not args.quiet:
         _print_stats(stats, flows, verbose=args.stats)

@@ -1007,9 +1007,10 @@ impl LiveAnalysis {
 /// written) as JSON lines or CSV, as flows end, until `duration_s` seconds have passed,
 /// `count` frames have been read, or Ctrl-C; then ends the flows still held. Returns (stats
 /// with the kernel's counts, per-application summary, flows written, whether Ctrl-C
-/// ended it). A capture error is raised after every record is written.
+/// ended it). `started` is called once the interface is open. A capture error is raised
+/// after every record is written.
 #[pyfunction]
-#[pyo3(signature = (interface, out_path, fmt, config, duration_s=None, count=None, promiscuous=true, buffer_bytes=64 << 20))]
+#[pyo3(signature = (interface, out_path, fmt, config, duration_s=None, count=None, promiscuous=true, buffer_bytes=64 << 20, started=None))]
 #[allow(clippy::too_many_arguments)]
 fn capture_to_file<'py>(
     py: Python<'py>,
@@ -1021,6 +1022,7 @@ fn capture_to_file<'py>(
     count: Option<u64>,
     promiscuous: bool,
     buffer_bytes: usize,
+    started: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyDict>, Summary, u64, bool)> {
     let format = match (&out_path, fmt) {
         (None, _) => TextFormat::TotalsOnly,
@@ -1034,6 +1036,10 @@ fn capture_to_file<'py>(
     };
     let mut run =
         py.detach(|| LiveRun::start(interface, &config, promiscuous, buffer_bytes, count))?;
+    // Told once the interface is open, so that a bad name is an error and nothing else.
+    if let Some(callback) = started {
+        callback.call0(py)?;
+    }
     let io_error = |e: std::io::Error| PyErr::new::<pyo3::exceptions::PyOSError, _>(e.to_string());
     let mut sink: Option<Box<dyn Write>> = match &out_path {
         Some(p) => Some(Box::new(std::io::BufWriter::new(
