@@ -312,6 +312,20 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
     Ok(d)
 }
 
+/// [`stats_dict`], with the kernel's received and dropped frames of a live capture, if any.
+fn live_stats_dict<'py>(
+    py: Python<'py>,
+    stats: &Stats,
+    counts: Option<(u64, u64)>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = stats_dict(py, stats)?;
+    if let Some((received, dropped)) = counts {
+        d.set_item("capture_received", received)?;
+        d.set_item("capture_dropped", dropped)?;
+    }
+    Ok(d)
+}
+
 /// Calls a Python progress callback at most a few times a second.
 struct Progress {
     callback: Option<Py<PyAny>>,
@@ -641,12 +655,7 @@ impl PacketEngine {
     }
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = stats_dict(py, &self.engine.stats())?;
-        if let Some((received, dropped)) = self.live_counts {
-            d.set_item("capture_received", received)?;
-            d.set_item("capture_dropped", dropped)?;
-        }
-        Ok(d)
+        live_stats_dict(py, &self.engine.stats(), self.live_counts)
     }
 }
 
@@ -677,11 +686,26 @@ impl PacketEngine {
     }
 }
 
-/// A live capture of an interface (Linux), driven by the bindings. In a mutex only because
-/// a Python class must be shareable between threads; reached through `&mut` (`get_mut`),
-/// it is never locked.
+/// A value a Python class owns that is `Send` but not `Sync`: in a mutex only because a
+/// Python class must be shareable between threads; reached through `&mut` (`get_mut`), it
+/// is never locked, so never poisoned.
 #[cfg(target_os = "linux")]
-struct Live(std::sync::Mutex<netsonde_core::capture::live::LiveCapture>);
+struct Owned<T>(std::sync::Mutex<T>);
+
+#[cfg(target_os = "linux")]
+impl<T> Owned<T> {
+    fn new(value: T) -> Self {
+        Owned(std::sync::Mutex::new(value))
+    }
+
+    fn get(&mut self) -> &mut T {
+        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A live capture of an interface (Linux), read by the engine of the calling thread.
+#[cfg(target_os = "linux")]
+struct Live(Owned<netsonde_core::capture::live::LiveCapture>);
 
 #[cfg(target_os = "linux")]
 impl Live {
@@ -693,13 +717,12 @@ impl Live {
             ..LiveOptions::default()
         };
         LiveCapture::open(interface, &opts)
-            .map(|c| Live(std::sync::Mutex::new(c)))
+            .map(|c| Live(Owned::new(c)))
             .map_err(live_error)
     }
 
     fn capture(&mut self) -> &mut netsonde_core::capture::live::LiveCapture {
-        // Never locked, so never poisoned: `into_inner` only unwraps the type.
-        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+        self.0.get()
     }
 
     fn link_name(&mut self) -> &'static str {
@@ -734,9 +757,10 @@ fn live_error(e: netsonde_core::capture::live::LiveError) -> PyErr {
     }
 }
 
-/// Elsewhere than on Linux there is no live capture yet: opening one says so.
+/// Elsewhere than on Linux there is no live capture yet: opening one says so, and there is
+/// never a value of this type to use.
 #[cfg(not(target_os = "linux"))]
-struct Live;
+enum Live {}
 
 #[cfg(not(target_os = "linux"))]
 impl Live {
@@ -747,7 +771,7 @@ impl Live {
     }
 
     fn link_name(&mut self) -> &'static str {
-        "unknown"
+        match *self {}
     }
 
     fn read(
@@ -757,11 +781,11 @@ impl Live {
         _timeout_ms: u64,
         _out: &mut Vec<FlowRecord>,
     ) -> PyResult<usize> {
-        Ok(0)
+        match *self {}
     }
 
     fn counts(&mut self) -> (u64, u64) {
-        (0, 0)
+        match *self {}
     }
 }
 
@@ -841,11 +865,9 @@ fn analyze_to_file<'py>(
     Ok((stats, summary, analysis.take_warnings(), written))
 }
 
-/// A live capture on worker threads (see `netsonde_core::live`), from the bindings: in a
-/// mutex only because a Python class must be shareable between threads; reached through
-/// `&mut`, it is never locked.
+/// A live capture on worker threads (see `netsonde_core::live`), from the bindings.
 #[cfg(target_os = "linux")]
-struct LiveRun(std::sync::Mutex<netsonde_core::live::LiveWorkers>);
+struct LiveRun(Owned<netsonde_core::live::LiveWorkers>);
 
 #[cfg(target_os = "linux")]
 impl LiveRun {
@@ -864,12 +886,12 @@ impl LiveRun {
             ..LiveOptions::default()
         };
         netsonde_core::live::LiveWorkers::start(interface, &opts, &engine, config.workers, count)
-            .map(|w| LiveRun(std::sync::Mutex::new(w)))
+            .map(|w| LiveRun(Owned::new(w)))
             .map_err(live_error)
     }
 
     fn workers(&mut self) -> &mut netsonde_core::live::LiveWorkers {
-        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+        self.0.get()
     }
 
     /// Records of flows that ended, waiting up to `wait` for some; the error that ended a
@@ -895,16 +917,14 @@ impl LiveRun {
     }
 
     fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let (stats, (received, dropped)) = self.workers().stats();
-        let d = stats_dict(py, &stats)?;
-        d.set_item("capture_received", received)?;
-        d.set_item("capture_dropped", dropped)?;
-        Ok(d)
+        let (stats, counts) = self.workers().stats();
+        live_stats_dict(py, &stats, Some(counts))
     }
 }
 
+/// As [`Live`]: never a value elsewhere than on Linux.
 #[cfg(not(target_os = "linux"))]
-struct LiveRun;
+enum LiveRun {}
 
 #[cfg(not(target_os = "linux"))]
 impl LiveRun {
@@ -915,23 +935,23 @@ impl LiveRun {
         _buffer_bytes: usize,
         _count: Option<u64>,
     ) -> PyResult<LiveRun> {
-        Live::open(interface, false, 0).map(|_| LiveRun)
+        Live::open(interface, false, 0).map(|live| match live {})
     }
 
     fn next(&mut self, _wait: Duration, _out: &mut Vec<FlowRecord>) -> Option<PyErr> {
-        None
+        match *self {}
     }
 
     fn done(&mut self) -> bool {
-        true
+        match *self {}
     }
 
     fn stop(&mut self, _out: &mut Vec<FlowRecord>) -> Option<PyErr> {
-        None
+        match *self {}
     }
 
-    fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        stats_dict(py, &Stats::default())
+    fn stats<'py>(&mut self, _py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        match *self {}
     }
 }
 

@@ -360,10 +360,6 @@ impl LiveCapture {
         self.link_type
     }
 
-    pub fn interface(&self) -> &str {
-        &self.interface
-    }
-
     /// The time (ns since the epoch) before which every frame the kernel received has been
     /// handed over, when the ring has just been found empty: a frame waits in a block for
     /// at most the block timeout.
